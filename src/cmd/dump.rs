@@ -1,0 +1,162 @@
+//! `gbwatch dump`: numbered JPEG files written atomically, or MJPEG on stdout.
+
+use super::{start_feeds, wait_for_feed, UsageError};
+use crate::cli::DumpArgs;
+use crate::encode::{Backend, JpegCache};
+use std::collections::VecDeque;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long dump waits for a first source before giving up.
+const FIRST_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn run(args: DumpArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &args.out {
+        check_writable(dir)?;
+    }
+    if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
+        return Err(UsageError(format!(
+            "--duration {d} must be a positive number of seconds"
+        ))
+        .into());
+    }
+    let set = start_feeds(&args.source, &args.preset)?;
+    let result = dump(&args, &set);
+    set.stop();
+    result
+}
+
+fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
+    let deadline = args
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs_f64(d));
+    let feed = wait_for_feed(set, args.env.as_deref(), FIRST_SOURCE_TIMEOUT).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no source became available within {}s",
+            FIRST_SOURCE_TIMEOUT.as_secs()
+        )
+    })?;
+    let mut cache = JpegCache::new(Backend::best());
+    let mut writer = match &args.out {
+        Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep)),
+        None => Sink::Stdout(std::io::stdout().lock()),
+    };
+    let progress = std::io::stderr().is_terminal() && args.out.is_some();
+    let started = Instant::now();
+    let mut written = 0u64;
+    while args.count.is_none_or(|c| written < c) && deadline.is_none_or(|d| Instant::now() < d) {
+        let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
+            if feed.capture_finished() && feed.queue.counts().queued == 0 {
+                break;
+            }
+            continue;
+        };
+        let s = set.settings.get();
+        let jpeg = cache.encode(&frame, s.scale(), s.quality(), Some(&feed.stats))?;
+        match &mut writer {
+            Sink::Files(files) => files.write(&jpeg.jpeg)?,
+            Sink::Stdout(out) => match out.write_all(&jpeg.jpeg).and_then(|_| out.flush()) {
+                Ok(()) => {}
+                // The reader went away (`| head`, ffmpeg done): a normal end.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(anyhow::Error::new(e).context("writing to stdout")),
+            },
+        }
+        feed.stats.record_done(&frame);
+        written += 1;
+        if progress {
+            print_progress(written, args.count, deadline, started);
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    if written == 0 {
+        anyhow::bail!("{}: no frames arrived", feed.name);
+    }
+    Ok(())
+}
+
+enum Sink<'a> {
+    Files(FileSink),
+    Stdout(std::io::StdoutLock<'a>),
+}
+
+/// Writes `NAME-NNNNNN.jpg` files: to a hidden temp file first, then renamed into place.
+struct FileSink {
+    dir: PathBuf,
+    name: String,
+    next: u64,
+    keep: Option<u64>,
+    written: VecDeque<PathBuf>,
+}
+
+impl FileSink {
+    fn new(dir: &Path, name: &str, keep: Option<u64>) -> FileSink {
+        FileSink {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+            next: 1,
+            keep,
+            written: VecDeque::new(),
+        }
+    }
+
+    fn write(&mut self, jpeg: &[u8]) -> anyhow::Result<()> {
+        let final_path = self.dir.join(format!("{}-{:06}.jpg", self.name, self.next));
+        let tmp = self
+            .dir
+            .join(format!(".{}-{:06}.jpg.tmp", self.name, self.next));
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(jpeg).and_then(|_| f.flush()))
+            .and_then(|_| std::fs::rename(&tmp, &final_path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(anyhow::Error::new(e).context(format!("writing {}", final_path.display())));
+        }
+        self.next += 1;
+        self.written.push_back(final_path);
+        if let Some(keep) = self.keep {
+            while self.written.len() as u64 > keep {
+                if let Some(old) = self.written.pop_front() {
+                    let _ = std::fs::remove_file(old);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates the output directory and proves it takes a file, so a mistake is a usage error
+/// before any frame is captured.
+fn check_writable(dir: &Path) -> Result<(), UsageError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| UsageError(format!("output directory {}: {e}", dir.display())))?;
+    let probe = dir.join(format!(".gbwatch-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| {
+        UsageError(format!(
+            "output directory {} is not writable: {e}",
+            dir.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn print_progress(written: u64, count: Option<u64>, deadline: Option<Instant>, started: Instant) {
+    let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+    let rate = written as f64 / elapsed;
+    let eta = match (count, deadline) {
+        (Some(c), _) if rate > 0.0 => {
+            format!("ETA {:.0}s", (c.saturating_sub(written)) as f64 / rate)
+        }
+        (None, Some(d)) => format!(
+            "ETA {:.0}s",
+            d.saturating_duration_since(Instant::now()).as_secs_f64()
+        ),
+        _ => String::new(),
+    };
+    let total = count.map_or(String::new(), |c| format!("/{c}"));
+    eprint!("\r{written}{total} frames  {rate:.1} fps  {eta}   ");
+}

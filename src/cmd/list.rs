@@ -1,0 +1,109 @@
+//! `gbwatch list`: one line per publisher.
+
+use crate::cli::ListArgs;
+use crate::clock::monotonic_ns;
+use crate::slot::{default_dir, SlotDir, SlotReader};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Time to wait between the two header reads that give the frame rate. The first read's
+/// heartbeat wakes publishers that skip copying while nobody watches.
+const SAMPLE: Duration = Duration::from_millis(500);
+
+/// One publisher as `list` shows it.
+#[derive(Debug, Clone)]
+pub struct SlotLine {
+    pub name: String,
+    pub dims: String,
+    pub format: &'static str,
+    pub fps: f64,
+    pub age_ms: Option<f64>,
+    pub cost_us: f64,
+    pub online: bool,
+}
+
+pub fn run(args: ListArgs) -> anyhow::Result<()> {
+    let dir = SlotDir::new(args.dir.unwrap_or_else(default_dir));
+    if let Some(w) = dir.permission_warning() {
+        eprintln!("gbwatch: warning: {w}");
+    }
+    let entries = dir.scan()?;
+    let mut readers = Vec::new();
+    for entry in entries {
+        match SlotReader::open(&entry.path, args.allow_foreign) {
+            Ok(r) => readers.push((entry.name, r)),
+            Err(e) => eprintln!("gbwatch: {e}"),
+        }
+    }
+    // Wait for heartbeats to take effect, then sample twice.
+    std::thread::sleep(Duration::from_millis(250));
+    let first: Vec<_> = readers
+        .iter_mut()
+        .map(|(_, r)| {
+            r.heartbeat();
+            r.refresh_header()
+                .ok()
+                .map(|h| (h.frame_index, Instant::now()))
+        })
+        .collect();
+    std::thread::sleep(SAMPLE);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<20} {:>9} {:<6} {:>8} {:>10} {:>9}  STATE",
+        "NAME", "DIMS", "FORMAT", "FPS", "AGE", "COST"
+    )?;
+    if readers.is_empty() {
+        writeln!(out, "(no publishers in {})", dir.path.display())?;
+    }
+    for ((name, reader), before) in readers.iter_mut().zip(first) {
+        let line = match reader.refresh_header() {
+            Ok(h) => {
+                let h = *h;
+                let now = monotonic_ns();
+                let fps = before.map_or(0.0, |(fi, t)| {
+                    h.frame_index.saturating_sub(fi) as f64 / t.elapsed().as_secs_f64()
+                });
+                let age_ms = (h.seq > 0).then(|| now.saturating_sub(h.timestamp_ns) as f64 / 1e6);
+                SlotLine {
+                    name: name.clone(),
+                    dims: format!("{}x{}", h.width, h.height),
+                    format: h.format.name(),
+                    fps,
+                    age_ms,
+                    cost_us: h.publish_cost_ns as f64 / 1000.0,
+                    online: reader.publisher_alive()
+                        && !reader.replaced()
+                        && age_ms.is_some_and(|a| a < 5000.0),
+                }
+            }
+            Err(e) => {
+                eprintln!("gbwatch: {e}");
+                continue;
+            }
+        };
+        let age = line.age_ms.map_or("never".to_string(), format_age);
+        writeln!(
+            out,
+            "{:<20} {:>9} {:<6} {:>8.1} {:>10} {:>7.2}µs  {}",
+            line.name,
+            line.dims,
+            line.format,
+            line.fps,
+            age,
+            line.cost_us,
+            if line.online { "online" } else { "offline" }
+        )?;
+    }
+    Ok(())
+}
+
+fn format_age(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.1}ms")
+    } else if ms < 120_000.0 {
+        format!("{:.1}s", ms / 1000.0)
+    } else {
+        format!("{:.0}min", ms / 60_000.0)
+    }
+}

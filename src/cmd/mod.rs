@@ -1,0 +1,102 @@
+//! Subcommands: each wires sources to a consumer.
+
+pub mod dump;
+pub mod list;
+pub mod stats;
+
+use crate::cli::{PresetArgs, SourceArgs};
+use crate::pipeline::{Feed, FeedOptions, FeedSet, Preset, Settings, SharedSettings};
+use crate::slot::default_dir;
+use crate::source::SourceSpec;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A mistake in how gbwatch was called: one line, exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Prints clap's error as one line (help and version go out in full) and exits.
+pub fn usage_error_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.to_string();
+    let line = text
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    eprintln!("gbwatch: {line}");
+    ExitCode::from(2)
+}
+
+/// Maps a command's result to an exit status: usage errors 2, other errors 1.
+pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(u) = e.downcast_ref::<UsageError>() {
+                eprintln!("gbwatch: {u}");
+                return ExitCode::from(2);
+            }
+            eprintln!("gbwatch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Validated settings from the preset flags.
+pub fn settings_from(args: &PresetArgs) -> Result<Settings, UsageError> {
+    let preset = Preset::by_name(&args.preset).map_err(|e| UsageError(e.to_string()))?;
+    Settings::with_overrides(preset, args.scale, args.fps, args.quality)
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// Parses SOURCE arguments; none means the slot directory.
+pub fn specs_from(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
+    if args.sources.is_empty() {
+        return Ok(vec![SourceSpec::SlotDir(default_dir())]);
+    }
+    args.sources
+        .iter()
+        .map(|s| SourceSpec::parse(s).map_err(|e| UsageError(e.to_string())))
+        .collect()
+}
+
+/// Starts the pipeline for the given arguments.
+pub fn start_feeds(source: &SourceArgs, preset: &PresetArgs) -> Result<FeedSet, UsageError> {
+    let settings = settings_from(preset)?;
+    let specs = specs_from(source)?;
+    Ok(FeedSet::start(
+        specs,
+        SharedSettings::new(settings),
+        FeedOptions {
+            queue_capacity: preset.queue as usize,
+            allow_foreign: source.allow_foreign,
+        },
+    ))
+}
+
+/// Waits until a feed (named `env`, or the first) is readable, up to `timeout`.
+pub fn wait_for_feed(set: &FeedSet, env: Option<&str>, timeout: Duration) -> Option<Arc<Feed>> {
+    let start = Instant::now();
+    loop {
+        let found = set.feeds().into_iter().find(|f| {
+            env.is_none_or(|e| f.name == e)
+                && !matches!(f.status().state, crate::pipeline::FeedState::Error(_))
+        });
+        if found.is_some() || start.elapsed() >= timeout {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,189 @@
+//! `gbwatch stats`: run the pipeline for a while and print its figures.
+
+use super::{start_feeds, UsageError};
+use crate::cli::StatsArgs;
+use crate::encode::{Backend, JpegCache};
+use crate::pipeline::{FeedSet, Percentiles, Settings, StatsSnapshot};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The JSON `stats --json` and `/api/streaming/stats` print: the original dashboard's field
+/// names first, then gbwatch's own figures.
+#[derive(Debug, Serialize)]
+pub struct StatsReport {
+    pub method: String,
+    pub capture_latency_ms: f64,
+    pub compression_latency_ms: f64,
+    pub total_latency_ms: f64,
+    pub frames_captured: u64,
+    pub frames_streamed: u64,
+    pub drop_rate_percent: f64,
+    pub target_fps: u32,
+    pub quality_settings: QualitySettings,
+    pub preset: &'static str,
+    pub encoder: &'static str,
+    pub feeds: Vec<FeedReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QualitySettings {
+    pub scale: u32,
+    pub fps: u32,
+    pub compression: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeedReport {
+    pub name: String,
+    pub state: String,
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
+    pub invariant_holds: bool,
+}
+
+impl StatsReport {
+    /// Builds the report over all feeds; the original's top-level figures sum the feeds'
+    /// counters and take the first online feed's latencies.
+    pub fn build(set: &FeedSet, settings: Settings, encoder: Backend) -> StatsReport {
+        let feeds: Vec<FeedReport> = set
+            .feeds()
+            .iter()
+            .map(|f| {
+                let stats = f.snapshot();
+                FeedReport {
+                    name: f.name.clone(),
+                    state: format!("{:?}", f.status().state),
+                    invariant_holds: stats.invariant_holds(),
+                    stats,
+                }
+            })
+            .collect();
+        let lead = feeds
+            .iter()
+            .find(|f| f.stats.captured > 0)
+            .map(|f| &f.stats);
+        let ms = |p: Option<&Percentiles>| p.map_or(0.0, |p| p.p50_ms());
+        let captured: u64 = feeds.iter().map(|f| f.stats.captured).sum();
+        let dropped: u64 = feeds.iter().map(|f| f.stats.dropped).sum();
+        StatsReport {
+            method: "shared-memory".into(),
+            capture_latency_ms: ms(lead.map(|s| &s.capture)),
+            compression_latency_ms: ms(lead.map(|s| &s.encode)),
+            total_latency_ms: ms(lead.map(|s| &s.total)),
+            frames_captured: captured,
+            frames_streamed: feeds.iter().map(|f| f.stats.delivered).sum(),
+            drop_rate_percent: if captured == 0 {
+                0.0
+            } else {
+                dropped as f64 * 100.0 / captured as f64
+            },
+            target_fps: settings.fps(),
+            quality_settings: QualitySettings {
+                scale: settings.scale(),
+                fps: settings.fps(),
+                compression: settings.quality(),
+            },
+            preset: settings.preset().name,
+            encoder: encoder.name(),
+            feeds,
+        }
+    }
+}
+
+pub fn run(args: StatsArgs) -> anyhow::Result<()> {
+    if !(args.duration.is_finite() && args.duration > 0.0) {
+        return Err(UsageError(format!(
+            "--duration {} must be a positive number of seconds",
+            args.duration
+        ))
+        .into());
+    }
+    let set = start_feeds(&args.source, &args.preset)?;
+    let backend = Backend::best();
+    let mut caches: HashMap<String, JpegCache> = HashMap::new();
+    let end = Instant::now() + Duration::from_secs_f64(args.duration);
+    // Consume like a streaming client: every delivered frame is encoded at the preset.
+    while Instant::now() < end {
+        let mut idle = true;
+        for feed in set.feeds() {
+            if let Some(frame) = feed.queue.pop() {
+                idle = false;
+                let s = set.settings.get();
+                let cache = caches
+                    .entry(feed.key.clone())
+                    .or_insert_with(|| JpegCache::new(backend));
+                cache.encode(&frame, s.scale(), s.quality(), Some(&feed.stats))?;
+                feed.stats.record_done(&frame);
+            }
+        }
+        if idle {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    set.cancel.cancel();
+    let report = StatsReport::build(&set, set.settings.get(), backend);
+    set.stop();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(())
+}
+
+fn print_text(r: &StatsReport) {
+    println!(
+        "preset {} (scale {}x, {} fps, quality {}), encoder {}",
+        r.preset,
+        r.quality_settings.scale,
+        r.quality_settings.fps,
+        r.quality_settings.compression,
+        r.encoder
+    );
+    if r.feeds.is_empty() {
+        println!("no sources");
+    }
+    for f in &r.feeds {
+        let s = &f.stats;
+        println!("\n{}  [{}]", f.name, f.state);
+        println!(
+            "  published {}  captured {}  missed {}  identical {}  delivered {}  dropped {}  queued {}  ({})",
+            s.published.map_or("-".into(), |p| p.to_string()),
+            s.captured,
+            s.missed,
+            s.identical,
+            s.delivered,
+            s.dropped,
+            s.queued,
+            if f.invariant_holds { "captured = delivered + dropped + queued" } else { "COUNTERS DISAGREE" }
+        );
+        println!(
+            "  drop rate {:.2}%  captured {:.1} fps  source {:.1} fps  publisher cost {}",
+            s.drop_rate_percent,
+            s.captured_fps,
+            s.source_fps,
+            s.publisher_cost_us
+                .map_or("-".into(), |c| format!("{c:.2} µs"))
+        );
+        println!(
+            "  {:<8} {:>9} {:>9} {:>9} {:>9}",
+            "µs", "p50", "p95", "p99", "samples"
+        );
+        for (name, p) in [
+            ("capture", &s.capture),
+            ("scale", &s.scale),
+            ("encode", &s.encode),
+            ("total", &s.total),
+            (if s.age_from_publisher { "age" } else { "age*" }, &s.age),
+        ] {
+            println!(
+                "  {:<8} {:>9} {:>9} {:>9} {:>9}",
+                name, p.p50_us, p.p95_us, p.p99_us, p.count
+            );
+        }
+        if !s.age_from_publisher {
+            println!("  * age measured from arrival (the source's clock is not ours)");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Scale + encode once per frame content and settings, whoever asks.
+
+use super::jpeg::{Backend, EncodeError, JpegEncoder};
+use super::scale::scale_rgba;
+use crate::frame::Frame;
+use crate::pipeline::{FeedStats, Stage};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An encoded frame and what it was made from.
+#[derive(Debug, Clone)]
+pub struct EncodedJpeg {
+    pub jpeg: Arc<Vec<u8>>,
+    pub width: usize,
+    pub height: usize,
+    pub frame_index: u64,
+    /// True when the JPEG was reused (identical pixels, same settings): no work was done.
+    pub reused: bool,
+}
+
+/// Encodes frames, reusing the previous JPEG when the pixels and settings are unchanged.
+#[derive(Debug)]
+pub struct JpegCache {
+    encoder: JpegEncoder,
+    scaled: Vec<u8>,
+    last: Option<((u64, u32, u8), EncodedJpeg)>,
+}
+
+impl JpegCache {
+    pub fn new(backend: Backend) -> JpegCache {
+        JpegCache {
+            encoder: JpegEncoder::new(backend),
+            scaled: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// Scales by `scale` and encodes at `quality`, recording scale and encode latencies
+    /// into `stats` when the work is done (not when reused).
+    pub fn encode(
+        &mut self,
+        frame: &Frame,
+        scale: u32,
+        quality: u8,
+        stats: Option<&FeedStats>,
+    ) -> Result<EncodedJpeg, EncodeError> {
+        let key = (frame.content_id, scale, quality);
+        if let Some((k, enc)) = &self.last {
+            if *k == key && frame.content_id != 0 {
+                return Ok(EncodedJpeg {
+                    frame_index: frame.frame_index,
+                    reused: true,
+                    ..enc.clone()
+                });
+            }
+        }
+        let (w, h, k) = (
+            frame.width as usize,
+            frame.height as usize,
+            scale.max(1) as usize,
+        );
+        let t0 = Instant::now();
+        scale_rgba(&frame.pixels, w, h, k, &mut self.scaled);
+        let t1 = Instant::now();
+        let jpeg = self.encoder.encode(&self.scaled, w * k, h * k, quality)?;
+        if let Some(stats) = stats {
+            stats.record(Stage::Scale, t1 - t0);
+            stats.record(Stage::Encode, t1.elapsed());
+        }
+        let enc = EncodedJpeg {
+            jpeg: Arc::new(jpeg),
+            width: w * k,
+            height: h * k,
+            frame_index: frame.frame_index,
+            reused: false,
+        };
+        self.last = Some((key, enc.clone()));
+        Ok(enc)
+    }
+}

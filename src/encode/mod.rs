@@ -1,0 +1,9 @@
+//! Scaling and JPEG encoding, shared by dump, serve and snapshots.
+
+mod cache;
+mod jpeg;
+mod scale;
+
+pub use cache::{EncodedJpeg, JpegCache};
+pub use jpeg::{Backend, EncodeError, JpegEncoder};
+pub use scale::scale_rgba;

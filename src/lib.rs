@@ -1,0 +1,13 @@
+//! gbwatch: watch what PyBoy agents see, live, in the terminal, over SSH.
+//!
+//! Data flows one way: [`source`] → [`pipeline`] (capture thread, drop-oldest queue, stats)
+//! → consumers ([`encode`] for JPEG, the terminal, HTTP).
+
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod encode;
+pub mod frame;
+pub mod pipeline;
+pub mod slot;
+pub mod source;

@@ -1,0 +1,21 @@
+use clap::Parser;
+use gbwatch::cli::{Cli, Command};
+use gbwatch::cmd;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cmd::usage_error_exit(e),
+    };
+    let result = match cli.command {
+        Some(Command::List(args)) => cmd::list::run(args),
+        Some(Command::Dump(args)) => cmd::dump::run(args),
+        Some(Command::Stats(args)) => cmd::stats::run(args),
+        None => {
+            eprintln!("gbwatch: the terminal monitor is not built yet; try `gbwatch list`, `gbwatch dump` or `gbwatch stats`");
+            return ExitCode::from(2);
+        }
+    };
+    cmd::finish(result)
+}

@@ -1,0 +1,171 @@
+//! The capture thread: polls one source at the preset's rate, converts frames to RGBA,
+//! marks identical frames and pushes into the feed's drop-oldest queue. It never waits for
+//! a consumer.
+
+use super::cancel::Cancel;
+use super::feeds::{FeedState, FeedStatus};
+use super::preset::SharedSettings;
+use super::queue::DropOldestQueue;
+use super::stats::{CaptureRecord, FeedStats};
+use crate::clock::monotonic_ns;
+use crate::frame::{Frame, PixelFormat, SharedFrame};
+use crate::source::{Poll, RawFrame, Source};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A running capture thread; dropping the handle does not stop it, [`Cancel`] does.
+#[derive(Debug)]
+pub struct CaptureHandle {
+    pub thread: JoinHandle<()>,
+}
+
+/// Everything a capture thread writes to.
+pub(crate) struct CaptureTargets {
+    pub queue: Arc<DropOldestQueue<SharedFrame>>,
+    pub stats: Arc<FeedStats>,
+    pub status: Arc<Mutex<FeedStatus>>,
+}
+
+/// Starts a capture thread for `source`.
+pub(crate) fn spawn_capture(
+    source: Box<dyn Source>,
+    targets: CaptureTargets,
+    settings: SharedSettings,
+    cancel: Cancel,
+) -> CaptureHandle {
+    let name = format!("capture {}", source.name());
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || run(source, targets, settings, cancel))
+        .expect("spawn capture thread");
+    CaptureHandle { thread }
+}
+
+fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings, cancel: Cancel) {
+    let mut previous: Option<SharedFrame> = None;
+    let mut next_content_id = 1u64;
+    let mut next_due = Instant::now();
+    let mut error_backoff = Duration::from_millis(200);
+    while !cancel.is_cancelled() {
+        let interval = Duration::from_secs_f64(1.0 / settings.get().fps().max(1) as f64);
+        let now = Instant::now();
+        if now < next_due {
+            if cancel.sleep(next_due - now) {
+                break;
+            }
+            continue;
+        }
+        let started = Instant::now();
+        match source.poll() {
+            Ok(Poll::Frame(raw)) => {
+                error_backoff = Duration::from_millis(200);
+                if source.take_restart() {
+                    t.stats.publisher_restarted();
+                    previous = None;
+                }
+                let record_base = (
+                    raw.frame_index,
+                    raw.retries,
+                    raw.published_total,
+                    raw.publisher_cost_ns,
+                );
+                let age_from_publisher = raw.published_ns.is_some();
+                let mut frame = to_frame(raw);
+                let identical = previous.as_ref().is_some_and(|p| {
+                    p.width == frame.width && p.height == frame.height && p.pixels == frame.pixels
+                });
+                frame.content_id = match (&previous, identical) {
+                    (Some(p), true) => p.content_id,
+                    _ => {
+                        next_content_id += 1;
+                        next_content_id
+                    }
+                };
+                frame.capture_us = started.elapsed().as_micros() as u64;
+                let copy_us = frame.capture_us;
+                let frame = Arc::new(frame);
+                t.stats.record_capture(
+                    Instant::now(),
+                    CaptureRecord {
+                        frame_index: record_base.0,
+                        identical,
+                        copy_us,
+                        retries: record_base.1,
+                        published_total: record_base.2,
+                        publisher_cost_ns: record_base.3,
+                        age_from_publisher,
+                    },
+                );
+                t.queue.push(frame.clone());
+                previous = Some(frame);
+                set_state(&t.status, FeedState::Online);
+                // Next frame one interval after this one was due (keeps the average rate),
+                // but never in a burst to catch up.
+                next_due = (next_due + interval).max(Instant::now());
+            }
+            Ok(Poll::Nothing) => {
+                // Poll again soon: a fraction of the interval, so a new frame is picked up
+                // with little delay, without spinning.
+                let gap = (interval / 8).clamp(Duration::from_millis(1), Duration::from_millis(20));
+                if cancel.sleep(gap) {
+                    break;
+                }
+            }
+            Ok(Poll::Offline(reason)) => {
+                set_state(&t.status, FeedState::Offline(reason));
+                if cancel.sleep(Duration::from_millis(200)) {
+                    break;
+                }
+            }
+            Ok(Poll::Ended) => {
+                set_state(&t.status, FeedState::Ended);
+                break;
+            }
+            Err(e) => {
+                set_state(&t.status, FeedState::Error(e.to_string()));
+                if cancel.sleep(error_backoff) {
+                    break;
+                }
+                error_backoff = (error_backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    t.queue.close();
+}
+
+fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {
+    let mut s = status.lock().unwrap();
+    if s.state != state {
+        s.state = state;
+        s.since = Instant::now();
+    }
+}
+
+/// Converts a raw frame to RGBA8, reusing the buffer when it already is tight RGBA.
+pub fn to_frame(raw: RawFrame) -> Frame {
+    let (w, h) = (raw.width as usize, raw.height as usize);
+    let pixels = if raw.format == PixelFormat::Rgba
+        && raw.stride == w * 4
+        && raw.pixels.len() == w * h * 4
+    {
+        raw.pixels
+    } else {
+        let mut out = Vec::with_capacity(w * h * 4);
+        for row in raw.pixels.chunks(raw.stride).take(h) {
+            raw.format.row_to_rgba(row, w, &mut out);
+        }
+        out
+    };
+    Frame {
+        frame_index: raw.frame_index,
+        published_ns: raw.published_ns,
+        captured_at: Instant::now(),
+        captured_ns: monotonic_ns(),
+        width: raw.width,
+        height: raw.height,
+        pixels,
+        capture_us: 0,
+        content_id: 0,
+    }
+}

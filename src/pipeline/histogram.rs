@@ -1,0 +1,100 @@
+//! Latency percentiles over a sliding window, built on HdrHistogram.
+
+use hdrhistogram::Histogram;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Percentiles of one latency, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl Percentiles {
+    /// p50 in milliseconds, as the original's JSON reports latencies.
+    pub fn p50_ms(&self) -> f64 {
+        self.p50_us as f64 / 1000.0
+    }
+}
+
+/// A histogram of microsecond values over the last `slices × slice` of time.
+#[derive(Debug)]
+pub struct WindowedHistogram {
+    slice: Duration,
+    slices: usize,
+    ring: VecDeque<(Instant, Histogram<u64>)>,
+}
+
+const MAX_US: u64 = 3_600_000_000;
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds")
+}
+
+impl WindowedHistogram {
+    /// A window of `slices` slices of `slice` each (default use: 10 × 1 s).
+    pub fn new(slice: Duration, slices: usize) -> Self {
+        WindowedHistogram {
+            slice,
+            slices: slices.max(1),
+            ring: VecDeque::new(),
+        }
+    }
+
+    /// Records one value in microseconds (clamped into the histogram's range).
+    pub fn record(&mut self, now: Instant, us: u64) {
+        let fresh = self
+            .ring
+            .back()
+            .is_none_or(|(start, _)| now.duration_since(*start) >= self.slice);
+        if fresh {
+            self.ring.push_back((now, new_histogram()));
+        }
+        self.expire(now);
+        let (_, h) = self.ring.back_mut().expect("a slice exists");
+        h.saturating_record(us.clamp(1, MAX_US));
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let window = self.slice * self.slices as u32;
+        while self.ring.len() > 1
+            && self
+                .ring
+                .front()
+                .is_some_and(|(s, _)| now.duration_since(*s) > window)
+        {
+            self.ring.pop_front();
+        }
+    }
+
+    /// Percentiles over the window ending `now`.
+    pub fn percentiles(&self, now: Instant) -> Percentiles {
+        let window = self.slice * self.slices as u32;
+        let mut merged = new_histogram();
+        for (start, h) in &self.ring {
+            if now.duration_since(*start) <= window {
+                let _ = merged.add(h);
+            }
+        }
+        if merged.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: merged.len(),
+            p50_us: merged.value_at_quantile(0.50),
+            p95_us: merged.value_at_quantile(0.95),
+            p99_us: merged.value_at_quantile(0.99),
+            max_us: merged.max(),
+        }
+    }
+}
+
+impl Default for WindowedHistogram {
+    fn default() -> Self {
+        WindowedHistogram::new(Duration::from_secs(1), 10)
+    }
+}

@@ -1,0 +1,66 @@
+//! Where frames come from. Every kind of source implements [`Source`]; capture threads
+//! poll it and turn what it returns into [`crate::frame::Frame`]s.
+
+mod shm;
+mod spec;
+
+pub use shm::ShmSource;
+pub use spec::{Candidate, SourceSpec, SpecError};
+
+use crate::frame::PixelFormat;
+
+/// Pixels as a source delivered them, before capture converts them to RGBA.
+#[derive(Debug, Clone)]
+pub struct RawFrame {
+    pub frame_index: u64,
+    /// Publisher's monotonic timestamp (ns), when on our clock.
+    pub published_ns: Option<u64>,
+    pub width: u32,
+    pub height: u32,
+    pub format: PixelFormat,
+    /// Bytes per row of `pixels`.
+    pub stride: usize,
+    pub pixels: Vec<u8>,
+    /// Copies retried to get a consistent frame.
+    pub retries: u32,
+    /// The publisher's own count of published frames, when known.
+    pub published_total: Option<u64>,
+    /// The publisher's own cost per publish, in ns, when known.
+    pub publisher_cost_ns: Option<u64>,
+}
+
+/// What one poll of a source found.
+#[derive(Debug)]
+pub enum Poll {
+    /// A new frame.
+    Frame(RawFrame),
+    /// Nothing new yet; poll again soon.
+    Nothing,
+    /// The source is not producing (publisher gone, server down); the reason is shown.
+    Offline(String),
+    /// The source has no more frames (end of a recording without `--loop`).
+    Ended,
+}
+
+/// Something frames can be pulled from. `poll` must not block for long (≤ ~100 ms).
+pub trait Source: Send {
+    /// A short human name for the feed (publisher name, host, file).
+    fn name(&self) -> &str;
+
+    /// Returns the newest frame if there is a new one.
+    fn poll(&mut self) -> Result<Poll, SourceError>;
+
+    /// Called when a publisher restart was noticed by the source: capture resets its baselines.
+    fn take_restart(&mut self) -> bool {
+        false
+    }
+}
+
+/// A source failure that capture reports and survives.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Slot(#[from] crate::slot::SlotError),
+    #[error("{0}")]
+    Other(String),
+}

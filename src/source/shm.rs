@@ -1,0 +1,131 @@
+//! The shared-memory slot source: one publisher's slot file.
+
+use super::{Poll, RawFrame, Source, SourceError};
+use crate::slot::{ReadOutcome, SlotError, SlotReader};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How often the slot path is checked for a restarted or vanished publisher.
+const LIVENESS_EVERY: Duration = Duration::from_millis(500);
+/// A live publisher with no new frame for this long is shown as stale.
+const STALE_AFTER: Duration = Duration::from_secs(5);
+
+/// Reads one slot file, reopening it when its publisher restarts.
+#[derive(Debug)]
+pub struct ShmSource {
+    name: String,
+    path: PathBuf,
+    allow_foreign: bool,
+    reader: Option<SlotReader>,
+    last_liveness: Instant,
+    last_frame: Instant,
+    restarted: bool,
+}
+
+impl ShmSource {
+    /// Opens the slot at `path`; the first read validates it.
+    pub fn open(
+        name: impl Into<String>,
+        path: &Path,
+        allow_foreign: bool,
+    ) -> Result<ShmSource, SlotError> {
+        let reader = SlotReader::open(path, allow_foreign)?;
+        Ok(ShmSource {
+            name: name.into(),
+            path: path.to_path_buf(),
+            allow_foreign,
+            reader: Some(reader),
+            last_liveness: Instant::now(),
+            last_frame: Instant::now(),
+            restarted: false,
+        })
+    }
+
+    /// The open reader, if the slot is currently open.
+    pub fn reader(&self) -> Option<&SlotReader> {
+        self.reader.as_ref()
+    }
+
+    fn check_liveness(&mut self) -> Result<Option<String>, SourceError> {
+        let replaced = self.reader.as_ref().is_none_or(|r| r.replaced());
+        if replaced {
+            match SlotReader::open(&self.path, self.allow_foreign) {
+                Ok(r) => {
+                    let new_gen = r.header().generation;
+                    let old_gen = self.reader.as_ref().map(|r| r.header().generation);
+                    if old_gen != Some(new_gen) {
+                        self.restarted = old_gen.is_some() || self.reader.is_none();
+                    }
+                    self.reader = Some(r);
+                }
+                Err(SlotError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    self.reader = None;
+                    return Ok(Some("publisher closed its slot".into()));
+                }
+                Err(e) => {
+                    self.reader = None;
+                    return Err(e.into());
+                }
+            }
+        }
+        let reader = self.reader.as_ref().expect("reader present");
+        if !reader.publisher_alive() {
+            return Ok(Some(format!(
+                "publisher pid {} has exited",
+                reader.header().pid
+            )));
+        }
+        Ok(None)
+    }
+}
+
+impl Source for ShmSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self) -> Result<Poll, SourceError> {
+        if self.reader.is_none() || self.last_liveness.elapsed() >= LIVENESS_EVERY {
+            self.last_liveness = Instant::now();
+            if let Some(reason) = self.check_liveness()? {
+                return Ok(Poll::Offline(reason));
+            }
+        }
+        let reader = self.reader.as_mut().expect("reader present");
+        match reader.read()? {
+            ReadOutcome::Frame(snap) => {
+                self.last_frame = Instant::now();
+                let h = snap.header;
+                Ok(Poll::Frame(RawFrame {
+                    frame_index: h.frame_index,
+                    published_ns: Some(h.timestamp_ns),
+                    width: h.width,
+                    height: h.height,
+                    format: h.format,
+                    stride: h.stride as usize,
+                    pixels: snap.pixels,
+                    retries: snap.retries,
+                    published_total: Some(h.published),
+                    publisher_cost_ns: Some(h.publish_cost_ns),
+                }))
+            }
+            ReadOutcome::NoFrameYet => Ok(Poll::Nothing),
+            ReadOutcome::Unchanged | ReadOutcome::Busy { .. } => {
+                if self.last_frame.elapsed() > STALE_AFTER {
+                    Ok(Poll::Offline(format!(
+                        "no new frame for {}s",
+                        self.last_frame.elapsed().as_secs()
+                    )))
+                } else {
+                    Ok(Poll::Nothing)
+                }
+            }
+        }
+    }
+
+    fn take_restart(&mut self) -> bool {
+        std::mem::take(&mut self.restarted)
+    }
+}

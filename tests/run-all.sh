@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every gbwatch test, real PyBoy included, after installing what the tests need:
+# system tools (apt, when missing and allowed), a Python venv in .venv with PyBoy, numpy,
+# Pillow and the gbwatch publisher. Safe to run again: finished steps are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+need_apt=()
+for tool in tmux:tmux ffmpeg:ffmpeg cmake:cmake nasm:nasm chromium:chromium; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "== missing ${need_apt[*]}: install them (as root: apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+venv=$root/.venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyboy, numpy, PIL, gbwatch' 2>/dev/null; then
+  echo "== preparing $venv (PyBoy, numpy, Pillow, gbwatch publisher)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check 'pyboy==2.8.1' numpy pillow
+  "$venv/bin/pip" install -q --disable-pip-version-check "$root/examples/python"
+fi
+export GBWATCH_PYTHON=$venv/bin/python
+
+echo "== ROMs: regenerate and check in real PyBoy"
+romdir=$(mktemp -d)
+"$GBWATCH_PYTHON" examples/rom/make_rom.py "$romdir" >/dev/null
+cmp "$romdir/demo.gb" assets/demo.gb && cmp "$romdir/demo-static.gb" assets/demo-static.gb
+"$GBWATCH_PYTHON" examples/rom/check_roms.py
+
+echo "== cargo fmt, clippy"
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+cargo test --all-targets -- --test-threads 2 2>&1
