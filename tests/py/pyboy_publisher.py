@@ -1,0 +1,60 @@
+"""Runs real PyBoy on one of the project's ROMs and publishes every frame to gbwatch.
+
+    python tests/py/pyboy_publisher.py --dir DIR --name env-00 [--rom assets/demo.gb]
+        [--fps 60] [--seconds 5 | --frames N] [--save FILE] [--skip 120]
+
+--save writes every frame that publish() copied as (u64 frame_index, 92160 RGBA bytes)
+records, so a test can compare what gbwatch captured with what PyBoy had.
+Prints "ready" on stdout once the slot exists.
+"""
+
+import argparse
+import os
+import struct
+import sys
+import time
+
+from pyboy import PyBoy
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python"))
+from gbwatch import Publisher  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--dir", required=True)
+ap.add_argument("--name", default="env-00")
+ap.add_argument("--rom", default=os.path.join(os.path.dirname(__file__), "..", "..", "assets", "demo.gb"))
+ap.add_argument("--fps", type=float, default=60.0, help="0: as fast as PyBoy runs")
+ap.add_argument("--seconds", type=float, default=None)
+ap.add_argument("--frames", type=int, default=None)
+ap.add_argument("--save", default=None)
+ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
+args = ap.parse_args()
+
+pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
+pyboy.set_emulation_speed(0)
+pyboy.tick(args.skip, True)
+save = open(args.save, "wb") if args.save else None
+with Publisher(args.name, directory=args.dir) as pub:
+    pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+    print("ready", flush=True)
+    start = time.monotonic()
+    n = 0
+    while True:
+        if args.seconds is not None and time.monotonic() - start >= args.seconds:
+            break
+        if args.frames is not None and n >= args.frames:
+            break
+        pyboy.tick()
+        n += 1
+        copied = pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+        if save is not None and copied:
+            save.write(struct.pack("<Q", pyboy.frame_count))
+            save.write(pyboy.screen.raw_buffer.cast("B"))
+        if args.fps > 0:
+            due = start + n / args.fps
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+if save is not None:
+    save.close()
+pyboy.stop(save=False)
