@@ -75,6 +75,11 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
     if written == 0 {
         anyhow::bail!("{}: no frames arrived", feed.name);
     }
+    let s = feed.snapshot();
+    eprintln!(
+        "gbwatch: wrote {written} frames of {} (captured {} = delivered {} + dropped {} + queued {}; missed {}, identical {})",
+        feed.name, s.captured, s.delivered, s.dropped, s.queued, s.missed, s.identical
+    );
     Ok(())
 }
 
