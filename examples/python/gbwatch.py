@@ -32,6 +32,9 @@ _OFF_HEARTBEAT = 96
 _HEADER = struct.Struct("<8sIIIIIIII Q")  # magic .. flags, generation (offsets 0..48)
 _FIELDS = struct.Struct("<QQQQQQ")  # offsets 48..96; seq is written last
 _SEQ = struct.Struct("<Q")
+_pack_seq = _SEQ.pack_into
+_pack_fields = _FIELDS.pack_into
+_now = time.monotonic_ns
 # A reader heartbeat older than this means nobody watches: publish() skips the copy.
 READER_TIMEOUT_NS = 2_000_000_000
 # How often publish() looks at the heartbeat (reading it costs more than the check).
@@ -93,7 +96,8 @@ class Publisher:
         self._heartbeat_checked_ns = 0
         self._failed = False
         self._last_obj = None
-        self._last_desc = None
+        self._data = None
+        self._pixels = None
         if pixel_format is not None and pixel_format not in FORMATS:
             raise ValueError("pixel_format must be one of %s" % ", ".join(FORMATS))
         atexit.register(self.close)
@@ -114,41 +118,42 @@ class Publisher:
 
     def publish(self, frame, frame_index=None):
         """Offer one frame. Returns True when it was copied into the slot."""
-        t0 = time.monotonic_ns()
+        t0 = _now()
         self._offered += 1
         self._frame_index = self._frame_index + 1 if frame_index is None else frame_index
-        if self._failed:
+        if t0 - self._heartbeat_checked_ns > _HEARTBEAT_CHECK_NS:
+            self._check(frame, t0)
+        if not self._watched:
+            return False
+        if self._min_interval_ns and t0 - self._last_copy_ns < self._min_interval_ns:
             return False
         try:
-            if self._mm is None or t0 - self._heartbeat_checked_ns > _HEARTBEAT_CHECK_NS:
-                if not self._check(frame, t0):
-                    return False
-            if not self._watched:
-                return False
-            if self._min_interval_ns and t0 - self._last_copy_ns < self._min_interval_ns:
-                return False
-            if frame is self._last_obj:
-                data, h, w, fmt = self._last_desc
-            else:
-                data, h, w, fmt = self._last_desc = self._describe(frame)
-                self._last_obj = frame
-            if (h, w, fmt) != self._shape:
-                self._create(h, w, fmt)
+            if frame is not self._last_obj:
+                self._prepare(frame)
             mm = self._mm
             seq = self._seq + 1
-            _SEQ.pack_into(mm, _OFF_SEQ, seq)  # odd: writing
-            mm[HEADER_SIZE:HEADER_SIZE + data.nbytes] = data
+            _pack_seq(mm, _OFF_SEQ, seq)  # odd: writing
+            mm[self._pixels] = self._data
             self._published += 1
-            self._seq = seq + 1
+            self._seq = seq = seq + 1
             # Fields in one pass, sequence (even: done) last in that pass.
-            _FIELDS.pack_into(mm, _OFF_FIELDS, self._frame_index, t0, self._last_cost,
-                              self._published, self._offered, self._seq)
+            _pack_fields(mm, _OFF_FIELDS, self._frame_index, t0, self._last_cost,
+                         self._published, self._offered, seq)
             self._last_copy_ns = t0
-            self._last_cost = time.monotonic_ns() - t0
+            self._last_cost = _now() - t0
             return True
         except Exception as e:  # never raise into the training loop
             self._fail(e)
             return False
+
+    def _prepare(self, frame):
+        """Describe a new frame object and (re)create the slot if its geometry changed."""
+        data, h, w, fmt = self._describe(frame)
+        if (h, w, fmt) != self._shape:
+            self._create(h, w, fmt)
+        self._data = data
+        self._pixels = slice(HEADER_SIZE, HEADER_SIZE + data.nbytes)
+        self._last_obj = frame
 
     def close(self):
         """Remove the slot file (if it is still ours) and release the mapping."""
@@ -159,6 +164,8 @@ class Publisher:
         mm, fd, ino = self._mm, self._fd, self._ino
         self._mm = self._fd = None
         self._shape = None
+        self._last_obj = None
+        self._watched = False
         if mm is not None:
             try:
                 st = os.stat(self.path)
@@ -178,14 +185,18 @@ class Publisher:
 
     # -- internals -------------------------------------------------------------------------
     def _check(self, frame, now):
-        """Create the slot on first use and refresh the watched flag. False: skip this frame."""
+        """Create the slot on first use and refresh the watched flag."""
         self._heartbeat_checked_ns = now
-        if self._mm is None:
-            data, h, w, fmt = self._describe(frame)
-            self._create(h, w, fmt)
-        (hb,) = _SEQ.unpack_from(self._mm, _OFF_HEARTBEAT)
-        self._watched = hb != 0 and now - hb < READER_TIMEOUT_NS
-        return True
+        if self._failed:
+            self._watched = False
+            return
+        try:
+            if self._mm is None:
+                self._prepare(frame)
+            (hb,) = _SEQ.unpack_from(self._mm, _OFF_HEARTBEAT)
+            self._watched = hb != 0 and now - hb < READER_TIMEOUT_NS
+        except Exception as e:  # never raise into the training loop
+            self._fail(e)
 
     def _describe(self, frame):
         data, h, w, fmt = _describe(frame)
@@ -225,6 +236,7 @@ class Publisher:
 
     def _fail(self, exc):
         self._failed = True
+        self._watched = False
         print("gbwatch: publishing to %s stopped: %s: %s (training continues)" % (self.path, type(exc).__name__, exc), file=sys.stderr)
         try:
             self.close()

@@ -3,8 +3,9 @@
     python tests/py/pyboy_publisher.py --dir DIR --name env-00 [--rom assets/demo.gb]
         [--fps 60] [--seconds 5 | --frames N] [--save FILE] [--skip 120]
 
---save writes every frame that publish() copied as (u64 frame_index, 92160 RGBA bytes)
-records, so a test can compare what gbwatch captured with what PyBoy had.
+--save writes every frame PyBoy produced (whether or not a monitor was reading) as
+(u64 frame_index, 92160 RGBA bytes) records, so a test can compare what gbwatch captured
+with what PyBoy had, and benchmarks can replay real frames.
 Prints "ready" on stdout once the slot exists.
 """
 
@@ -48,8 +49,8 @@ with Publisher(args.name, directory=args.dir) as pub:
             break
         pyboy.tick()
         n += 1
-        copied = pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
-        if save is not None and copied:
+        pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+        if save is not None:
             save.write(struct.pack("<Q", pyboy.frame_count))
             save.write(memoryview(pyboy.screen.raw_buffer).cast("B"))
         if args.fps > 0:

@@ -1,0 +1,115 @@
+"""Publisher cost on real PyBoy, with and without a monitor reading.
+
+    cargo build --release && .venv/bin/python examples/bench_publish.py
+
+Prints, in one run: median and p99 of publish() in µs with a reader (a real
+`gbwatch stats` process) and with none; PyBoy frames/s without publishing and with
+publishing every frame, both with and without the reader. Throughput is measured in
+interleaved blocks (baseline, publish, baseline, ...) and the medians are compared, so
+background noise hits both sides alike.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "python"))
+from gbwatch import Publisher  # noqa: E402
+from pyboy import PyBoy  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--gbwatch", default=os.path.join(ROOT, "target", "release", "gbwatch"))
+ap.add_argument("--rom", default=os.path.join(ROOT, "assets", "demo.gb"))
+ap.add_argument("--calls", type=int, default=20000, help="timed publish() calls per case")
+ap.add_argument("--block", type=int, default=3000, help="frames per throughput block")
+ap.add_argument("--blocks", type=int, default=9, help="throughput blocks per side")
+args = ap.parse_args()
+
+pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
+pyboy.set_emulation_speed(0)
+pyboy.tick(300, True)
+slot_dir = tempfile.mkdtemp(prefix="gbwatch-bench-")
+pub = Publisher("bench", directory=slot_dir)
+buf = pyboy.screen.raw_buffer
+
+
+def publish_latencies(n):
+    out = []
+    clock = time.perf_counter_ns
+    for _ in range(n):
+        pyboy.tick()
+        t0 = clock()
+        pub.publish(buf)
+        out.append(clock() - t0)
+    # The timer's own cost, measured the same way, is subtracted.
+    empty = []
+    for _ in range(n):
+        t0 = clock()
+        empty.append(clock() - t0)
+    overhead = statistics.median(empty)
+    out.sort()
+    return (statistics.median(out) - overhead) / 1000, (out[int(len(out) * 0.99)] - overhead) / 1000
+
+
+def throughput(publish):
+    tick = pyboy.tick
+    start = time.perf_counter()
+    if publish:
+        for _ in range(args.block):
+            tick()
+            pub.publish(buf)
+    else:
+        for _ in range(args.block):
+            tick()
+    return args.block / (time.perf_counter() - start)
+
+
+def interleaved():
+    base, with_pub = [], []
+    for _ in range(args.blocks):
+        base.append(throughput(False))
+        with_pub.append(throughput(True))
+    return statistics.median(base), statistics.median(with_pub)
+
+
+def wait_watched(state):
+    deadline = time.monotonic() + 10
+    while pub.watched != state and time.monotonic() < deadline:
+        pyboy.tick()
+        pub.publish(buf)
+        time.sleep(0.01)
+    if pub.watched != state:
+        sys.exit("publisher never saw the reader %s" % ("arrive" if state else "leave"))
+
+
+results = {}
+reader = subprocess.Popen(
+    [args.gbwatch, "stats", "--duration", "3600", "--fps", "60", os.path.join(slot_dir, "bench.slot")],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+)
+try:
+    pub.publish(buf)
+    wait_watched(True)
+    results["reader"] = publish_latencies(args.calls) + interleaved()
+finally:
+    reader.kill()
+    reader.wait()
+wait_watched(False)
+results["none"] = publish_latencies(args.calls) + interleaved()
+pub.close()
+pyboy.stop(save=False)
+
+print("publish() on real PyBoy %s (%s, 160x144 RGBA)" % (getattr(sys.modules["pyboy"], "__version__", ""), os.path.basename(args.rom)))
+print("| reader | publish median | publish p99 | PyBoy fps, no publish | PyBoy fps, publish every frame | throughput loss |")
+print("|---|---|---|---|---|---|")
+for key, label in (("reader", "gbwatch reading"), ("none", "nobody reading")):
+    med, p99, base, with_pub = results[key]
+    loss = (base - with_pub) / base * 100
+    print("| %s | %.2f µs | %.2f µs | %.0f | %.0f | %.1f%% |" % (label, med, p99, base, with_pub, loss))
