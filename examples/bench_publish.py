@@ -21,7 +21,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "python"))
 from gbwatch import Publisher  # noqa: E402
-from pyboy import PyBoy  # noqa: E402
+import warnings
+
+warnings.filterwarnings("ignore", message="Using SDL2 binaries")
+from pyboy import PyBoy  # noqa: E402  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gbwatch", default=os.path.join(ROOT, "target", "release", "gbwatch"))

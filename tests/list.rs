@@ -24,11 +24,18 @@ fn list_shows_live_and_dead_publishers() {
 
     let out = gbwatch().arg("list").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let live = row(&stdout, "env-00");
     assert_eq!(&live[1..3], &["160x144", "RGBA"], "{stdout}");
     let fps: f64 = live[3].parse().unwrap();
-    assert!((40.0..80.0).contains(&fps), "measured {fps} fps for a 60 fps publisher\n{stdout}");
+    assert!(
+        (40.0..80.0).contains(&fps),
+        "measured {fps} fps for a 60 fps publisher\n{stdout}"
+    );
     assert_eq!(*live.last().unwrap(), "online", "{stdout}");
     assert!(live[5].ends_with("µs"), "{stdout}");
     let dead = row(&stdout, "env-01");

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 fn script(dir: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new(python());
-    c.arg(root().join("tests/py/publisher_cases.py")).arg(dir).args(args);
+    c.arg(root().join("tests/py/publisher_cases.py"))
+        .arg(dir)
+        .args(args);
     c
 }
 
@@ -50,7 +52,11 @@ fn read_frame(reader: &mut SlotReader) -> RawFrame {
 #[test]
 fn every_frame_layout_arrives_as_the_right_rgba() {
     let dir = Scratch::new("formats");
-    let mut child = script(dir.path(), &["formats"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = script(dir.path(), &["formats"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
@@ -64,14 +70,35 @@ fn every_frame_layout_arrives_as_the_right_rgba() {
     assert_eq!(line.trim(), "published");
 
     let expect: [(PixelFormat, usize, usize, fn(usize, usize) -> [u8; 4]); 4] = [
-        (PixelFormat::Rgb, 160, 144, |x, y| [pattern(x, y, 0), pattern(x, y, 1), pattern(x, y, 2), 255]),
-        (PixelFormat::Gray8, 160, 144, |x, y| [pattern(x, y, 0), pattern(x, y, 0), pattern(x, y, 0), 255]),
-        (PixelFormat::Bgra, 160, 144, |x, y| [pattern(x, y, 2), pattern(x, y, 1), pattern(x, y, 0), pattern(x, y, 3)]),
-        (PixelFormat::Rgba, 100, 120, |x, y| [pattern(x, y, 0), pattern(x, y, 1), pattern(x, y, 2), pattern(x, y, 3)]),
+        (PixelFormat::Rgb, 160, 144, |x, y| {
+            [pattern(x, y, 0), pattern(x, y, 1), pattern(x, y, 2), 255]
+        }),
+        (PixelFormat::Gray8, 160, 144, |x, y| {
+            [pattern(x, y, 0), pattern(x, y, 0), pattern(x, y, 0), 255]
+        }),
+        (PixelFormat::Bgra, 160, 144, |x, y| {
+            [
+                pattern(x, y, 2),
+                pattern(x, y, 1),
+                pattern(x, y, 0),
+                pattern(x, y, 3),
+            ]
+        }),
+        (PixelFormat::Rgba, 100, 120, |x, y| {
+            [
+                pattern(x, y, 0),
+                pattern(x, y, 1),
+                pattern(x, y, 2),
+                pattern(x, y, 3),
+            ]
+        }),
     ];
     for (reader, (format, w, h, px)) in readers.iter_mut().zip(expect) {
         let raw = read_frame(reader);
-        assert_eq!((raw.format, raw.width as usize, raw.height as usize), (format, w, h));
+        assert_eq!(
+            (raw.format, raw.width as usize, raw.height as usize),
+            (format, w, h)
+        );
         assert_eq!(raw.frame_index, 7);
         let frame = to_frame(raw);
         for y in 0..h {
@@ -84,7 +111,10 @@ fn every_frame_layout_arrives_as_the_right_rgba() {
     drop(readers);
     child.stdin.take().unwrap().write_all(b"done\n").unwrap();
     assert!(child.wait().unwrap().success());
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(left.is_empty(), "slots left after a normal exit: {left:?}");
 }
 
@@ -95,16 +125,29 @@ fn misuse_never_raises_and_is_logged_once() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(stdout.trim(), "1 [False, False, False] True False", "stderr: {stderr}");
-    let logs: Vec<_> = stderr.lines().filter(|l| l.starts_with("gbwatch:")).collect();
+    assert_eq!(
+        stdout.trim(),
+        "1 [False, False, False] True False",
+        "stderr: {stderr}"
+    );
+    let logs: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.starts_with("gbwatch:"))
+        .collect();
     assert_eq!(logs.len(), 1, "logged once: {stderr}");
-    assert!(logs[0].contains("misuse.slot") && logs[0].contains("training continues"), "{stderr}");
+    assert!(
+        logs[0].contains("misuse.slot") && logs[0].contains("training continues"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_stopped_frozen_or_killed_monitor_never_blocks_publishing() {
     let dir = Scratch::new("safety");
-    let mut publisher = script(dir.path(), &["safety", "6"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut publisher = script(dir.path(), &["safety", "6"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = BufReader::new(publisher.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
@@ -146,7 +189,13 @@ fn a_stopped_frozen_or_killed_monitor_never_blocks_publishing() {
     let calls: u64 = parts.next().unwrap().parse().unwrap();
     let worst_us: f64 = parts.next().unwrap().parse().unwrap();
     eprintln!("{calls} publish() calls, slowest {worst_us:.0} µs");
-    assert!(calls > 1000, "the publisher stalled: only {calls} calls in 6 s");
+    assert!(
+        calls > 1000,
+        "the publisher stalled: only {calls} calls in 6 s"
+    );
     // Not a speed target: a blocked publish would take seconds.
-    assert!(worst_us < 500_000.0, "a publish() call blocked for {worst_us} µs");
+    assert!(
+        worst_us < 500_000.0,
+        "a publish() call blocked for {worst_us} µs"
+    );
 }

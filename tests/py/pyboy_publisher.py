@@ -15,7 +15,10 @@ import struct
 import sys
 import time
 
-from pyboy import PyBoy
+import warnings
+
+warnings.filterwarnings("ignore", message="Using SDL2 binaries")
+from pyboy import PyBoy  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python"))
 from gbwatch import Publisher  # noqa: E402
