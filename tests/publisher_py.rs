@@ -69,7 +69,8 @@ fn every_frame_layout_arrives_as_the_right_rgba() {
     out.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "published");
 
-    let expect: [(PixelFormat, usize, usize, fn(usize, usize) -> [u8; 4]); 4] = [
+    type Expected = (PixelFormat, usize, usize, fn(usize, usize) -> [u8; 4]);
+    let expect: [Expected; 4] = [
         (PixelFormat::Rgb, 160, 144, |x, y| {
             [pattern(x, y, 0), pattern(x, y, 1), pattern(x, y, 2), 255]
         }),
