@@ -197,15 +197,13 @@ fn before_the_first_frame_and_bad_requests() {
     // An endless head without CRLF is cut off at the limit, not buffered forever.
     let mut s = TcpStream::connect(addr).unwrap();
     let chunk = vec![b'a'; 64 * 1024];
-    let mut refused = false;
     for _ in 0..64 {
+        // The server answers 414 and closes: a write may fail, which is the point.
         if s.write_all(&chunk).is_err() {
-            refused = true;
             break;
         }
     }
     drop(s);
-    let _ = refused; // the write may or may not fail first; the server must still answer:
     assert_eq!(get(addr, "/api/streaming/stats").status, 200);
 
     // A small body on the POST is fine, and keep-alive serves several requests.
