@@ -20,6 +20,8 @@ pub enum Command {
     Dump(DumpArgs),
     /// Run the pipeline for a while and print its figures.
     Stats(StatsArgs),
+    /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
+    Serve(ServeArgs),
 }
 
 /// Where frames come from.
@@ -106,6 +108,17 @@ pub struct StatsArgs {
     /// How long to run the pipeline, in seconds.
     #[arg(long, default_value_t = 5.0, value_name = "S")]
     pub duration: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub preset: PresetArgs,
+    /// Address to listen on; anything but loopback prints a warning (there is no authentication).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: String,
 }
 
 #[cfg(test)]

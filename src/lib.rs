@@ -9,5 +9,6 @@ pub mod cmd;
 pub mod encode;
 pub mod frame;
 pub mod pipeline;
+pub mod serve;
 pub mod slot;
 pub mod source;

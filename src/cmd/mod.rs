@@ -2,6 +2,7 @@
 
 pub mod dump;
 pub mod list;
+pub mod serve;
 pub mod stats;
 
 use crate::cli::{PresetArgs, SourceArgs};

@@ -1,0 +1,50 @@
+//! `gbwatch serve`: the dashboard and its HTTP endpoints on the capture pipeline.
+
+use super::{start_feeds, UsageError};
+use crate::cli::ServeArgs;
+use crate::encode::Backend;
+use crate::serve::Server;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+
+/// Resolves `--bind` to one address; a mistake is a usage error.
+pub fn parse_bind(bind: &str) -> Result<SocketAddr, UsageError> {
+    let bad = |why: String| {
+        UsageError(format!(
+            "--bind {bind}: {why} (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+        ))
+    };
+    let mut addrs = bind.to_socket_addrs().map_err(|e| bad(e.to_string()))?;
+    addrs.next().ok_or_else(|| bad("no address".into()))
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let addr = parse_bind(&args.bind)?;
+    let listener =
+        TcpListener::bind(addr).map_err(|e| UsageError(format!("cannot listen on {addr}: {e}")))?;
+    let set = start_feeds(&args.source, &args.preset)?;
+    let server = Server::start(listener, set, Backend::best())?;
+    let bound = server.local_addr();
+    if !bound.ip().is_loopback() {
+        eprintln!(
+            "gbwatch: warning: listening on {bound}, not loopback: anyone who can reach it sees the frames and can change the preset (there is no authentication); prefer 127.0.0.1 and an SSH tunnel"
+        );
+    }
+    eprintln!("gbwatch: serving on http://{bound}/ (Ctrl-C to stop)");
+    server.wait();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_addresses() {
+        assert_eq!(parse_bind("127.0.0.1:8080").unwrap().port(), 8080);
+        assert!(parse_bind("localhost:0").unwrap().ip().is_loopback());
+        assert!(parse_bind("[::1]:9000").is_ok());
+        for bad in ["8080", "127.0.0.1", "127.0.0.1:99999", ""] {
+            assert!(parse_bind(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The newest frame of each feed, and its JPEG made at most once, on demand.
+//!
+//! A distributor thread per feed moves frames from the feed's queue into its [`Latest`]
+//! (newest wins). Nothing is encoded until a client asks; then the first asker encodes and
+//! everyone else asking for the same frame and settings waits for that one encode.
+
+use crate::encode::{Backend, EncodedJpeg, JpegCache};
+use crate::frame::SharedFrame;
+use crate::pipeline::{Cancel, Feed, FeedSet, Settings};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// How often the distributor looks for new feeds.
+const DISCOVER_EVERY: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Default)]
+struct Slot {
+    seq: u64,
+    frame: Option<SharedFrame>,
+}
+
+#[derive(Debug)]
+struct EncState {
+    cache: JpegCache,
+    last: Option<((u64, u32, u8), EncodedJpeg)>,
+}
+
+/// One encoded newest frame, as handed to clients.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The holder's sequence number of the frame (increases by one per frame received).
+    pub seq: u64,
+    pub frame: SharedFrame,
+    pub jpeg: EncodedJpeg,
+    /// True when this call did the encoding (false: shared or reused).
+    pub fresh: bool,
+}
+
+/// The newest frame of one feed.
+#[derive(Debug)]
+pub struct Latest {
+    pub feed: Arc<Feed>,
+    slot: Mutex<Slot>,
+    changed: Condvar,
+    enc: Mutex<EncState>,
+    encodes: AtomicU64,
+}
+
+impl Latest {
+    pub fn new(feed: Arc<Feed>, backend: Backend) -> Latest {
+        Latest {
+            feed,
+            slot: Mutex::new(Slot::default()),
+            changed: Condvar::new(),
+            enc: Mutex::new(EncState {
+                cache: JpegCache::new(backend),
+                last: None,
+            }),
+            encodes: AtomicU64::new(0),
+        }
+    }
+
+    /// Replaces the newest frame and wakes waiting clients.
+    pub fn put(&self, frame: SharedFrame) {
+        let mut s = self.slot.lock().unwrap();
+        s.seq += 1;
+        s.frame = Some(frame);
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// The newest frame and its sequence number.
+    pub fn current(&self) -> Option<(u64, SharedFrame)> {
+        let s = self.slot.lock().unwrap();
+        s.frame.clone().map(|f| (s.seq, f))
+    }
+
+    /// Waits up to `timeout` for a frame newer than `seq`; returns the newest sequence number.
+    pub fn wait_newer(&self, seq: u64, timeout: Duration) -> Option<u64> {
+        let g = self.slot.lock().unwrap();
+        let (g, _) = self
+            .changed
+            .wait_timeout_while(g, timeout, |s| s.seq <= seq || s.frame.is_none())
+            .unwrap();
+        (g.seq > seq && g.frame.is_some()).then_some(g.seq)
+    }
+
+    /// Wakes every waiting client (used at shutdown).
+    pub fn wake_all(&self) {
+        self.changed.notify_all();
+    }
+
+    /// How many times a JPEG was actually made (not shared, not reused).
+    pub fn encodes(&self) -> u64 {
+        self.encodes.load(Ordering::Relaxed)
+    }
+
+    /// The newest frame as JPEG at `settings`, encoded at most once per frame and settings
+    /// however many clients ask; `None` before the first frame.
+    pub fn jpeg(&self, settings: Settings) -> Result<Option<Encoded>, crate::encode::EncodeError> {
+        let mut enc = self.enc.lock().unwrap();
+        let Some((seq, frame)) = self.current() else {
+            return Ok(None);
+        };
+        let key = (seq, settings.scale(), settings.quality());
+        if let Some((k, jpeg)) = &enc.last {
+            if *k == key {
+                return Ok(Some(Encoded {
+                    seq,
+                    frame,
+                    jpeg: jpeg.clone(),
+                    fresh: false,
+                }));
+            }
+        }
+        let stats = &self.feed.stats;
+        let jpeg = enc.cache.encode(&frame, key.1, key.2, Some(stats))?;
+        if !jpeg.reused {
+            self.encodes.fetch_add(1, Ordering::Relaxed);
+        }
+        stats.record_done(&frame);
+        enc.last = Some((key, jpeg.clone()));
+        Ok(Some(Encoded {
+            seq,
+            frame,
+            fresh: !jpeg.reused,
+            jpeg,
+        }))
+    }
+}
+
+/// Every feed's [`Latest`], kept filled by distributor threads.
+#[derive(Debug, Clone)]
+pub struct LatestSet {
+    holders: Arc<Mutex<HashMap<String, Arc<Latest>>>>,
+    set: FeedSet,
+}
+
+impl LatestSet {
+    /// Starts distributing frames of every feed of `set`, present and future.
+    pub fn start(set: FeedSet, backend: Backend, cancel: Cancel) -> LatestSet {
+        let me = LatestSet {
+            holders: Arc::new(Mutex::new(HashMap::new())),
+            set,
+        };
+        let sup = me.clone();
+        std::thread::Builder::new()
+            .name("serve-distributor".into())
+            .spawn(move || loop {
+                for feed in sup.set.feeds() {
+                    let mut h = sup.holders.lock().unwrap();
+                    if h.contains_key(&feed.key) {
+                        continue;
+                    }
+                    let latest = Arc::new(Latest::new(feed.clone(), backend));
+                    h.insert(feed.key.clone(), latest.clone());
+                    let cancel = cancel.clone();
+                    let _ = std::thread::Builder::new()
+                        .name(format!("serve-{}", feed.name))
+                        .stack_size(256 * 1024)
+                        .spawn(move || distribute(latest, cancel));
+                }
+                if cancel.sleep(DISCOVER_EVERY) {
+                    for l in sup.holders.lock().unwrap().values() {
+                        l.wake_all();
+                    }
+                    return;
+                }
+            })
+            .expect("spawn distributor thread");
+        me
+    }
+
+    /// The feeds now, in discovery order, with their holders (once the distributor has one).
+    pub fn feeds(&self) -> Vec<(Arc<Feed>, Option<Arc<Latest>>)> {
+        let h = self.holders.lock().unwrap();
+        self.set
+            .feeds()
+            .into_iter()
+            .map(|f| {
+                let l = h.get(&f.key).cloned();
+                (f, l)
+            })
+            .collect()
+    }
+
+    pub fn feed_set(&self) -> &FeedSet {
+        &self.set
+    }
+}
+
+/// Moves the newest frame of the feed into `latest` as soon as it is captured.
+fn distribute(latest: Arc<Latest>, cancel: Cancel) {
+    let queue = latest.feed.queue.clone();
+    while !cancel.is_cancelled() {
+        if let Some(first) = queue.pop_timeout(Duration::from_millis(200)) {
+            latest.put(queue.pop_newest().unwrap_or(first));
+        } else if (queue.is_closed() || latest.feed.capture_finished())
+            && cancel.sleep(Duration::from_millis(200))
+        {
+            break;
+        }
+    }
+}

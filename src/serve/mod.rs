@@ -1,0 +1,190 @@
+//! `gbwatch serve`: the original dashboard's HTTP endpoints, µStreamer-style `/stream`,
+//! `/snapshot` and `/state`, and a self-contained dashboard page.
+//!
+//! One thread per connection (bounded), blocking sockets, no async runtime: a handful of
+//! viewers is the use case, and a blocked client then only ever blocks its own thread.
+
+mod http;
+mod latest;
+mod mjpeg;
+mod page;
+mod routes;
+
+pub use http::{
+    decode_path, percent_decode, MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES, MAX_REQUEST_LINE,
+};
+pub use latest::{Encoded, Latest, LatestSet};
+pub use mjpeg::BOUNDARY;
+
+use crate::encode::Backend;
+use crate::pipeline::{Cancel, FeedSet, Percentiles, WindowedHistogram};
+use http::{Conn, ReadError, Response};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Most connections served at once; more get 503 at once.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// What every connection thread shares.
+#[derive(Debug)]
+pub struct App {
+    pub set: FeedSet,
+    pub latest: LatestSet,
+    pub backend: Backend,
+    pub cancel: Cancel,
+    /// Open `/stream` connections.
+    pub stream_clients: AtomicUsize,
+    connections: AtomicUsize,
+    sent_age: Mutex<WindowedHistogram>,
+    sent: AtomicUsize,
+}
+
+impl App {
+    /// Records the age of a frame at the moment it went out to a stream client.
+    pub fn record_sent(&self, age_ns: u64) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.sent_age
+            .lock()
+            .unwrap()
+            .record(Instant::now(), age_ns / 1000);
+    }
+
+    /// Frame age at send over the last 10 s.
+    pub fn sent_age(&self) -> Percentiles {
+        self.sent_age.lock().unwrap().percentiles(Instant::now())
+    }
+
+    /// Stream parts sent since start.
+    pub fn parts_sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    pub app: Arc<App>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `set` on an already bound listener, from a background thread.
+    pub fn start(listener: TcpListener, set: FeedSet, backend: Backend) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let cancel = Cancel::new();
+        let app = Arc::new(App {
+            latest: LatestSet::start(set.clone(), backend, cancel.clone()),
+            set,
+            backend,
+            cancel,
+            stream_clients: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
+            sent_age: Mutex::new(WindowedHistogram::default()),
+            sent: AtomicUsize::new(0),
+        });
+        let a = app.clone();
+        let accept = std::thread::Builder::new()
+            .name("serve-accept".into())
+            .spawn(move || accept_loop(listener, a))?;
+        Ok(Server {
+            addr,
+            app,
+            accept: Some(accept),
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Blocks until the server stops (it only stops on [`Server::stop`]).
+    pub fn wait(mut self) {
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops accepting and ends the streams.
+    pub fn stop(mut self) {
+        self.app.cancel.cancel();
+        // Wake the accept loop with a connection of our own.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct ConnGuard(Arc<App>);
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn accept_loop(listener: TcpListener, app: Arc<App>) {
+    for stream in listener.incoming() {
+        if app.cancel.is_cancelled() {
+            return;
+        }
+        let Ok(stream) = stream else {
+            // EMFILE and friends: back off instead of spinning.
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
+        if app.connections.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
+            app.connections.fetch_sub(1, Ordering::Relaxed);
+            let busy = Response::text(
+                503,
+                format!("too many connections (at most {MAX_CONNECTIONS})"),
+            );
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            Conn::new(stream).reject_and_close(&busy);
+            continue;
+        }
+        let guard = ConnGuard(app.clone());
+        let spawned = std::thread::Builder::new()
+            .name("serve-conn".into())
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let g = guard;
+                serve_connection(&g.0, stream);
+            });
+        if spawned.is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Answers requests on one connection until it closes or turns into a stream.
+fn serve_connection(app: &App, stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(mjpeg::WRITE_TIMEOUT));
+    let mut conn = Conn::new(stream);
+    let mut first = true;
+    loop {
+        let req = match conn.read_request(first) {
+            Ok(r) => r,
+            Err(ReadError::Closed) => return,
+            Err(ReadError::Reject(resp)) => return conn.reject_and_close(&resp),
+        };
+        first = false;
+        let head_only = req.method == "HEAD";
+        match routes::route(app, &req) {
+            routes::Reply::Full(resp) => {
+                let keep = req.keep_alive && !app.cancel.is_cancelled();
+                if resp.write_to(&mut conn.stream, keep, head_only).is_err() || !keep {
+                    return;
+                }
+            }
+            routes::Reply::Stream(latest) => {
+                let _ = mjpeg::stream(app, &latest, &mut conn.stream, head_only);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The dashboard page in a real browser: headless Chromium loads `/` from `gbwatch serve`
+//! on a real PyBoy publisher; its screenshots must show a live, changing Game Boy screen.
+
+mod common;
+mod serve_support;
+
+use common::{gbwatch, Scratch};
+use serve_support::*;
+use std::path::Path;
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The colour of the screen's border (`--frame: #2b6cb0`), used nowhere else on the page.
+const BORDER: [u8; 3] = [0x2b, 0x6c, 0xb0];
+
+/// An RGB screenshot.
+struct Shot {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Shot {
+    fn px(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
+    }
+
+    /// The box inside the screen's border: the bounding box of border-coloured pixels,
+    /// shrunk past the 2 px border.
+    fn screen_area(&self) -> (usize, usize, usize, usize) {
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                let p = self.px(x, y);
+                if p.iter().zip(BORDER).all(|(a, b)| a.abs_diff(b) <= 6) {
+                    (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+                }
+            }
+        }
+        assert!(x0 < x1 && y0 < y1, "no screen border found in the page");
+        (x0 + 3, y0 + 3, x1 - 3, y1 - 3)
+    }
+}
+
+fn load_png(path: &Path) -> Shot {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    let channels = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    let rgb = buf[..info.buffer_size()]
+        .chunks_exact(channels)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    Shot {
+        width: info.width as usize,
+        height: info.height as usize,
+        rgb,
+    }
+}
+
+/// One headless Chromium run: load `url`, let it run ~3 s, screenshot.
+fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
+    let status = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--window-size=1100,800")
+        .arg("--virtual-time-budget=3000")
+        .arg(format!("--screenshot={}", out.display()))
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {CHROMIUM} ({e}); run `bash tests/run-all.sh` once")
+        });
+    assert!(status.success(), "chromium failed: {status}");
+    load_png(out)
+}
+
+#[test]
+fn dashboard_shows_a_live_screen_in_chromium() {
+    let dir = Scratch::new("serve-browser");
+    let (_publisher, server) = publisher_and_server(dir.path(), gbwatch(), &[], &[]);
+    let url = format!("http://{}/", server.addr);
+    let work = Scratch::new("serve-browser-out");
+
+    let first = screenshot(
+        &url,
+        &work.path().join("1.png"),
+        &work.path().join("profile1"),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second = screenshot(
+        &url,
+        &work.path().join("2.png"),
+        &work.path().join("profile2"),
+    );
+    if let Some(keep) = std::env::var_os("GBWATCH_KEEP_SCREENSHOT") {
+        std::fs::copy(work.path().join("2.png"), keep).unwrap();
+    }
+
+    let (x0, y0, x1, y1) = first.screen_area();
+    assert_eq!((x0, y0, x1, y1), second.screen_area(), "layout moved");
+    // The screen shows 160x144 scaled up, keeping its aspect ratio.
+    let (w, h) = ((x1 - x0) as f64, (y1 - y0) as f64);
+    assert!(w >= 320.0, "screen only {w} px wide");
+    assert!((w / h - 160.0 / 144.0).abs() < 0.03, "aspect {w}x{h}");
+
+    // Not blank: a Game Boy scene has several shades and lots of dark/light pixels.
+    let mut shades = std::collections::HashSet::new();
+    let (mut dark, mut light, mut differ, mut total) = (0usize, 0usize, 0usize, 0usize);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (a, b) = (first.px(x, y), second.px(x, y));
+            shades.insert(a[0] / 32);
+            let lum = a.iter().map(|&v| v as u32).sum::<u32>() / 3;
+            dark += (lum < 80) as usize;
+            light += (lum > 180) as usize;
+            differ += a.iter().zip(b).any(|(p, q)| p.abs_diff(q) > 40) as usize;
+            total += 1;
+        }
+    }
+    assert!(
+        shades.len() >= 4,
+        "only {} shades in the screen area",
+        shades.len()
+    );
+    assert!(
+        dark * 20 > total && light * 20 > total,
+        "screen area looks blank ({dark} dark, {light} light of {total})"
+    );
+    // The scene scrolls: two screenshots 1.5 s apart differ in the screen area.
+    assert!(
+        differ * 50 > total,
+        "screen area did not change ({differ} of {total} pixels)"
+    );
+
+    // Outside the screen the page is the dark background, so the check above is about the image.
+    assert_eq!(
+        first.px(first.width - 5, first.height - 5),
+        [0x14, 0x16, 0x1a]
+    );
+    // The preset buttons and the stats table rendered (bright text in the header band).
+    let bright_in_header = (0..first.width)
+        .flat_map(|x| (0..50).map(move |y| (x, y)))
+        .filter(|&(x, y)| first.px(x, y).iter().all(|&v| v > 200))
+        .count();
+    assert!(bright_in_header > 100, "the header looks empty");
+}
