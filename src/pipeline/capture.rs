@@ -118,6 +118,10 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                     break;
                 }
             }
+            Ok(Poll::Gone) => {
+                set_state(&t.status, FeedState::Gone);
+                break;
+            }
             Ok(Poll::Ended) => {
                 set_state(&t.status, FeedState::Ended);
                 break;

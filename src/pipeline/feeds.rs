@@ -27,6 +27,8 @@ pub enum FeedState {
     Error(String),
     /// A finite source (recording) reached its end.
     Ended,
+    /// The source disappeared long ago; the feed is about to be removed.
+    Gone,
 }
 
 /// A feed's state and since when.
@@ -135,6 +137,7 @@ impl FeedSet {
     }
 
     fn scan(&self, specs: &[SourceSpec], options: &FeedOptions, known: &mut HashSet<String>) {
+        self.retire_gone(known);
         for spec in specs {
             for candidate in spec.scan(options) {
                 if known.insert(candidate.key.clone()) {
@@ -177,6 +180,22 @@ impl FeedSet {
                 self.feeds.write().unwrap().push(Arc::new(feed));
             }
         }
+    }
+
+    /// Removes feeds whose source is gone and whose capture thread has ended, so a run with
+    /// publishers coming and going for hours does not accumulate them.
+    fn retire_gone(&self, known: &mut HashSet<String>) {
+        let mut feeds = self.feeds.write().unwrap();
+        feeds.retain(|f| {
+            let gone = f.status().state == FeedState::Gone && f.capture_finished();
+            if gone {
+                known.remove(&f.key);
+                if let Some(h) = f.capture.lock().unwrap().take() {
+                    let _ = h.thread.join();
+                }
+            }
+            !gone
+        });
     }
 
     /// The feeds now, in discovery order.

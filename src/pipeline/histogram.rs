@@ -26,17 +26,20 @@ impl Percentiles {
 pub struct WindowedHistogram {
     slice: Duration,
     slices: usize,
-    ring: VecDeque<(Instant, Histogram<u64>)>,
+    ring: VecDeque<(Instant, Histogram<u32>)>,
 }
 
-const MAX_US: u64 = 3_600_000_000;
+/// Values above one minute are recorded as one minute.
+const MAX_US: u64 = 60_000_000;
 
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds")
+/// Two significant figures (1% resolution) and 32-bit counts keep one slice near 10 KB,
+/// so dozens of feeds with six stages each stay small.
+fn new_histogram() -> Histogram<u32> {
+    Histogram::new_with_bounds(1, MAX_US, 2).expect("valid histogram bounds")
 }
 
 impl WindowedHistogram {
-    /// A window of `slices` slices of `slice` each (default use: 10 × 1 s).
+    /// A window of `slices` slices of `slice` each (default: 5 × 2 s).
     pub fn new(slice: Duration, slices: usize) -> Self {
         WindowedHistogram {
             slice,
@@ -95,6 +98,35 @@ impl WindowedHistogram {
 
 impl Default for WindowedHistogram {
     fn default() -> Self {
-        WindowedHistogram::new(Duration::from_secs(1), 10)
+        WindowedHistogram::new(Duration::from_secs(2), 5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_follow_the_recorded_values() {
+        let mut h = WindowedHistogram::default();
+        let now = Instant::now();
+        for v in 1..=1000 {
+            h.record(now, v);
+        }
+        let p = h.percentiles(now);
+        assert_eq!(p.count, 1000);
+        assert!((495..=505).contains(&p.p50_us), "{p:?}");
+        assert!((985..=995).contains(&p.p99_us), "{p:?}");
+    }
+
+    #[test]
+    fn old_values_leave_the_window() {
+        let mut h = WindowedHistogram::new(Duration::from_millis(100), 2);
+        let t0 = Instant::now();
+        h.record(t0, 5000);
+        let later = t0 + Duration::from_millis(500);
+        h.record(later, 10);
+        let p = h.percentiles(later);
+        assert_eq!((p.count, p.p50_us), (1, 10));
     }
 }

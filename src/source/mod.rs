@@ -40,6 +40,8 @@ pub enum Poll {
     Offline(String),
     /// The source has no more frames (end of a recording without `--loop`).
     Ended,
+    /// The source has been gone for a long time (its slot was removed): the feed retires.
+    Gone,
 }
 
 /// Something frames can be pulled from. `poll` must not block for long (≤ ~100 ms).

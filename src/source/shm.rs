@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 const LIVENESS_EVERY: Duration = Duration::from_millis(500);
 /// A live publisher with no new frame for this long is shown as stale.
 const STALE_AFTER: Duration = Duration::from_secs(5);
+/// A slot missing for this long retires its feed (a publisher with the same name that comes
+/// back later is discovered afresh).
+const GONE_AFTER: Duration = Duration::from_secs(10);
 
 /// Reads one slot file, reopening it when its publisher restarts.
 #[derive(Debug)]
@@ -19,6 +22,7 @@ pub struct ShmSource {
     reader: Option<SlotReader>,
     last_liveness: Instant,
     last_frame: Instant,
+    missing_since: Option<Instant>,
     restarted: bool,
 }
 
@@ -37,6 +41,7 @@ impl ShmSource {
             reader: Some(reader),
             last_liveness: Instant::now(),
             last_frame: Instant::now(),
+            missing_since: None,
             restarted: false,
         })
     }
@@ -62,6 +67,7 @@ impl ShmSource {
                     if source.kind() == std::io::ErrorKind::NotFound =>
                 {
                     self.reader = None;
+                    self.missing_since.get_or_insert_with(Instant::now);
                     return Ok(Some("publisher closed its slot".into()));
                 }
                 Err(e) => {
@@ -70,6 +76,7 @@ impl ShmSource {
                 }
             }
         }
+        self.missing_since = None;
         let reader = self.reader.as_ref().expect("reader present");
         if !reader.publisher_alive() {
             return Ok(Some(format!(
@@ -90,6 +97,12 @@ impl Source for ShmSource {
         if self.reader.is_none() || self.last_liveness.elapsed() >= LIVENESS_EVERY {
             self.last_liveness = Instant::now();
             if let Some(reason) = self.check_liveness()? {
+                if self
+                    .missing_since
+                    .is_some_and(|t| t.elapsed() >= GONE_AFTER)
+                {
+                    return Ok(Poll::Gone);
+                }
                 return Ok(Poll::Offline(reason));
             }
         }

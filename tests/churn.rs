@@ -1,0 +1,145 @@
+//! Publishers coming and going: 64 slots appearing and disappearing every second while the
+//! pipeline watches the directory. The normal run lasts 6 s;
+//! `GBWATCH_CHURN_SECS=60 cargo test --release --test churn` is the one-minute version.
+
+mod common;
+
+use common::Scratch;
+use gbwatch::frame::PixelFormat;
+use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};
+use gbwatch::slot::SlotWriter;
+use gbwatch::source::SourceSpec;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn proc_count(what: &str) -> usize {
+    match what {
+        "fds" => std::fs::read_dir("/proc/self/fd").unwrap().count(),
+        _ => std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+    }
+}
+
+#[test]
+fn sixty_four_publishers_churning_every_second() {
+    let secs: u64 = std::env::var("GBWATCH_CHURN_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let dir = Scratch::new("churn");
+    let set = FeedSet::start(
+        vec![SourceSpec::SlotDir(dir.path().to_path_buf())],
+        SharedSettings::new(Settings::with_overrides(1, None, Some(30), None).unwrap()),
+        FeedOptions::default(),
+    );
+    let (threads0, fds0) = (proc_count("threads"), proc_count("fds"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..64)
+        .map(|i| {
+            let (dir, stop) = (dir.path().to_path_buf(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                // Staggered so some publisher appears or disappears all the time.
+                std::thread::sleep(Duration::from_millis(i * 15));
+                while !stop.load(Ordering::Relaxed) {
+                    let mut w = SlotWriter::create(
+                        &dir,
+                        &format!("env-{i:02}"),
+                        160,
+                        144,
+                        PixelFormat::Rgba,
+                    )
+                    .unwrap();
+                    let until = Instant::now() + Duration::from_millis(500);
+                    while Instant::now() < until {
+                        n += 1;
+                        w.publish(&vec![(n % 251) as u8; 160 * 144 * 4], n).unwrap();
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    drop(w); // removes the slot
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let (mut max_threads, mut max_fds, mut max_feeds) = (0, 0, 0);
+    while start.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_millis(200));
+        let feeds = set.feeds();
+        max_feeds = max_feeds.max(feeds.len());
+        for f in &feeds {
+            let s = f.snapshot();
+            assert!(s.invariant_holds(), "{}: {s:?}", f.name);
+            while f.queue.pop().is_some() {}
+        }
+        max_threads = max_threads.max(proc_count("threads"));
+        max_fds = max_fds.max(proc_count("fds"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let captured: u64 = set.feeds().iter().map(|f| f.snapshot().captured).sum();
+    set.stop();
+    eprintln!(
+        "{secs}s: {max_feeds} feeds at most, threads {threads0} -> max {max_threads}, fds {fds0} -> max {max_fds}, {captured} frames captured"
+    );
+    assert_eq!(
+        max_feeds, 64,
+        "one feed per publisher name, reused across restarts"
+    );
+    assert!(captured > 64 * 5, "only {captured} frames captured");
+    // 64 writer threads + 64 capture threads + discovery.
+    assert!(
+        max_threads <= threads0 + 128 + 8,
+        "threads grew to {max_threads}"
+    );
+    // Open files: each writer holds its slot, each reader its copy.
+    assert!(
+        max_fds <= fds0 + 128 + 16,
+        "file descriptors grew to {max_fds}"
+    );
+}
+
+#[test]
+fn a_feed_whose_slot_is_gone_retires() {
+    let dir = Scratch::new("retire");
+    let mut w = SlotWriter::create(dir.path(), "brief", 160, 144, PixelFormat::Rgba).unwrap();
+    w.publish(&vec![1u8; 160 * 144 * 4], 1).unwrap();
+    let set = FeedSet::start(
+        vec![SourceSpec::SlotDir(dir.path().to_path_buf())],
+        SharedSettings::default(),
+        FeedOptions::default(),
+    );
+    let start = Instant::now();
+    while set.feeds().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(w);
+    let start = Instant::now();
+    while !set.feeds().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "feed never retired"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A publisher with the same name coming back later is discovered afresh.
+    let mut w = SlotWriter::create(dir.path(), "brief", 160, 144, PixelFormat::Rgba).unwrap();
+    w.publish(&vec![2u8; 160 * 144 * 4], 1).unwrap();
+    let start = Instant::now();
+    while set.feeds().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(5), "not rediscovered");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    set.stop();
+}
