@@ -40,12 +40,10 @@ echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 
-echo "== examples build"
-cargo build --examples --quiet
-
 echo "== cargo test"
 log=$(mktemp)
-cargo test --lib --bins --tests -- --test-threads 2 2>&1 | tee "$log"
+# --all-targets also builds the examples (benchmarks), in the same profile as the tests.
+cargo test --all-targets -- --test-threads 2 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
