@@ -11,3 +11,4 @@ pub mod frame;
 pub mod pipeline;
 pub mod slot;
 pub mod source;
+pub mod tui;

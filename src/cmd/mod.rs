@@ -3,6 +3,7 @@
 pub mod dump;
 pub mod list;
 pub mod stats;
+pub mod watch;
 
 use crate::cli::{PresetArgs, SourceArgs};
 use crate::pipeline::{Feed, FeedOptions, FeedSet, Preset, Settings, SharedSettings};
