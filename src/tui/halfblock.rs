@@ -374,7 +374,10 @@ mod tests {
             b[(5 * 16 + 3) * 4] ^= 0xff;
             out.clear();
             let one = r.render(&b, 16, 16, 3, area, 1, false, &mut out);
-            assert!(one > 0 && one < 50 && one * 8 < first, "{mode:?}: {one} bytes");
+            assert!(
+                one > 0 && one < 50 && one * 8 < first,
+                "{mode:?}: {one} bytes"
+            );
             let text = String::from_utf8(out.clone()).unwrap();
             assert!(text.starts_with("\x1b[3;4H"), "{text:?}");
             assert_eq!(text.matches(['▀', '▄', '█', ' ']).count(), 1);
