@@ -308,7 +308,7 @@ fn render_single(state: &State, feed_idx: usize, body: Rect, buf: &mut Buffer) {
         );
     }
     let [info, lat, presets] = Layout::vertical([
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Length(7),
         Constraint::Min(3),
     ])
@@ -366,7 +366,7 @@ fn render_info(state: &State, feed: &FeedView, area: Rect, buf: &mut Buffer) {
     if d.adapted {
         lines.push(Line::from(
             format!(
-                "terminal slow: drawing at {:.1} fps ({} skipped)",
+                "slow terminal: draw {:.1} fps, {} skipped",
                 d.target_fps, d.skipped_busy
             )
             .yellow(),
@@ -465,12 +465,11 @@ fn render_grid(state: &State, body: Rect, buf: &mut Buffer) {
             .age_ns(feed)
             .map(fmt_age)
             .unwrap_or_else(|| "-".to_string());
-        let mut block = Block::bordered()
-            .title(Line::from(format!(" {} ", feed.name)).left_aligned())
-            .title(Line::from(format!(" {fps} {age} ")).right_aligned());
+        // One title, so a narrow tile keeps the name and loses the figures.
+        let mut block = Block::bordered().title(Line::from(format!(" {} {fps} {age} ", feed.name)));
         if feed.is_offline() {
             block = block
-                .title(Line::from(" offline ").centered())
+                .title_bottom(Line::from(" offline ").centered())
                 .style(Style::new().dark_gray());
         }
         if selected {
@@ -567,4 +566,188 @@ fn render_help(area: Rect, buf: &mut Buffer) {
         .style(Style::new().bg(Color::Black).fg(Color::White))
         .block(Block::bordered().title(" keys "))
         .render(r, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Frame;
+    use crate::pipeline::{Percentiles, StatsSnapshot};
+    use crate::tui::state::{DrawFigures, Event, FeedUpdate};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    const NOW: u64 = 10_000_000_000;
+
+    fn frame(age_ms: u64) -> crate::frame::SharedFrame {
+        Arc::new(Frame {
+            frame_index: 4321,
+            published_ns: Some(NOW - age_ms * 1_000_000),
+            captured_at: Instant::now(),
+            capture_us: 40,
+            captured_ns: NOW,
+            width: 160,
+            height: 144,
+            pixels: vec![0; 160 * 144 * 4],
+            content_id: 2,
+        })
+    }
+
+    fn stats() -> StatsSnapshot {
+        let p = |a, b| Percentiles {
+            count: 100,
+            p50_us: a,
+            p95_us: b,
+            p99_us: b,
+            max_us: b,
+        };
+        StatsSnapshot {
+            published: Some(1200),
+            captured: 200,
+            dropped: 12,
+            delivered: 187,
+            queued: 1,
+            drop_rate_percent: 6.0,
+            captured_fps: 10.0,
+            source_fps: 60.0,
+            publisher_cost_us: Some(3.2),
+            age_from_publisher: true,
+            capture: p(45, 120),
+            draw: p(180, 650),
+            ..StatsSnapshot::default()
+        }
+    }
+
+    fn feed(name: &str, state: FeedState, with_frame: bool) -> FeedUpdate {
+        FeedUpdate {
+            name: name.into(),
+            key: format!("/dev/shm/gbwatch/{name}.slot"),
+            state,
+            stats: stats(),
+            frame: with_frame.then(|| frame(23)),
+            drawn_fps: 10.0,
+        }
+    }
+
+    fn state(feeds: Vec<FeedUpdate>, size: (u16, u16)) -> State {
+        let mut s = State::new(1, "/dev/shm/gbwatch");
+        s.update(Event::Resize(size.0, size.1));
+        for _ in 0..3 {
+            s.update(Event::Feeds {
+                feeds: feeds.clone(),
+                now_ns: NOW,
+            });
+        }
+        s.update(Event::Draw(DrawFigures {
+            out_bytes_per_s: 280_000.0,
+            target_fps: 10.0,
+            adapted: false,
+            skipped_busy: 0,
+            protocol: "half-blocks 256".into(),
+        }));
+        s
+    }
+
+    fn draw(s: &State) -> String {
+        let (w, h) = s.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| f.render_widget(s, f.area())).unwrap();
+        t.backend().to_string()
+    }
+
+    #[test]
+    fn single_feed_with_panels() {
+        let s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
+        let screen = layout(&s, Rect::new(0, 0, 110, 34));
+        assert_eq!(screen.images.len(), 1);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_terminal_puts_panels_below() {
+        let s = state(vec![feed("env-00", FeedState::Online, true)], (60, 40));
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn slow_terminal_is_reported() {
+        let mut s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
+        s.update(Event::Draw(DrawFigures {
+            out_bytes_per_s: 90_000.0,
+            target_fps: 4.2,
+            adapted: true,
+            skipped_busy: 17,
+            protocol: "half-blocks 256".into(),
+        }));
+        let text = draw(&s);
+        assert!(text.contains("slow terminal: draw 4.2 fps, 17 skipped"));
+    }
+
+    #[test]
+    fn tiny_terminal() {
+        let s = state(vec![feed("env-00", FeedState::Online, true)], (30, 8));
+        assert!(layout(&s, Rect::new(0, 0, 30, 8)).too_small);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn no_signal_yet() {
+        let s = state(vec![feed("env-00", FeedState::Waiting, false)], (110, 34));
+        assert!(layout(&s, Rect::new(0, 0, 110, 34)).images.is_empty());
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn no_publisher_yet() {
+        let s = state(vec![], (90, 20));
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn grid_with_an_offline_env() {
+        let mut feeds: Vec<FeedUpdate> = (0..5)
+            .map(|i| feed(&format!("env-{i:02}"), FeedState::Online, true))
+            .collect();
+        feeds[2].state = FeedState::Offline("publisher gone".into());
+        feeds.push(feed("env-05", FeedState::Waiting, false));
+        let mut s = state(feeds, (120, 36));
+        s.selected = 1;
+        let screen = layout(&s, Rect::new(0, 0, 120, 36));
+        assert_eq!(screen.images.len(), 5);
+        assert!(screen.images.iter().any(|i| i.dim && i.feed == 2));
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn grid_of_64_envs_pages_on_a_small_terminal() {
+        let feeds: Vec<FeedUpdate> = (0..64)
+            .map(|i| feed(&format!("env-{i:02}"), FeedState::Online, true))
+            .collect();
+        let mut s = state(feeds.clone(), (200, 60));
+        assert_eq!(layout(&s, Rect::new(0, 0, 200, 60)).images.len(), 64);
+        s = state(feeds, (80, 24));
+        s.selected = 63;
+        let screen = layout(&s, Rect::new(0, 0, 80, 24));
+        assert!(!screen.images.is_empty() && screen.images.len() < 64);
+        assert!(screen.images.iter().any(|i| i.feed == 63));
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn help_overlay() {
+        let mut s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
+        s.help = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn demo_feed_shows_its_banner() {
+        let mut demo = feed("demo", FeedState::Online, true);
+        demo.key = super::DEMO_KEY.into();
+        let s = state(vec![demo], (110, 34));
+        let text = draw(&s);
+        assert!(text.contains(&DEMO_BANNER[0][..30]));
+    }
 }
