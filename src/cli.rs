@@ -6,10 +6,19 @@ use std::path::PathBuf;
 
 /// Watch what your PyBoy agents see: live frames in the terminal, JPEG dumps, HTTP.
 #[derive(Debug, Parser)]
-#[command(name = "gbwatch", version, about, propagate_version = true)]
+#[command(
+    name = "gbwatch",
+    version,
+    about,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Without a subcommand, gbwatch runs `watch` with these arguments.
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -20,6 +29,8 @@ pub enum Command {
     Dump(DumpArgs),
     /// Run the pipeline for a while and print its figures.
     Stats(StatsArgs),
+    /// The terminal monitor: live frames, panels, presets by key, a grid of envs (default).
+    Watch(WatchArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
 }
@@ -119,6 +130,45 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+}
+
+/// How the monitor draws frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolArg {
+    /// The best the terminal supports (kitty, sixel, iTerm2), else half-blocks.
+    Auto,
+    /// Unicode half-blocks: works in every terminal, tmux and over SSH.
+    Halfblocks,
+    Sixel,
+    Kitty,
+    Iterm2,
+}
+
+/// Colours of the half-block renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorsArg {
+    /// The xterm 256-colour palette: about half the bytes.
+    #[value(name = "256")]
+    Ansi256,
+    /// 24-bit colour: exact.
+    Truecolor,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub preset: PresetArgs,
+    /// How frames are drawn.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub protocol: ProtocolArg,
+    /// Colours of the half-block renderer.
+    #[arg(long, value_enum, default_value = "256")]
+    pub colors: ColorsArg,
+    /// Where the `s` key saves JPEG snapshots.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub snapshot_dir: PathBuf,
 }
 
 #[cfg(test)]

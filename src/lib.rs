@@ -12,3 +12,4 @@ pub mod pipeline;
 pub mod serve;
 pub mod slot;
 pub mod source;
+pub mod tui;

@@ -13,10 +13,8 @@ fn main() -> ExitCode {
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::Stats(args)) => cmd::stats::run(args),
         Some(Command::Serve(args)) => cmd::serve::run(args),
-        None => {
-            eprintln!("gbwatch: the terminal monitor is not built yet; try `gbwatch list`, `gbwatch dump` or `gbwatch stats`");
-            return ExitCode::from(2);
-        }
+        Some(Command::Watch(args)) => cmd::watch::run(args),
+        None => cmd::watch::run(cli.watch),
     };
     cmd::finish(result)
 }

@@ -4,6 +4,7 @@ pub mod dump;
 pub mod list;
 pub mod serve;
 pub mod stats;
+pub mod watch;
 
 use crate::cli::{PresetArgs, SourceArgs};
 use crate::pipeline::{Feed, FeedOptions, FeedSet, Preset, Settings, SharedSettings};

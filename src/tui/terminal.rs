@@ -1,0 +1,81 @@
+//! The terminal guard: raw mode and the alternate screen on, and always off again — on
+//! drop, on panic (the previous panic hook still runs) and on SIGTERM/SIGHUP/SIGINT (the
+//! draw loop sees the flag and leaves through the guard).
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+/// Begin and end of a synchronized update (DEC mode 2026): the terminal shows the frame
+/// only once it is complete.
+pub const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+pub const SYNC_END: &[u8] = b"\x1b[?2026l";
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+/// Puts the terminal back: ends any open synchronized update, resets colours, shows the
+/// cursor, leaves the alternate screen and raw mode. Safe to call more than once.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = std::io::stdout();
+    let _ = out.write_all(SYNC_END);
+    let _ = out.write_all(b"\x1b[0m");
+    let _ = crossterm::execute!(
+        out,
+        crossterm::cursor::Show,
+        crossterm::terminal::LeaveAlternateScreen
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Owns the terminal's raw/alternate-screen state while alive.
+pub struct TerminalGuard {
+    /// Set when a termination signal arrived.
+    pub signalled: Arc<AtomicBool>,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen, installs the panic hook (once per process,
+    /// chaining the previous one) and the signal flags.
+    pub fn enter() -> std::io::Result<TerminalGuard> {
+        let signalled = Arc::new(AtomicBool::new(false));
+        for sig in [
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGINT,
+        ] {
+            signal_hook::flag::register(sig, signalled.clone())?;
+        }
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore();
+                previous(info);
+            }));
+        });
+        crossterm::terminal::enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let mut out = std::io::stdout();
+        crossterm::execute!(
+            out,
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::cursor::Hide,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        Ok(TerminalGuard { signalled })
+    }
+
+    pub fn signalled(&self) -> bool {
+        self.signalled.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}

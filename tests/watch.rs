@@ -1,0 +1,184 @@
+//! `gbwatch watch` for real: the binary in tmux on real PyBoy, and frame age from the
+//! publisher's timestamp.
+
+mod common;
+
+use common::{pyboy_publisher, Scratch};
+use gbwatch::frame::PixelFormat;
+use gbwatch::pipeline::{FeedOptions, FeedSet, SharedSettings};
+use gbwatch::slot::SlotWriter;
+use gbwatch::source::SourceSpec;
+use gbwatch::tui::{Event, FeedUpdate, State};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server, killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.0]);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits until the screen satisfies `ok`; panics with the screen after `secs`.
+    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+#[test]
+fn watch_in_tmux_on_real_pyboy() {
+    let dir = Scratch::new("watch-tmux");
+    let _publisher = pyboy_publisher(dir.path(), "env-00", &["--seconds", "60"]);
+    let tmux = Tmux(format!("gbwatch-test-{}", std::process::id()));
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "200",
+        "-y",
+        "60",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let cmd = format!(
+        "GBWATCH_DIR={} {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch")
+    );
+    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let screen = tmux.wait_for("the frame and the panels", 20, |s| {
+        s.contains("env-00 #")
+            && s.contains("[2 MEDIUM]")
+            && s.contains("latency")
+            && s.contains("online")
+            && s.matches(['▀', '▄', '█']).count() > 500
+    });
+    assert!(screen.contains("online"), "{screen}");
+    assert!(screen.contains("half-blocks"), "{screen}");
+    assert!(screen.contains("publisher clock"), "{screen}");
+    tmux.run(&["send-keys", "-t", "t", "3"]);
+    tmux.wait_for("HIGH highlighted", 10, |s| {
+        s.contains("[3 HIGH]") && !s.contains("[2 MEDIUM]")
+    });
+    tmux.run(&["send-keys", "-t", "t", "q"]);
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "echo shell-ok-$((6*7)); stty -a | grep -o ' icanon' ",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("a usable shell", 10, |s| s.contains("shell-ok-42"));
+    assert!(
+        screen.contains(" icanon"),
+        "terminal left in raw mode:\n{screen}"
+    );
+    assert!(
+        !screen.contains("latency"),
+        "alternate screen not left:\n{screen}"
+    );
+}
+
+#[test]
+fn frame_age_comes_from_the_publisher_timestamp() {
+    let dir = Scratch::new("watch-age");
+    let mut writer = SlotWriter::create(dir.path(), "env-00", 160, 144, PixelFormat::Rgba).unwrap();
+    let set = FeedSet::start(
+        vec![SourceSpec::SlotDir(dir.path().to_path_buf())],
+        SharedSettings::default(),
+        FeedOptions::default(),
+    );
+    let pixels = vec![7u8; 160 * 144 * 4];
+    let start = Instant::now();
+    let frame = loop {
+        // The writer stamps each frame with the monotonic clock as it publishes.
+        writer.publish(&pixels, 1).unwrap();
+        let published = gbwatch::clock::monotonic_ns();
+        std::thread::sleep(Duration::from_millis(30));
+        if let Some(f) = set.feeds().first().and_then(|f| f.queue.pop_newest()) {
+            break (f, published);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no frame captured"
+        );
+    };
+    let (frame, published) = frame;
+    assert!(frame.published_ns.is_some_and(|p| p <= published));
+    const DELAY: Duration = Duration::from_millis(300);
+    std::thread::sleep(DELAY);
+    let feed = set.feeds()[0].clone();
+    let mut state = State::new(1, "");
+    let now_ns = gbwatch::clock::monotonic_ns();
+    state.update(Event::Feeds {
+        feeds: vec![FeedUpdate {
+            name: feed.name.clone(),
+            key: feed.key.clone(),
+            state: feed.status().state,
+            stats: feed.snapshot(),
+            frame: Some(frame.clone()),
+            drawn_fps: 0.0,
+        }],
+        now_ns,
+    });
+    set.stop();
+    let age = Duration::from_nanos(state.age_ns(&state.feeds[0]).unwrap());
+    let exact = Duration::from_nanos(now_ns - frame.published_ns.unwrap());
+    assert_eq!(age, exact);
+    // Published, then at least DELAY (+ the 30 ms poll) passed; capture time does not count.
+    assert!(age >= DELAY + Duration::from_millis(30), "age {age:?}");
+    assert!(age < DELAY + Duration::from_millis(400), "age {age:?}");
+    // Age from arrival would have been smaller: the publisher's clock is what is shown.
+    assert!(frame.captured_ns > frame.published_ns.unwrap());
+}
+
+#[test]
+fn bad_arguments_get_one_line_and_status_2() {
+    for args in [
+        vec!["watch", "/nonexistent/gbwatch-dir"],
+        vec!["watch", "--protocol", "ascii-art"],
+        vec!["--preset", "huge"],
+    ] {
+        let out = common::gbwatch().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("gbwatch: "), "{err}");
+    }
+}
