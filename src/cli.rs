@@ -20,17 +20,26 @@ pub enum Command {
     Dump(DumpArgs),
     /// Run the pipeline for a while and print its figures.
     Stats(StatsArgs),
+    /// Record what the pipeline captures into a replayable file.
+    Record(RecordArgs),
 }
 
 /// Where frames come from.
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
-    /// Slot file or directory (default: the slot directory, $GBWATCH_DIR or /dev/shm/gbwatch).
+    /// Slot file or directory, or a recording (default: the slot directory, $GBWATCH_DIR or
+    /// /dev/shm/gbwatch, plus the built-in demo when it has no publishers).
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Read slots owned by other users too.
     #[arg(long)]
     pub allow_foreign: bool,
+    /// Replay recordings at this speed (1 = their original timing).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Replay recordings again from the start when they end.
+    #[arg(long = "loop")]
+    pub looping: bool,
 }
 
 /// Quality preset and overrides.
@@ -106,6 +115,26 @@ pub struct StatsArgs {
     /// How long to run the pipeline, in seconds.
     #[arg(long, default_value_t = 5.0, value_name = "S")]
     pub duration: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub preset: PresetArgs,
+    /// The recording file to write (replaced if it exists).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Stop after N frames.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub count: Option<u64>,
+    /// Stop after S seconds.
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Which env to record when the source has several (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Some(Command::List(args)) => cmd::list::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::Stats(args)) => cmd::stats::run(args),
+        Some(Command::Record(args)) => cmd::record::run(args),
         None => {
             eprintln!("gbwatch: the terminal monitor is not built yet; try `gbwatch list`, `gbwatch dump` or `gbwatch stats`");
             return ExitCode::from(2);

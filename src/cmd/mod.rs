@@ -2,6 +2,7 @@
 
 pub mod dump;
 pub mod list;
+pub mod record;
 pub mod stats;
 
 use crate::cli::{PresetArgs, SourceArgs};
@@ -61,10 +62,25 @@ pub fn settings_from(args: &PresetArgs) -> Result<Settings, UsageError> {
         .map_err(|e| UsageError(e.to_string()))
 }
 
-/// Parses SOURCE arguments; none means the slot directory.
+/// Parses SOURCE arguments; none means the slot directory, plus the embedded demo when the
+/// directory has no slots at start.
 pub fn specs_from(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(UsageError(format!(
+            "--speed {} must be a positive number",
+            args.speed
+        )));
+    }
     if args.sources.is_empty() {
-        return Ok(vec![SourceSpec::SlotDir(default_dir())]);
+        let dir = default_dir();
+        let empty = crate::slot::SlotDir::new(&dir)
+            .scan()
+            .map_or(true, |slots| slots.is_empty());
+        let mut specs = vec![SourceSpec::SlotDir(dir)];
+        if empty {
+            specs.push(SourceSpec::Demo);
+        }
+        return Ok(specs);
     }
     args.sources
         .iter()
@@ -82,6 +98,8 @@ pub fn start_feeds(source: &SourceArgs, preset: &PresetArgs) -> Result<FeedSet, 
         FeedOptions {
             queue_capacity: preset.queue as usize,
             allow_foreign: source.allow_foreign,
+            speed: source.speed,
+            looping: source.looping,
         },
     ))
 }
