@@ -31,11 +31,20 @@ pub fn usage_error_exit(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let text = e.to_string();
-    let line = text
-        .lines()
+    let mut lines = text.lines();
+    let mut line = lines
         .next()
         .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
+        .trim_start_matches("error: ")
+        .to_string();
+    // "the following required arguments were not provided:" lists them on indented lines.
+    if line.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        line = format!("{line} {}", items.join(", "));
+    }
     eprintln!("gbwatch: {line}");
     ExitCode::from(2)
 }

@@ -22,6 +22,9 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     if args.count == Some(0) {
         return Err(UsageError("--count 0: nothing to record".into()).into());
     }
+    // Bad sources or presets are reported before the output file is touched.
+    super::settings_from(&args.preset)?;
+    super::specs_from(&args.source)?;
     if args.out.is_dir() {
         return Err(UsageError(format!("{} is a directory", args.out.display())).into());
     }
@@ -92,6 +95,13 @@ fn record(
         w.flush()
             .with_context(|| format!("writing {}", args.out.display()))?;
         feed.stats.record_done(&frame);
+    }
+    // A source that stopped on an error (a damaged recording) fails the command, after
+    // every frame before the damage was used.
+    if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
+        if feed.capture_finished() {
+            anyhow::bail!("{msg}");
+        }
     }
     let Some(w) = writer else {
         anyhow::bail!("{}: no frames arrived", feed.name);
