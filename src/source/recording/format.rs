@@ -156,16 +156,14 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
     u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
 }
 
-/// Compresses `data` with zstd, optionally against `prefix` (the previous frame).
-fn compress(data: &[u8], prefix: Option<&[u8]>) -> io::Result<Vec<u8>> {
+/// Compresses `data` with zstd, with `prefix` (the previous frame) as raw-content dictionary.
+fn compress(cctx: &mut CCtx<'static>, data: &[u8], prefix: Option<&[u8]>) -> io::Result<Vec<u8>> {
     let zerr = |code: usize| io::Error::other(zstd::zstd_safe::get_error_name(code));
-    // A context per frame: a referenced prefix must outlive the context.
-    let mut cctx = CCtx::create();
+    cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
+        .map_err(zerr)?;
     cctx.set_parameter(CParameter::CompressionLevel(ZSTD_LEVEL))
         .map_err(zerr)?;
-    if let Some(p) = prefix {
-        cctx.ref_prefix(p).map_err(zerr)?;
-    }
+    cctx.load_dictionary(prefix.unwrap_or(&[])).map_err(zerr)?;
     let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
     cctx.compress2(&mut out, data).map_err(zerr)?;
     Ok(out)
@@ -175,6 +173,7 @@ fn compress(data: &[u8], prefix: Option<&[u8]>) -> io::Result<Vec<u8>> {
 /// compresses each against the previous one.
 pub struct RecordingWriter<W: Write> {
     out: W,
+    cctx: CCtx<'static>,
     header: RecordingHeader,
     /// Colours of the current palette, in index order.
     palette: Vec<[u8; 4]>,
@@ -205,6 +204,7 @@ impl<W: Write> RecordingWriter<W> {
         out.write_all(&header.to_bytes())?;
         Ok(RecordingWriter {
             out,
+            cctx: CCtx::create(),
             header,
             palette: Vec::new(),
             lookup: HashMap::new(),
@@ -305,7 +305,7 @@ impl<W: Write> RecordingWriter<W> {
             let new_colours = self.palette.len() - first_new;
             data.extend_from_slice(&indices);
             let prefix = (!key).then_some(&self.prev_indices[..]);
-            let payload = compress(&data, prefix)?;
+            let payload = compress(&mut self.cctx, &data, prefix)?;
             self.prev_indices = indices;
             self.prev_indexed = true;
             let kind = if key {
@@ -320,7 +320,7 @@ impl<W: Write> RecordingWriter<W> {
             self.prev_indexed = false;
             let delta = !want_key && self.prev_rgba.len() == rgba.len();
             let prefix = delta.then_some(&self.prev_rgba[..]);
-            let payload = compress(rgba, prefix)?;
+            let payload = compress(&mut self.cctx, rgba, prefix)?;
             let kind = if delta {
                 Kind::DeltaRgba
             } else {
@@ -393,6 +393,7 @@ impl<T: Read + Seek + Send> RecordingInput for T {}
 /// first damaged or missing byte, after yielding every frame before it.
 pub struct RecordingReader {
     input: Box<dyn RecordingInput>,
+    dctx: DCtx<'static>,
     header: RecordingHeader,
     /// Offset of the next record.
     pos: u64,
@@ -418,6 +419,7 @@ impl RecordingReader {
         let header = RecordingHeader::parse(&head)?;
         Ok(RecordingReader {
             input,
+            dctx: DCtx::create(),
             header,
             pos: FILE_HEADER_SIZE as u64,
             palette: Vec::new(),
@@ -563,16 +565,18 @@ impl RecordingReader {
         }))
     }
 
-    fn decompress(&mut self, expected: usize, prefix: Option<&[u8]>) -> Result<(), String> {
+    fn decompress(&mut self, expected: usize, dict: Option<&[u8]>) -> Result<(), String> {
         let zerr = |code: usize| format!("zstd: {}", zstd::zstd_safe::get_error_name(code));
-        // A context per frame: a referenced prefix must outlive the context.
-        let mut dctx = DCtx::create();
-        if let Some(p) = prefix {
-            dctx.ref_prefix(p).map_err(zerr)?;
-        }
+        self.dctx
+            .reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
+            .map_err(zerr)?;
+        self.dctx
+            .load_dictionary(dict.unwrap_or(&[]))
+            .map_err(zerr)?;
         self.data.clear();
         self.data.reserve(expected);
-        let size = dctx
+        let size = self
+            .dctx
             .decompress(&mut self.data, &self.payload)
             .map_err(zerr)?;
         if size != expected {
