@@ -249,6 +249,28 @@ fn empty_slot_directory_stats_the_demo() {
     assert_eq!(v["feeds"][0]["name"], "demo");
     assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
     assert_eq!(v["feeds"][0]["invariant_holds"], true);
+
+    // With a publisher in the directory, no demo.
+    let _publisher = pyboy_publisher(tmp.path(), "env-00", &["--seconds", "20"]);
+    let out = gbwatch()
+        .env("GBWATCH_DIR", tmp.path())
+        .args(["stats", "--json", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["env-00"]);
+    assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
 }
 
 #[test]

@@ -194,3 +194,83 @@ impl Source for RecordingSource {
         std::mem::take(&mut self.restarted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn demo_is_small_long_and_busy() {
+        assert!(DEMO_RECORDING.len() <= 2 << 20, "at most 2 MB");
+        let mut r = RecordingReader::from_bytes(DEMO_RECORDING).unwrap();
+        assert_eq!((r.header().width, r.header().height), (160, 144));
+        let (mut frames, mut changed, mut last_ts) = (0, 0, 0);
+        let mut prev: Vec<u8> = Vec::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            frames += 1;
+            changed += (f.pixels != &prev[..]) as u32;
+            prev = f.pixels.to_vec();
+            last_ts = f.timestamp_ns;
+        }
+        assert!(frames >= 600, "{frames} frames");
+        assert!(last_ts >= 10_000_000_000, "{last_ts} ns");
+        assert!(
+            changed * 10 >= frames * 9,
+            "{changed} of {frames} frames change"
+        );
+    }
+
+    fn small_recording(frames: u64, step_ns: u64) -> RecordingReader {
+        let mut w = RecordingWriter::new(Vec::new(), 4, 2).unwrap();
+        for i in 0..frames {
+            let px: Vec<u8> = (0..8)
+                .flat_map(|p| [(p * 30 + i) as u8, 0, 0, 255])
+                .collect();
+            w.write_frame(10 + i, i * step_ns, &px).unwrap();
+        }
+        RecordingReader::from_vec(w.finish().unwrap()).unwrap()
+    }
+
+    /// Polls until a frame arrives or the source ends.
+    fn next(src: &mut RecordingSource) -> Option<RawFrame> {
+        for _ in 0..2000 {
+            match src.poll().unwrap() {
+                Poll::Frame(f) => return Some(f),
+                Poll::Ended => return None,
+                _ => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        panic!("no frame and no end");
+    }
+
+    #[test]
+    fn replay_returns_the_newest_due_frame_and_ends() {
+        // 5 frames 1 ms apart, at 1/20 speed: 20 ms apart.
+        let mut src = RecordingSource::new("t", small_recording(5, 1_000_000), 0.05, false);
+        let first = next(&mut src).unwrap();
+        assert_eq!(first.frame_index, 10);
+        std::thread::sleep(Duration::from_millis(70));
+        // Frames 11-13 are due by now: only the newest comes.
+        let f = next(&mut src).unwrap();
+        assert!(f.frame_index >= 13, "{}", f.frame_index);
+        while next(&mut src).is_some() {}
+        assert!(matches!(src.poll().unwrap(), Poll::Ended));
+        assert!(!src.take_restart());
+    }
+
+    #[test]
+    fn looping_starts_again_as_a_restart() {
+        let mut src = RecordingSource::new("t", small_recording(3, 5_000_000), 1.0, true);
+        let indexes: Vec<u64> = (0..8)
+            .map(|_| next(&mut src).unwrap().frame_index)
+            .collect();
+        assert_eq!(indexes[0], 10);
+        let back = indexes.windows(2).position(|w| w[1] < w[0]);
+        assert!(
+            back.is_some_and(|i| indexes[i + 1] == 10),
+            "starts again at the first frame: {indexes:?}"
+        );
+        assert!(src.take_restart());
+    }
+}
