@@ -807,6 +807,11 @@ mod tests {
             }
         }
 
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
         #[test]
         fn random_bytes_never_panic(
             tail in proptest::collection::vec(any::<u8>(), 0..400),

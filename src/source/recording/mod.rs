@@ -24,10 +24,12 @@ pub static DEMO_RECORDING: &[u8] = include_bytes!("../../../assets/demo.gbrec");
 
 /// Shown with the demo feed: what it is and how to watch a real emulator instead.
 pub const DEMO_BANNER: &[&str] = &[
-    "Demo: a recording of gbwatch's own homebrew ROM (assets/demo.gb) in PyBoy.",
-    "Watch your emulator instead:  pip install ./examples/python",
-    "  from gbwatch import Publisher; pub = Publisher(\"env-00\")",
-    "  after each pyboy.tick():  pub.publish(pyboy.screen.raw_buffer)",
+    "Demo: a recording of gbwatch's own homebrew ROM (assets/demo.gb) running in PyBoy.",
+    "To watch your own emulator, publish its frames:",
+    "  pip install ./examples/python",
+    "  from gbwatch import Publisher",
+    "  pub = Publisher(\"env-00\")",
+    "  pub.publish(pyboy.screen.raw_buffer)  # after each pyboy.tick()",
 ];
 
 /// Replays a recording at its original timing (scaled by `speed`), returning the newest
@@ -199,6 +201,16 @@ impl Source for RecordingSource {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn banner_shows_the_publisher_lines_of_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for line in &DEMO_BANNER[2..5] {
+            assert!(readme.contains(line.trim()), "README lacks {line:?}");
+        }
+        assert!(readme.contains("pub.publish(pyboy.screen.raw_buffer)"));
+        assert!(DEMO_BANNER.iter().all(|l| l.chars().count() <= 90));
+    }
 
     #[test]
     fn demo_is_small_long_and_busy() {
