@@ -31,6 +31,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// The terminal monitor: live frames, panels, presets by key, a grid of envs (default).
     Watch(WatchArgs),
+    /// Record what the pipeline captures into a replayable file.
+    Record(RecordArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
 }
@@ -38,12 +40,19 @@ pub enum Command {
 /// Where frames come from.
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
-    /// Slot file or directory (default: the slot directory, $GBWATCH_DIR or /dev/shm/gbwatch).
+    /// Slot file or directory, or a recording (default: the slot directory, $GBWATCH_DIR or
+    /// /dev/shm/gbwatch, plus the built-in demo when it has no publishers).
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Read slots owned by other users too.
     #[arg(long)]
     pub allow_foreign: bool,
+    /// Replay recordings at this speed (1 = their original timing).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Replay recordings again from the start when they end.
+    #[arg(long = "loop")]
+    pub looping: bool,
 }
 
 /// Quality preset and overrides.
@@ -130,6 +139,26 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub preset: PresetArgs,
+    /// The recording file to write (replaced if it exists).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Stop after N frames.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub count: Option<u64>,
+    /// Stop after S seconds.
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Which env to record when the source has several (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 /// How the monitor draws frames.

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Some(Command::List(args)) => cmd::list::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::Stats(args)) => cmd::stats::run(args),
+        Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Serve(args)) => cmd::serve::run(args),
         Some(Command::Watch(args)) => cmd::watch::run(args),
         None => cmd::watch::run(cli.watch),

@@ -72,6 +72,13 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
     if progress {
         eprintln!();
     }
+    // A source that stopped on an error (a damaged recording) fails the command, after
+    // every frame before the damage was used.
+    if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
+        if feed.capture_finished() {
+            anyhow::bail!("{msg}");
+        }
+    }
     if written == 0 {
         anyhow::bail!("{}: no frames arrived", feed.name);
     }

@@ -2,6 +2,7 @@
 
 pub mod dump;
 pub mod list;
+pub mod record;
 pub mod serve;
 pub mod stats;
 pub mod watch;
@@ -32,11 +33,20 @@ pub fn usage_error_exit(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let text = e.to_string();
-    let line = text
-        .lines()
+    let mut lines = text.lines();
+    let mut line = lines
         .next()
         .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
+        .trim_start_matches("error: ")
+        .to_string();
+    // "the following required arguments were not provided:" lists them on indented lines.
+    if line.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        line = format!("{line} {}", items.join(", "));
+    }
     eprintln!("gbwatch: {line}");
     ExitCode::from(2)
 }
@@ -63,10 +73,25 @@ pub fn settings_from(args: &PresetArgs) -> Result<Settings, UsageError> {
         .map_err(|e| UsageError(e.to_string()))
 }
 
-/// Parses SOURCE arguments; none means the slot directory.
+/// Parses SOURCE arguments; none means the slot directory, plus the embedded demo when the
+/// directory has no slots at start.
 pub fn specs_from(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(UsageError(format!(
+            "--speed {} must be a positive number",
+            args.speed
+        )));
+    }
     if args.sources.is_empty() {
-        return Ok(vec![SourceSpec::SlotDir(default_dir())]);
+        let dir = default_dir();
+        let empty = crate::slot::SlotDir::new(&dir)
+            .scan()
+            .map_or(true, |slots| slots.is_empty());
+        let mut specs = vec![SourceSpec::SlotDir(dir)];
+        if empty {
+            specs.push(SourceSpec::Demo);
+        }
+        return Ok(specs);
     }
     args.sources
         .iter()
@@ -81,11 +106,18 @@ pub fn start_feeds(source: &SourceArgs, preset: &PresetArgs) -> Result<FeedSet, 
     Ok(FeedSet::start(
         specs,
         SharedSettings::new(settings),
-        FeedOptions {
-            queue_capacity: preset.queue as usize,
-            allow_foreign: source.allow_foreign,
-        },
+        feed_options(source, preset),
     ))
+}
+
+/// Pipeline options from the source and preset flags.
+pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
+    FeedOptions {
+        queue_capacity: preset.queue as usize,
+        allow_foreign: source.allow_foreign,
+        speed: source.speed,
+        looping: source.looping,
+    }
 }
 
 /// Waits until a feed (named `env`, or the first) is readable, up to `timeout`.

@@ -6,11 +6,11 @@
 //! previous update, the loop skips the draw (frames are dropped at the draw stage and
 //! counted) and lowers its rate; capture threads never wait for it.
 
-use super::{settings_from, specs_from, UsageError};
+use super::{feed_options, settings_from, specs_from, UsageError};
 use crate::cli::{ColorsArg, ProtocolArg, WatchArgs};
 use crate::encode::{scale_rgba, Backend, JpegCache};
 use crate::frame::SharedFrame;
-use crate::pipeline::{FeedOptions, FeedSet, SharedSettings, Stage};
+use crate::pipeline::{FeedSet, SharedSettings, Stage};
 use crate::source::SourceSpec;
 use crate::tui::panels::layout;
 use crate::tui::terminal::{SYNC_BEGIN, SYNC_END};
@@ -57,10 +57,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let set = FeedSet::start(
         specs,
         SharedSettings::new(settings),
-        FeedOptions {
-            queue_capacity: args.preset.queue as usize,
-            allow_foreign: args.source.allow_foreign,
-        },
+        feed_options(&args.source, &args.preset),
     );
     let result = (|| {
         let guard = TerminalGuard::enter()?;

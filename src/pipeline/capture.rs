@@ -123,7 +123,11 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                 break;
             }
             Ok(Poll::Ended) => {
-                set_state(&t.status, FeedState::Ended);
+                // A source that ends right after an error (a damaged recording) keeps
+                // showing the error.
+                if !matches!(t.status.lock().unwrap().state, FeedState::Error(_)) {
+                    set_state(&t.status, FeedState::Ended);
+                }
                 break;
             }
             Err(e) => {

@@ -89,6 +89,10 @@ impl Feed {
 pub struct FeedOptions {
     pub queue_capacity: usize,
     pub allow_foreign: bool,
+    /// Replay speed of recordings (1.0 = original timing).
+    pub speed: f64,
+    /// Replay recordings again from the start when they end.
+    pub looping: bool,
 }
 
 impl Default for FeedOptions {
@@ -96,6 +100,8 @@ impl Default for FeedOptions {
         FeedOptions {
             queue_capacity: 10,
             allow_foreign: false,
+            speed: 1.0,
+            looping: false,
         }
     }
 }

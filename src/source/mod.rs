@@ -1,9 +1,11 @@
 //! Where frames come from. Every kind of source implements [`Source`]; capture threads
 //! poll it and turn what it returns into [`crate::frame::Frame`]s.
 
+pub mod recording;
 mod shm;
 mod spec;
 
+pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
 pub use shm::ShmSource;
 pub use spec::{Candidate, SourceSpec, SpecError};
 

@@ -1,6 +1,7 @@
 //! Parsing SOURCE arguments and turning them into sources.
 
-use super::{ShmSource, Source, SourceError};
+use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
+use super::{ShmSource, Source, SourceError, DEMO_KEY};
 use crate::pipeline::FeedOptions;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
 use std::io::Read;
@@ -13,6 +14,10 @@ pub enum SourceSpec {
     SlotDir(PathBuf),
     /// One slot file.
     SlotFile(PathBuf),
+    /// A recording file (`gbwatch record`), replayed at its original timing.
+    Recording(PathBuf),
+    /// The embedded demo recording, looping forever.
+    Demo,
 }
 
 /// A SOURCE argument that cannot be used.
@@ -20,7 +25,7 @@ pub enum SourceSpec {
 pub enum SpecError {
     #[error("{0}: no such file or directory")]
     Missing(String),
-    #[error("{0}: not a gbwatch source (expected a slot file or directory)")]
+    #[error("{0}: not a gbwatch source (expected a slot file or directory, or a recording)")]
     Unknown(String),
 }
 
@@ -39,6 +44,9 @@ impl SourceSpec {
         let meta = std::fs::metadata(path).map_err(|_| SpecError::Missing(arg.to_string()))?;
         if meta.is_dir() {
             return Ok(SourceSpec::SlotDir(path.to_path_buf()));
+        }
+        if starts_with(path, &RECORDING_MAGIC) {
+            return Ok(SourceSpec::Recording(path.to_path_buf()));
         }
         if path.extension().is_some_and(|e| e == SLOT_EXTENSION) || starts_with(path, &MAGIC) {
             return Ok(SourceSpec::SlotFile(path.to_path_buf()));
@@ -67,6 +75,38 @@ impl SourceSpec {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| path.display().to_string());
                 vec![slot_candidate(name, path.clone(), allow_foreign)]
+            }
+            SourceSpec::Recording(path) => {
+                let name = path
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                let name = name
+                    .strip_suffix(&format!(".{RECORDING_EXTENSION}"))
+                    .map(str::to_string)
+                    .unwrap_or(name);
+                let (speed, looping, path) = (options.speed, options.looping, path.clone());
+                vec![Candidate {
+                    key: path.display().to_string(),
+                    open: Box::new({
+                        let name = name.clone();
+                        move || {
+                            let source = RecordingSource::open(name, &path, speed, looping)?;
+                            Ok(Box::new(source) as Box<dyn Source>)
+                        }
+                    }),
+                    name,
+                }]
+            }
+            SourceSpec::Demo => {
+                let speed = options.speed;
+                vec![Candidate {
+                    name: DEMO_KEY.to_string(),
+                    key: DEMO_KEY.to_string(),
+                    open: Box::new(move || {
+                        Ok(Box::new(RecordingSource::demo(speed)) as Box<dyn Source>)
+                    }),
+                }]
             }
         }
     }

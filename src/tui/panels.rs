@@ -1,8 +1,9 @@
 //! Panels and layout: pure functions of [`State`]. Image areas are left to the frame
 //! renderer (their cells are marked `skip`, so ratatui never writes over the picture).
 
-use super::state::{FeedView, State, View, DEMO_KEY, PANEL_STAGES};
+use super::state::{FeedView, State, View, PANEL_STAGES};
 use crate::pipeline::{FeedState, PRESETS};
+use crate::source::{DEMO_BANNER, DEMO_KEY};
 use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -15,13 +16,6 @@ pub const MIN_SIZE: (u16, u16) = (40, 12);
 const SIDE: u16 = 44;
 /// Smallest grid tile.
 const TILE_MIN: (u16, u16) = (16, 5);
-
-/// Banner shown over the embedded demo feed. Placeholder text: the demo source supplies
-/// its own lines.
-pub const DEMO_BANNER: &[&str] = &[
-    "DEMO: no publisher found, this is gbwatch's built-in demo",
-    "publish from Python: gbwatch.Publisher(\"env-00\").publish(pyboy.screen.raw_buffer)",
-];
 
 /// Where a feed's picture goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -746,7 +740,7 @@ mod tests {
     #[test]
     fn demo_feed_shows_its_banner() {
         let mut demo = feed("demo", FeedState::Online, true);
-        demo.key = super::DEMO_KEY.into();
+        demo.key = DEMO_KEY.into();
         let s = state(vec![demo], (110, 34));
         let text = draw(&s);
         assert!(text.contains(&DEMO_BANNER[0][..30]));

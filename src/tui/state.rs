@@ -3,11 +3,9 @@
 
 use crate::frame::SharedFrame;
 use crate::pipeline::{FeedState, Stage, StatsSnapshot, PRESETS};
+use crate::source::DEMO_KEY;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::VecDeque;
-
-/// The key of the embedded demo feed: hidden as soon as a real feed exists.
-pub const DEMO_KEY: &str = "demo";
 
 /// How many samples each latency sparkline keeps.
 pub const HISTORY: usize = 60;

@@ -1,0 +1,113 @@
+//! `gbwatch record`: write what the pipeline captures to a replayable recording.
+
+use super::{start_feeds, wait_for_feed, UsageError};
+use crate::cli::RecordArgs;
+use crate::frame::Frame;
+use crate::source::recording::RecordingWriter;
+use anyhow::Context;
+use std::fs::File;
+use std::io::BufWriter;
+use std::time::{Duration, Instant};
+
+/// How long record waits for a first source before giving up.
+const FIRST_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn run(args: RecordArgs) -> anyhow::Result<()> {
+    if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
+        return Err(UsageError(format!(
+            "--duration {d} must be a positive number of seconds"
+        ))
+        .into());
+    }
+    if args.count == Some(0) {
+        return Err(UsageError("--count 0: nothing to record".into()).into());
+    }
+    // Bad sources or presets are reported before the output file is touched.
+    super::settings_from(&args.preset)?;
+    super::specs_from(&args.source)?;
+    if args.out.is_dir() {
+        return Err(UsageError(format!("{} is a directory", args.out.display())).into());
+    }
+    let file = File::create(&args.out)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", args.out.display())))?;
+    let set = start_feeds(&args.source, &args.preset)?;
+    let result = record(&args, &set, file);
+    set.stop();
+    let (frames, bytes, first_ts, last_ts) = result?;
+    eprintln!(
+        "recorded {frames} frames ({:.1} s) to {}: {bytes} bytes, {} bytes/frame",
+        (last_ts - first_ts) as f64 / 1e9,
+        args.out.display(),
+        bytes / frames.max(1)
+    );
+    Ok(())
+}
+
+/// The frame's time on our monotonic clock: the publisher's stamp when known, else arrival.
+fn frame_time(frame: &Frame) -> u64 {
+    frame.published_ns.unwrap_or(frame.captured_ns)
+}
+
+fn record(
+    args: &RecordArgs,
+    set: &crate::pipeline::FeedSet,
+    file: File,
+) -> anyhow::Result<(u64, u64, u64, u64)> {
+    let deadline = args
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs_f64(d));
+    let feed = wait_for_feed(set, args.env.as_deref(), FIRST_SOURCE_TIMEOUT).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no source became available within {}s",
+            FIRST_SOURCE_TIMEOUT.as_secs()
+        )
+    })?;
+    let mut file = Some(file);
+    let mut writer: Option<RecordingWriter<BufWriter<File>>> = None;
+    let mut first_ts = None;
+    let mut last_ts = 0;
+    while args
+        .count
+        .is_none_or(|c| writer.as_ref().is_none_or(|w| w.frames() < c))
+        && deadline.is_none_or(|d| Instant::now() < d)
+    {
+        let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
+            if feed.capture_finished() && feed.queue.counts().queued == 0 {
+                break;
+            }
+            continue;
+        };
+        if writer.is_none() {
+            let out = BufWriter::new(file.take().expect("file opened once"));
+            writer = Some(
+                RecordingWriter::new(out, frame.width, frame.height)
+                    .with_context(|| format!("writing {}", args.out.display()))?,
+            );
+        }
+        let w = writer.as_mut().expect("writer created");
+        let t = frame_time(&frame);
+        let first = *first_ts.get_or_insert(t);
+        // Timestamps never go back, even across a publisher restart.
+        last_ts = t.saturating_sub(first).max(last_ts);
+        w.write_frame(frame.frame_index, last_ts, &frame.pixels)
+            .with_context(|| format!("{}: writing {}", feed.name, args.out.display()))?;
+        // Each record reaches the file whole, so an interrupted recording still replays.
+        w.flush()
+            .with_context(|| format!("writing {}", args.out.display()))?;
+        feed.stats.record_done(&frame);
+    }
+    // A source that stopped on an error (a damaged recording) fails the command, after
+    // every frame before the damage was used.
+    if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
+        if feed.capture_finished() {
+            anyhow::bail!("{msg}");
+        }
+    }
+    let Some(w) = writer else {
+        anyhow::bail!("{}: no frames arrived", feed.name);
+    };
+    let (frames, bytes) = (w.frames(), w.bytes());
+    w.finish()
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    Ok((frames, bytes, 0, last_ts))
+}

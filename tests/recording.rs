@@ -1,0 +1,316 @@
+//! Recordings end to end: real PyBoy → `gbwatch record` → replay, damaged files, the
+//! built-in demo, and `record`'s usage errors.
+
+mod common;
+
+use common::{gbwatch, pyboy_publisher, Scratch};
+use gbwatch::source::recording::{RecordingError, RecordingReader, RecordingSource};
+use gbwatch::source::{Poll, Source};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const FRAME_BYTES: usize = 160 * 144 * 4;
+
+/// PyBoy's own frames as saved by `pyboy_publisher.py --save`: frame index → RGBA.
+fn saved_frames(path: &Path) -> HashMap<u64, Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes.len() % (8 + FRAME_BYTES), 0, "whole records");
+    bytes
+        .chunks(8 + FRAME_BYTES)
+        .map(|r| {
+            (
+                u64::from_le_bytes(r[..8].try_into().unwrap()),
+                r[8..].to_vec(),
+            )
+        })
+        .collect()
+}
+
+/// (record offset, frame index, pixels).
+type Decoded = (u64, u64, Vec<u8>);
+
+/// Every frame of a recording, and the error that stopped it (if any), with the offset at
+/// which each frame's record began.
+fn read_all(bytes: Vec<u8>) -> (Vec<Decoded>, Option<RecordingError>) {
+    let mut r = RecordingReader::from_vec(bytes).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let at = r.position();
+        match r.next_frame() {
+            Ok(Some(f)) => out.push((at, f.frame_index, f.pixels.to_vec())),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+fn one_line(stderr: &[u8]) -> String {
+    let s = String::from_utf8_lossy(stderr).to_string();
+    assert_eq!(s.trim_end().lines().count(), 1, "one line: {s:?}");
+    s.trim_end().to_string()
+}
+
+fn jpegs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn pyboy_frames_round_trip_and_damage_is_reported() {
+    let tmp = Scratch::new("rec");
+    let slots = tmp.path().join("slots");
+    let save = tmp.path().join("pyboy.frames");
+    let rec = tmp.path().join("run.gbrec");
+    let mut publisher = pyboy_publisher(
+        &slots,
+        "env-00",
+        &[
+            "--fps",
+            "60",
+            "--frames",
+            "240",
+            "--save",
+            save.to_str().unwrap(),
+        ],
+    );
+    let out = gbwatch()
+        .arg("record")
+        .arg(&slots)
+        .args(["--fps", "120", "--count", "60", "-o"])
+        .arg(&rec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("recorded 60 frames"));
+    assert!(publisher.0.wait().unwrap().success());
+    let pyboy = saved_frames(&save);
+
+    // Decoded: exactly PyBoy's pixels, frame indexes increasing.
+    let bytes = std::fs::read(&rec).unwrap();
+    let (frames, err) = read_all(bytes.clone());
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(frames.len(), 60);
+    for w in frames.windows(2) {
+        assert!(w[1].1 > w[0].1, "frame indexes increase");
+    }
+    for (_, idx, px) in &frames {
+        let original = pyboy
+            .get(idx)
+            .unwrap_or_else(|| panic!("frame {idx} not published"));
+        assert!(px == original, "frame {idx} differs from PyBoy's");
+    }
+
+    // Replayed at its timing through the source every command uses: still identical.
+    let mut src = RecordingSource::open("run", &rec, 1.0, false).unwrap();
+    let started = Instant::now();
+    let mut replayed = 0;
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(10), "replay ends");
+        match src.poll().unwrap() {
+            Poll::Frame(f) => {
+                assert!(f.pixels == pyboy[&f.frame_index], "replayed frame differs");
+                assert!(f.published_ns.is_none());
+                replayed += 1;
+            }
+            Poll::Nothing => std::thread::sleep(Duration::from_millis(5)),
+            Poll::Ended => break,
+            Poll::Offline(r) => panic!("offline: {r}"),
+            Poll::Gone => panic!("a recording is never gone"),
+        }
+    }
+    assert!(replayed >= 20, "replayed {replayed} frames in ~1 s");
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "original timing kept"
+    );
+
+    // Truncated inside frame 40's record: 40 frames play, the error names its offset.
+    let record_40 = frames[40].0 as usize;
+    let (before, err) = read_all(bytes[..record_40 + 50].to_vec());
+    assert_eq!(before.len(), 40);
+    let err = err.expect("truncation reported");
+    assert_eq!(err.offset(), Some(record_40 as u64));
+    assert_eq!(err.to_string().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("truncated at byte {record_40}")),
+        "{err}"
+    );
+
+    // A byte flipped in the middle of the file: the frames before it play.
+    let mid = bytes.len() / 2;
+    let mut flipped = bytes.clone();
+    flipped[mid] ^= 0x10;
+    let (before, err) = read_all(flipped.clone());
+    let err = err.expect("damage reported");
+    let damaged_record = frames.iter().rposition(|f| f.0 as usize <= mid).unwrap();
+    assert_eq!(before.len(), damaged_record);
+    assert_eq!(err.offset(), Some(frames[damaged_record].0));
+    assert!(
+        err.to_string().starts_with("recording damaged at byte "),
+        "{err}"
+    );
+    for (i, f) in before.iter().enumerate() {
+        assert!(f.2 == frames[i].2);
+    }
+
+    // The commands: frames before the damage are dumped, then a one-line error, status 1.
+    for (tag, data, expect) in [
+        (
+            "truncated",
+            bytes[..record_40 + 50].to_vec(),
+            "truncated at byte",
+        ),
+        ("flipped", flipped, "damaged at byte"),
+    ] {
+        let file = tmp.path().join(format!("{tag}.gbrec"));
+        std::fs::write(&file, data).unwrap();
+        let dir = tmp.path().join(format!("dump-{tag}"));
+        let out = gbwatch()
+            .arg("dump")
+            .arg(&file)
+            .args(["--fps", "60", "--speed", "2", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{tag}");
+        let line = one_line(&out.stderr);
+        assert!(line.contains(expect), "{tag}: {line}");
+        assert!(
+            !jpegs(&dir).is_empty(),
+            "{tag}: frames before the damage dumped"
+        );
+    }
+}
+
+#[test]
+fn empty_slot_directory_dumps_the_demo() {
+    let tmp = Scratch::new("demo");
+    let empty = tmp.path().join("slots");
+    std::fs::create_dir(&empty).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = gbwatch()
+        .env("GBWATCH_DIR", &empty)
+        .args(["dump", "--count", "5", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = jpegs(&out_dir);
+    assert_eq!(files.len(), 5);
+    for f in &files {
+        assert!(f
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("demo-"));
+        let mut d = jpeg_decoder::Decoder::new(std::fs::File::open(f).unwrap());
+        let px = d.decode().unwrap();
+        let info = d.info().unwrap();
+        assert_eq!(
+            (info.width, info.height),
+            (320, 288),
+            "MEDIUM: 2x of 160x144"
+        );
+        // A real scene, not a blank frame.
+        let (lo, hi) = (px.iter().min().unwrap(), px.iter().max().unwrap());
+        assert!(hi - lo > 100, "{}: contrast {lo}..{hi}", f.display());
+    }
+}
+
+#[test]
+fn empty_slot_directory_stats_the_demo() {
+    let tmp = Scratch::new("demostats");
+    let out = gbwatch()
+        .env("GBWATCH_DIR", tmp.path())
+        .args(["stats", "--json", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["feeds"][0]["name"], "demo");
+    assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
+    assert_eq!(v["feeds"][0]["invariant_holds"], true);
+
+    // With a publisher in the directory, no demo.
+    let _publisher = pyboy_publisher(tmp.path(), "env-00", &["--seconds", "20"]);
+    let out = gbwatch()
+        .env("GBWATCH_DIR", tmp.path())
+        .args(["stats", "--json", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["env-00"]);
+    assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
+}
+
+#[test]
+fn record_usage_errors_are_one_line_with_status_2() {
+    let tmp = Scratch::new("recusage");
+    let out_file = tmp.path().join("x.gbrec");
+    let o = out_file.to_str().unwrap();
+    let missing_dir = tmp.path().join("no/such/dir/x.gbrec");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["record"], "--out"),
+        (vec!["record", "-o", o, "--count", "0"], "--count 0"),
+        (vec!["record", "-o", o, "--duration=-1"], "--duration"),
+        (
+            vec!["record", "-o", o, "--count", "3", "--duration", "1"],
+            "cannot be used with",
+        ),
+        (vec!["record", "-o", o, "--speed", "0"], "--speed"),
+        (
+            vec!["record", "-o", missing_dir.to_str().unwrap()],
+            "cannot write",
+        ),
+        (
+            vec!["record", "-o", tmp.path().to_str().unwrap()],
+            "is a directory",
+        ),
+        (vec!["record", "-o", o, "/no/such/source"], "no such file"),
+        (
+            vec!["record", "-o", o, "--preset", "mega"],
+            "unknown preset",
+        ),
+    ];
+    for (args, expect) in cases {
+        let out = gbwatch().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let line = one_line(&out.stderr);
+        assert!(
+            line.starts_with("gbwatch: ") && line.contains(expect),
+            "{args:?}: {line}"
+        );
+    }
+    assert!(!out_file.exists(), "usage errors leave no file behind");
+}
