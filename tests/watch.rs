@@ -182,3 +182,47 @@ fn bad_arguments_get_one_line_and_status_2() {
         assert!(err.starts_with("gbwatch: "), "{err}");
     }
 }
+
+/// The README's first command on a machine with no publisher: the embedded demo plays, with
+/// its banner, and the frame area moves.
+#[test]
+fn first_run_with_no_publisher_plays_the_demo() {
+    let dir = Scratch::new("first-run");
+    let tmux = Tmux(format!("gbwatch-demo-{}", std::process::id()));
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "160",
+        "-y",
+        "50",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let cmd = format!(
+        "GBWATCH_DIR={} {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch")
+    );
+    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let frame_area = |s: &str| -> String {
+        s.lines()
+            .filter(|l| l.matches(['▀', '▄', '█']).count() > 20)
+            .map(|l| l.chars().take(110).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = tmux.wait_for("the demo banner and a frame", 20, |s| {
+        s.contains("Demo: a recording")
+            && s.contains("Publisher(\"env-00\")")
+            && frame_area(s).len() > 2000
+    });
+    let later = tmux.wait_for("the frame to change", 10, |s| {
+        frame_area(s).len() > 2000 && frame_area(s) != frame_area(&first)
+    });
+    assert!(later.contains("Demo: a recording"), "{later}");
+    tmux.run(&["send-keys", "-t", "t", "q"]);
+}
