@@ -1,6 +1,8 @@
 //! Where frames come from. Every kind of source implements [`Source`]; capture threads
 //! poll it and turn what it returns into [`crate::frame::Frame`]s.
 
+pub mod decode;
+pub mod mjpeg;
 mod shm;
 mod spec;
 
