@@ -2,6 +2,8 @@
 //! poll it and turn what it returns into [`crate::frame::Frame`]s.
 
 pub mod decode;
+pub mod files;
+pub mod http;
 pub mod mjpeg;
 mod shm;
 mod spec;
