@@ -49,7 +49,7 @@ with Publisher(args.name, directory=args.dir) as pub:
         copied = pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
         if save is not None and copied:
             save.write(struct.pack("<Q", pyboy.frame_count))
-            save.write(pyboy.screen.raw_buffer.cast("B"))
+            save.write(memoryview(pyboy.screen.raw_buffer).cast("B"))
         if args.fps > 0:
             due = start + n / args.fps
             delay = due - time.monotonic()
