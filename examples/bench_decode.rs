@@ -86,7 +86,7 @@ fn main() {
     let names: Vec<String> = decoders().iter().map(|d| d.name().to_string()).collect();
     print!("{:<28}{:>9}", "frames", "KB/frame");
     for n in &names {
-        print!("{:>16}", format!("{n} ms"));
+        print!("{:>18}", format!("{n} ms"));
     }
     println!("   diff from jpeg-decoder");
     for p in PRESETS.iter() {
@@ -141,7 +141,7 @@ fn main() {
                     }
                 }
                 let ms = start.elapsed().as_secs_f64() * 1e3 / (passes * jpegs.len()) as f64;
-                print!("{:>16.3}", ms);
+                print!("{:>18.3}", ms);
                 diffs.push(format!("{}={diff:.1}", d.name()));
             }
             println!("   {}", diffs.join(" "));
