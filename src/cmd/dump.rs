@@ -108,7 +108,8 @@ impl FileSink {
     fn new(dir: &Path, name: &str, keep: Option<u64>) -> FileSink {
         FileSink {
             dir: dir.to_path_buf(),
-            name: name.to_string(),
+            // Feed names of URLs and nested image files contain `/`.
+            name: name.replace(['/', '\\'], "_"),
             next: 1,
             keep,
             written: VecDeque::new(),

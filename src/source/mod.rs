@@ -1,6 +1,10 @@
 //! Where frames come from. Every kind of source implements [`Source`]; capture threads
 //! poll it and turn what it returns into [`crate::frame::Frame`]s.
 
+pub mod decode;
+pub mod files;
+pub mod http;
+pub mod mjpeg;
 pub mod recording;
 mod shm;
 mod spec;

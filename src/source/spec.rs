@@ -1,5 +1,7 @@
 //! Parsing SOURCE arguments and turning them into sources.
 
+use super::files::{self, FileSource};
+use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
 use crate::pipeline::FeedOptions;
@@ -18,6 +20,12 @@ pub enum SourceSpec {
     Recording(PathBuf),
     /// The embedded demo recording, looping forever.
     Demo,
+    /// An `http://` URL serving images (polled) or an MJPEG stream.
+    Http(HttpUrl),
+    /// A directory of JPEG/PNG files, one env per file; new files join.
+    ImageDir(PathBuf),
+    /// A glob of JPEG/PNG files (or one image file), one env per file; new matches join.
+    ImageGlob(String),
 }
 
 /// A SOURCE argument that cannot be used.
@@ -25,8 +33,12 @@ pub enum SourceSpec {
 pub enum SpecError {
     #[error("{0}: no such file or directory")]
     Missing(String),
-    #[error("{0}: not a gbwatch source (expected a slot file or directory, or a recording)")]
+    #[error("{0}: not a gbwatch source (expected a slot file or directory, a recording, an http:// URL, image files or a glob)")]
     Unknown(String),
+    #[error(transparent)]
+    Url(#[from] super::http::UrlError),
+    #[error("{0}")]
+    Pattern(String),
 }
 
 /// A source found by a scan, not opened yet.
@@ -40,13 +52,31 @@ pub struct Candidate {
 impl SourceSpec {
     /// Interprets one SOURCE argument.
     pub fn parse(arg: &str) -> Result<SourceSpec, SpecError> {
+        let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(SourceSpec::Http(HttpUrl::parse(arg)?));
+        }
         let path = Path::new(arg);
-        let meta = std::fs::metadata(path).map_err(|_| SpecError::Missing(arg.to_string()))?;
+        let Ok(meta) = std::fs::metadata(path) else {
+            if files::is_glob(arg) {
+                files::check_glob(arg).map_err(SpecError::Pattern)?;
+                return Ok(SourceSpec::ImageGlob(arg.to_string()));
+            }
+            return Err(SpecError::Missing(arg.to_string()));
+        };
         if meta.is_dir() {
+            // Slots win; a directory with image files and no slots is an image directory.
+            let slots = SlotDir::new(path).scan().map(|s| s.len()).unwrap_or(0);
+            if slots == 0 && !files::scan_dir(path).is_empty() {
+                return Ok(SourceSpec::ImageDir(path.to_path_buf()));
+            }
             return Ok(SourceSpec::SlotDir(path.to_path_buf()));
         }
         if starts_with(path, &RECORDING_MAGIC) {
             return Ok(SourceSpec::Recording(path.to_path_buf()));
+        }
+        if files::is_image_path(path) {
+            return Ok(SourceSpec::ImageGlob(glob::Pattern::escape(arg)));
         }
         if path.extension().is_some_and(|e| e == SLOT_EXTENSION) || starts_with(path, &MAGIC) {
             return Ok(SourceSpec::SlotFile(path.to_path_buf()));
@@ -56,7 +86,10 @@ impl SourceSpec {
 
     /// True for sources whose set of feeds can change (directories).
     pub fn is_dynamic(&self) -> bool {
-        matches!(self, SourceSpec::SlotDir(_))
+        matches!(
+            self,
+            SourceSpec::SlotDir(_) | SourceSpec::ImageDir(_) | SourceSpec::ImageGlob(_)
+        )
     }
 
     /// The sources this spec stands for right now.
@@ -108,6 +141,28 @@ impl SourceSpec {
                     }),
                 }]
             }
+            SourceSpec::Http(url) => {
+                let url = url.clone();
+                vec![Candidate {
+                    name: url.name(),
+                    key: url.as_str().to_string(),
+                    open: Box::new(move || {
+                        Ok(Box::new(HttpSource::open(url, HttpOptions::default())?)
+                            as Box<dyn Source>)
+                    }),
+                }]
+            }
+            SourceSpec::ImageDir(dir) => files::scan_dir(dir)
+                .into_iter()
+                .map(|p| file_candidate(files::feed_name(&p, dir), p))
+                .collect(),
+            SourceSpec::ImageGlob(pattern) => {
+                let base = files::glob_base(pattern);
+                files::scan_glob(pattern)
+                    .into_iter()
+                    .map(|p| file_candidate(files::feed_name(&p, &base), p))
+                    .collect()
+            }
         }
     }
 }
@@ -118,6 +173,17 @@ fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate
         open: Box::new({
             let name = name.clone();
             move || Ok(Box::new(ShmSource::open(name, &path, allow_foreign)?) as Box<dyn Source>)
+        }),
+        name,
+    }
+}
+
+fn file_candidate(name: String, path: PathBuf) -> Candidate {
+    Candidate {
+        key: path.display().to_string(),
+        open: Box::new({
+            let name = name.clone();
+            move || Ok(Box::new(FileSource::open(name, &path)) as Box<dyn Source>)
         }),
         name,
     }
