@@ -226,3 +226,93 @@ fn first_run_with_no_publisher_plays_the_demo() {
     assert!(later.contains("Demo: a recording"), "{later}");
     tmux.run(&["send-keys", "-t", "t", "q"]);
 }
+
+fn process_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+/// SIGTERM restores the terminal; a terminal that goes away (the pane closes, SSH drops)
+/// ends the monitor instead of leaving it spinning.
+#[test]
+fn sigterm_and_hangup_end_the_monitor_cleanly() {
+    let dir = Scratch::new("signals");
+    let tmux = Tmux(format!("gbwatch-sig-{}", std::process::id()));
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let shell: u32 = tmux
+        .run(&["list-panes", "-t", "t", "-F", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    let start_monitor = || {
+        let cmd = format!(
+            "GBWATCH_DIR={} {}",
+            dir.path().display(),
+            env!("CARGO_BIN_EXE_gbwatch")
+        );
+        tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+        tmux.wait_for("the monitor", 20, |s| s.contains("latency"));
+        let out = Command::new("pgrep")
+            .args(["-P", &shell.to_string()])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .expect("monitor pid")
+    };
+
+    let pid = start_monitor();
+    // SAFETY: kill() on a process this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    while process_alive(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Keys typed before the shell's prompt is back may be discarded by it.
+    tmux.wait_for("the prompt", 10, |s| {
+        !s.contains("latency") && s.trim_end().ends_with('#')
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "echo term-ok-$((6*7)); stty -a | grep -o ' icanon' ",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("a usable shell after SIGTERM", 10, |s| {
+        s.contains("term-ok-42")
+    });
+    assert!(
+        screen.contains(" icanon"),
+        "terminal left in raw mode:\n{screen}"
+    );
+
+    let pid = start_monitor();
+    tmux.run(&["kill-server"]);
+    let start = Instant::now();
+    while process_alive(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "monitor kept running after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -18,7 +18,7 @@ use crate::tui::{
     Action, ColorMode, DrawFigures, Event, FeedUpdate, HalfblockRenderer, ImageSlot, State,
     TerminalGuard, View,
 };
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use crossterm::event as ct;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
@@ -106,11 +106,34 @@ fn choose_protocol(arg: ProtocolArg) -> Option<Picker> {
     Some(picker)
 }
 
+/// Reads terminal input on its own thread, so a terminal that hangs up (where crossterm's
+/// poll can spin without returning) never stalls drawing, signals or shutdown.
+fn spawn_input_reader() -> Receiver<std::io::Result<ct::Event>> {
+    let (tx, rx) = bounded(64);
+    std::thread::Builder::new()
+        .name("terminal input".into())
+        .spawn(move || loop {
+            let event = match ct::poll(Duration::from_millis(200)) {
+                Ok(true) => ct::read(),
+                Ok(false) => continue,
+                Err(e) => Err(e),
+            };
+            let failed = event.is_err();
+            if tx.send(event).is_err() || failed {
+                return;
+            }
+        })
+        .expect("spawn terminal input reader");
+    rx
+}
+
 /// Writes finished updates to the terminal on its own thread, so a slow terminal stalls
 /// only this thread.
 struct Writer {
     tx: Option<Sender<Vec<u8>>>,
     busy: Arc<AtomicBool>,
+    /// Set when the terminal refused a write (it is gone: SSH dropped, pane closed).
+    failed: Arc<AtomicBool>,
     last_write_us: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
 }
@@ -119,15 +142,18 @@ impl Writer {
     fn spawn() -> Writer {
         let (tx, rx) = bounded::<Vec<u8>>(1);
         let busy = Arc::new(AtomicBool::new(false));
+        let failed = Arc::new(AtomicBool::new(false));
         let last_write_us = Arc::new(AtomicU64::new(0));
-        let (b, l) = (busy.clone(), last_write_us.clone());
+        let (b, l, f) = (busy.clone(), last_write_us.clone(), failed.clone());
         let thread = std::thread::Builder::new()
             .name("terminal writer".into())
             .spawn(move || {
                 for bytes in rx {
                     let t = Instant::now();
                     let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(&bytes).and_then(|_| out.flush());
+                    if out.write_all(&bytes).and_then(|_| out.flush()).is_err() {
+                        f.store(true, Ordering::Release);
+                    }
                     drop(out);
                     l.store(t.elapsed().as_micros() as u64, Ordering::Relaxed);
                     b.store(false, Ordering::Release);
@@ -137,6 +163,7 @@ impl Writer {
         Writer {
             tx: Some(tx),
             busy,
+            failed,
             last_write_us,
             thread: Some(thread),
         }
@@ -144,6 +171,10 @@ impl Writer {
 
     fn busy(&self) -> bool {
         self.busy.load(Ordering::Acquire)
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
     }
 
     fn send(&self, bytes: Vec<u8>) {
@@ -239,8 +270,9 @@ fn ui(
     let mut quick_since: Option<Instant> = None;
     let mut next_draw = Instant::now();
     let mut next_refresh = Instant::now();
+    let input = spawn_input_reader();
     let result = loop {
-        if guard.signalled() || state.quit {
+        if guard.signalled() || state.quit || writer.failed() {
             break Ok(());
         }
         let now = Instant::now();
@@ -248,8 +280,14 @@ fn ui(
             .min(next_refresh)
             .saturating_duration_since(now)
             .min(Duration::from_millis(50));
-        if ct::poll(wait)? {
-            match ct::read()? {
+        let event = match input.recv_timeout(wait) {
+            Ok(Ok(event)) => Some(event),
+            // The terminal is gone or unreadable: nothing more to show.
+            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => break Ok(()),
+            Err(RecvTimeoutError::Timeout) => None,
+        };
+        if let Some(event) = event {
+            match event {
                 ct::Event::Key(key) => {
                     for action in state.update(Event::Key(key)) {
                         match action {
