@@ -34,6 +34,7 @@ fn two_serve_processes_feed_one_monitor() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let feeds = v["feeds"].as_array().unwrap();
     assert_eq!(feeds.len(), 2, "{v:#}");
+    assert_eq!(v["method"], "http");
     for f in feeds {
         let n = |k: &str| f[k].as_u64().unwrap();
         assert!(n("captured") >= 10, "{f:#}");

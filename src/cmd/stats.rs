@@ -36,6 +36,7 @@ pub struct QualitySettings {
 #[derive(Debug, Serialize)]
 pub struct FeedReport {
     pub name: String,
+    pub method: &'static str,
     pub state: String,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
@@ -53,6 +54,7 @@ impl StatsReport {
                 let stats = f.snapshot();
                 FeedReport {
                     name: f.name.clone(),
+                    method: f.kind.name(),
                     state: format!("{:?}", f.status().state),
                     invariant_holds: stats.invariant_holds(),
                     stats,
@@ -67,7 +69,7 @@ impl StatsReport {
         let captured: u64 = feeds.iter().map(|f| f.stats.captured).sum();
         let dropped: u64 = feeds.iter().map(|f| f.stats.dropped).sum();
         StatsReport {
-            method: "shared-memory".into(),
+            method: method(set),
             capture_latency_ms: ms(lead.map(|s| &s.capture)),
             compression_latency_ms: ms(lead.map(|s| &s.encode)),
             total_latency_ms: ms(lead.map(|s| &s.total)),
@@ -88,6 +90,18 @@ impl StatsReport {
             encoder: encoder.name(),
             feeds,
         }
+    }
+}
+
+/// The feeds' common source kind ("shared-memory", "http", ...), or "mixed".
+fn method(set: &FeedSet) -> String {
+    let mut kinds: Vec<&str> = set.feeds().iter().map(|f| f.kind.name()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    match kinds.as_slice() {
+        [] => "none".into(),
+        [one] => one.to_string(),
+        _ => "mixed".into(),
     }
 }
 

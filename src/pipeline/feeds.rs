@@ -7,7 +7,7 @@ use super::preset::SharedSettings;
 use super::queue::DropOldestQueue;
 use super::stats::{FeedStats, StatsSnapshot};
 use crate::frame::SharedFrame;
-use crate::source::{Candidate, SourceSpec};
+use crate::source::{Candidate, SourceKind, SourceSpec};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -44,6 +44,8 @@ pub struct Feed {
     pub name: String,
     /// Identifies the source (path, URL) for deduplication.
     pub key: String,
+    /// How its frames arrive.
+    pub kind: SourceKind,
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
     pub stats: Arc<FeedStats>,
     status: Arc<Mutex<FeedStatus>>,
@@ -51,10 +53,11 @@ pub struct Feed {
 }
 
 impl Feed {
-    fn new(name: String, key: String, capacity: usize, state: FeedState) -> Feed {
+    fn new(name: String, key: String, kind: SourceKind, capacity: usize, state: FeedState) -> Feed {
         Feed {
             name,
             key,
+            kind,
             queue: Arc::new(DropOldestQueue::new(capacity)),
             stats: Arc::new(FeedStats::new()),
             status: Arc::new(Mutex::new(FeedStatus {
@@ -154,12 +157,18 @@ impl FeedSet {
     }
 
     fn add(&self, candidate: Candidate, options: &FeedOptions) {
-        let Candidate { name, key, open } = candidate;
+        let Candidate {
+            name,
+            key,
+            kind,
+            open,
+        } = candidate;
         match open() {
             Ok(source) => {
                 let feed = Arc::new(Feed::new(
                     name,
                     key,
+                    kind,
                     options.queue_capacity,
                     FeedState::Waiting,
                 ));
@@ -180,6 +189,7 @@ impl FeedSet {
                 let feed = Feed::new(
                     name,
                     key,
+                    kind,
                     options.queue_capacity,
                     FeedState::Error(e.to_string()),
                 );

@@ -41,9 +41,33 @@ pub enum SpecError {
     Pattern(String),
 }
 
+/// How frames reach gbwatch; reported as `method` in stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    SharedMemory,
+    Recording,
+    Demo,
+    Http,
+    Files,
+}
+
+impl SourceKind {
+    /// The name `stats --json` reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::SharedMemory => "shared-memory",
+            SourceKind::Recording => "recording",
+            SourceKind::Demo => "demo",
+            SourceKind::Http => "http",
+            SourceKind::Files => "files",
+        }
+    }
+}
+
 /// A source found by a scan, not opened yet.
 pub struct Candidate {
     pub name: String,
+    pub kind: SourceKind,
     /// Unique per source (its path or URL), so rescans do not open it twice.
     pub key: String,
     pub open: Box<dyn FnOnce() -> Result<Box<dyn Source>, SourceError> + Send>,
@@ -120,6 +144,7 @@ impl SourceSpec {
                     .unwrap_or(name);
                 let (speed, looping, path) = (options.speed, options.looping, path.clone());
                 vec![Candidate {
+                    kind: SourceKind::Recording,
                     key: path.display().to_string(),
                     open: Box::new({
                         let name = name.clone();
@@ -134,6 +159,7 @@ impl SourceSpec {
             SourceSpec::Demo => {
                 let speed = options.speed;
                 vec![Candidate {
+                    kind: SourceKind::Demo,
                     name: DEMO_KEY.to_string(),
                     key: DEMO_KEY.to_string(),
                     open: Box::new(move || {
@@ -144,6 +170,7 @@ impl SourceSpec {
             SourceSpec::Http(url) => {
                 let url = url.clone();
                 vec![Candidate {
+                    kind: SourceKind::Http,
                     name: url.name(),
                     key: url.as_str().to_string(),
                     open: Box::new(move || {
@@ -169,6 +196,7 @@ impl SourceSpec {
 
 fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate {
     Candidate {
+        kind: SourceKind::SharedMemory,
         key: path.display().to_string(),
         open: Box::new({
             let name = name.clone();
@@ -180,6 +208,7 @@ fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate
 
 fn file_candidate(name: String, path: PathBuf) -> Candidate {
     Candidate {
+        kind: SourceKind::Files,
         key: path.display().to_string(),
         open: Box::new({
             let name = name.clone();
