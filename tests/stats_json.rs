@@ -70,3 +70,39 @@ fn stats_json_has_the_original_fields_and_consistent_counters() {
     assert!(feed["age"]["p50_us"].as_u64().unwrap() > 0);
     assert!(feed["publisher_cost_us"].as_f64().unwrap() > 0.0);
 }
+
+/// A fast emulator watched at a low rate copies only what the monitor can use: at most 4
+/// frames per capture interval, not every frame.
+#[test]
+fn the_publisher_copies_at_the_readers_rate() {
+    let dir = Scratch::new("rate");
+    let _publisher = pyboy_publisher(dir.path(), "fast", &["--fps", "0", "--seconds", "60"]);
+    let out = gbwatch()
+        .args(["stats", "--json", "--duration", "3", "--fps", "10"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let feed = &v["feeds"][0];
+    let n = |k: &str| {
+        feed[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {feed:#}"))
+    };
+    // PyBoy runs thousands of frames a second here; 3 s at 10 fps x 4 is 120 copies.
+    assert!(n("missed") > 1000, "the emulator was not fast: {feed:#}");
+    assert!(
+        n("published") <= 160,
+        "copied {} frames for a 10 fps reader",
+        n("published")
+    );
+    assert!(
+        n("published") >= n("captured") && n("captured") >= 20,
+        "{feed:#}"
+    );
+}

@@ -32,11 +32,14 @@ _OFF_HEARTBEAT = 96
 _HEADER = struct.Struct("<8sIIIIIIII Q")  # magic .. flags, generation (offsets 0..48)
 _FIELDS = struct.Struct("<QQQQQQ")  # offsets 48..96; seq is written last
 _SEQ = struct.Struct("<Q")
+_HEARTBEAT = struct.Struct("<QQ")  # reader_heartbeat_ns, reader_fps
 _pack_seq = _SEQ.pack_into
 _pack_fields = _FIELDS.pack_into
 _now = time.monotonic_ns
 # A reader heartbeat older than this means nobody watches: publish() skips the copy.
 READER_TIMEOUT_NS = 2_000_000_000
+# Copy up to this many times per reader capture interval.
+READER_OVERSAMPLE = 4
 # How often publish() looks at the heartbeat (reading it costs more than the check).
 _HEARTBEAT_CHECK_NS = 100_000_000
 _NAME_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -80,7 +83,8 @@ class Publisher:
         self.directory = directory or slot_dir()
         self.path = os.path.join(self.directory, name + ".slot")
         self.max_fps = max_fps
-        self._min_interval_ns = int(1e9 / max_fps) if max_fps else 0
+        self._user_interval_ns = int(1e9 / max_fps) if max_fps else 0
+        self._min_interval_ns = self._user_interval_ns
         self._pixel_format = pixel_format
         self._mm = None
         self._fd = None
@@ -193,8 +197,13 @@ class Publisher:
         try:
             if self._mm is None:
                 self._prepare(frame)
-            (hb,) = _SEQ.unpack_from(self._mm, _OFF_HEARTBEAT)
+            hb, reader_fps = _HEARTBEAT.unpack_from(self._mm, _OFF_HEARTBEAT)
             self._watched = hb != 0 and now - hb < READER_TIMEOUT_NS
+            # Copy at most READER_OVERSAMPLE times as often as the readers capture: frames
+            # nobody will read are not copied, and a captured frame is never older than
+            # a quarter of the reader's interval.
+            reader_ns = int(1e9 / (reader_fps * READER_OVERSAMPLE)) if reader_fps else 0
+            self._min_interval_ns = max(self._user_interval_ns, reader_ns)
         except Exception as e:  # never raise into the training loop
             self._fail(e)
 

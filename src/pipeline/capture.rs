@@ -47,8 +47,14 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut next_content_id = 1u64;
     let mut next_due = Instant::now();
     let mut error_backoff = Duration::from_millis(200);
+    let mut told_fps = 0;
     while !cancel.is_cancelled() {
-        let interval = Duration::from_secs_f64(1.0 / settings.get().fps().max(1) as f64);
+        let fps = settings.get().fps().max(1);
+        if fps != told_fps {
+            source.set_capture_fps(fps);
+            told_fps = fps;
+        }
+        let interval = Duration::from_secs_f64(1.0 / fps as f64);
         let now = Instant::now();
         if now < next_due {
             if cancel.sleep(next_due - now) {

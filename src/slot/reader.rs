@@ -50,6 +50,7 @@ pub struct SlotReader {
     ino: (u64, u64),
     last_seq: Option<u64>,
     last_heartbeat: Option<Instant>,
+    capture_fps: u64,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SlotError + '_ {
@@ -105,6 +106,7 @@ impl SlotReader {
             ino: (meta.dev(), meta.ino()),
             last_seq: None,
             last_heartbeat: None,
+            capture_fps: 0,
         };
         reader.heartbeat();
         Ok(reader)
@@ -149,6 +151,15 @@ impl SlotReader {
         pid_alive(self.header.pid)
     }
 
+    /// Tells the publisher (with the next heartbeat) how many frames per second this reader
+    /// captures, so it need not copy frames nobody will read. 0: every frame.
+    pub fn set_capture_fps(&mut self, fps: u32) {
+        if u64::from(fps) != self.capture_fps {
+            self.capture_fps = fps.into();
+            self.last_heartbeat = None;
+        }
+    }
+
     /// Stamps the reader heartbeat if due, so the publisher keeps copying frames.
     pub fn heartbeat(&mut self) {
         if !self.writable
@@ -159,10 +170,11 @@ impl SlotReader {
             return;
         }
         self.last_heartbeat = Some(Instant::now());
+        let mut stamp = [0u8; 16];
+        stamp[..8].copy_from_slice(&monotonic_ns().to_le_bytes());
+        stamp[8..].copy_from_slice(&self.capture_fps.to_le_bytes());
         // A failed stamp only means the publisher may pause copying; reading still works.
-        let _ = self
-            .file
-            .write_all_at(&monotonic_ns().to_le_bytes(), OFF_HEARTBEAT as u64);
+        let _ = self.file.write_all_at(&stamp, OFF_HEARTBEAT as u64);
     }
 
     /// Copies the newest frame if it is new and consistent.

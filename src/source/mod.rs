@@ -58,6 +58,9 @@ pub trait Source: Send {
     /// Returns the newest frame if there is a new one.
     fn poll(&mut self) -> Result<Poll, SourceError>;
 
+    /// The rate capture polls at; a source may pass it on to its publisher.
+    fn set_capture_fps(&mut self, _fps: u32) {}
+
     /// Called when a publisher restart was noticed by the source: capture resets its baselines.
     fn take_restart(&mut self) -> bool {
         false

@@ -24,6 +24,7 @@ pub struct ShmSource {
     last_frame: Instant,
     missing_since: Option<Instant>,
     restarted: bool,
+    capture_fps: u32,
 }
 
 impl ShmSource {
@@ -43,6 +44,7 @@ impl ShmSource {
             last_frame: Instant::now(),
             missing_since: None,
             restarted: false,
+            capture_fps: 0,
         })
     }
 
@@ -62,6 +64,9 @@ impl ShmSource {
                         self.restarted = old_gen.is_some() || self.reader.is_none();
                     }
                     self.reader = Some(r);
+                    if let Some(r) = &mut self.reader {
+                        r.set_capture_fps(self.capture_fps);
+                    }
                 }
                 Err(SlotError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -135,6 +140,13 @@ impl Source for ShmSource {
                     Ok(Poll::Nothing)
                 }
             }
+        }
+    }
+
+    fn set_capture_fps(&mut self, fps: u32) {
+        self.capture_fps = fps;
+        if let Some(r) = &mut self.reader {
+            r.set_capture_fps(fps);
         }
     }
 
