@@ -13,3 +13,12 @@ pub mod serve;
 pub mod slot;
 pub mod source;
 pub mod tui;
+
+/// Cases per fuzzing property: `$GBWATCH_FUZZ_CASES`, else `default` (tests only).
+#[cfg(test)]
+pub(crate) fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("GBWATCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -274,6 +274,19 @@ impl Conn {
     }
 }
 
+/// Parses a request head the way a connection does (limits, then parsing), without a
+/// socket: `Err` carries the status the server would answer. For tests and fuzzing.
+pub fn parse_request(bytes: &[u8]) -> Result<Request, u16> {
+    let status = |e: ReadError| match e {
+        ReadError::Reject(r) => r.status,
+        ReadError::Closed => 0,
+    };
+    let end = find(bytes, b"\r\n\r\n").map(|i| i + 4);
+    check_head_limits(&bytes[..end.unwrap_or(bytes.len())]).map_err(status)?;
+    let end = end.ok_or(400u16)?;
+    parse_head(&bytes[..end]).map(|(r, _)| r).map_err(status)
+}
+
 /// Refuses a head that is already too long before its end has arrived.
 fn check_head_limits(buf: &[u8]) -> Result<(), ReadError> {
     match find(buf, b"\r\n") {

@@ -11,7 +11,8 @@ mod page;
 mod routes;
 
 pub use http::{
-    decode_path, percent_decode, MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES, MAX_REQUEST_LINE,
+    decode_path, parse_request, percent_decode, Request, MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES,
+    MAX_REQUEST_LINE,
 };
 pub use latest::{Encoded, Latest, LatestSet};
 pub use mjpeg::BOUNDARY;

@@ -376,7 +376,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(300)))]
 
         #[test]
         fn parts_split_anywhere_are_reassembled_exactly(
