@@ -316,3 +316,65 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Rapid resizes, down to a terminal too small to draw in and back, never crash the
+/// monitor: it shows a clear message when too small and the full layout again after.
+#[test]
+fn rapid_resizes_are_survived() {
+    let dir = Scratch::new("resize");
+    let tmux = Tmux(format!("gbwatch-resize-{}", std::process::id()));
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "160",
+        "-y",
+        "50",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let cmd = format!(
+        "GBWATCH_DIR={} {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch")
+    );
+    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    tmux.wait_for("the monitor", 20, |s| s.contains("latency"));
+    let sizes = [
+        (20, 5),
+        (200, 60),
+        (3, 2),
+        (80, 24),
+        (1, 1),
+        (120, 40),
+        (45, 12),
+        (160, 50),
+    ];
+    for round in 0..25 {
+        for (w, h) in sizes {
+            let (w, h) = (w + round % 3, h + round % 2);
+            tmux.run(&[
+                "resize-window",
+                "-t",
+                "t",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ]);
+        }
+    }
+    tmux.run(&["resize-window", "-t", "t", "-x", "30", "-y", "8"]);
+    let small = tmux.wait_for("the too-small message", 10, |s| {
+        s.to_lowercase().contains("too small")
+    });
+    assert!(!small.contains("panicked"), "{small}");
+    tmux.run(&["resize-window", "-t", "t", "-x", "160", "-y", "50"]);
+    tmux.wait_for("the full layout again", 10, |s| {
+        s.contains("latency") && s.matches(['▀', '▄', '█']).count() > 500
+    });
+    tmux.run(&["send-keys", "-t", "t", "q"]);
+}
