@@ -99,7 +99,8 @@ proptest! {
     #[test]
     fn hostile_images_decode_or_fail_never_panic(bytes in mutated_image()) {
         if let Ok(img) = decode_image(&bytes) {
-            prop_assert_eq!(img.pixels.len(), img.width as usize * img.height as usize * 4);
+            let bpp = img.format.bytes_per_pixel();
+            prop_assert_eq!(img.pixels.len(), img.width as usize * img.height as usize * bpp);
         }
     }
 
