@@ -1,15 +1,12 @@
 //! `gbwatch dump`: numbered JPEG files written atomically, or MJPEG on stdout.
 
-use super::{start_feeds, wait_for_feed, UsageError};
+use super::{first_feed, start_feeds, UsageError};
 use crate::cli::DumpArgs;
 use crate::encode::{Backend, JpegCache};
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// How long dump waits for a first source before giving up.
-const FIRST_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
@@ -31,12 +28,7 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
-    let feed = wait_for_feed(set, args.env.as_deref(), FIRST_SOURCE_TIMEOUT).ok_or_else(|| {
-        anyhow::anyhow!(
-            "no source became available within {}s",
-            FIRST_SOURCE_TIMEOUT.as_secs()
-        )
-    })?;
+    let feed = first_feed(set, args.env.as_deref())?;
     let mut cache = JpegCache::new(Backend::best());
     let mut writer = match &args.out {
         Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep)),

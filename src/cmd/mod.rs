@@ -120,6 +120,19 @@ pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
     }
 }
 
+/// How long dump and record wait for a first source.
+const FIRST_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The feed a single-feed command works on (named `env`, or the first), once readable.
+pub fn first_feed(set: &FeedSet, env: Option<&str>) -> anyhow::Result<Arc<Feed>> {
+    wait_for_feed(set, env, FIRST_SOURCE_TIMEOUT).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no source became available within {}s",
+            FIRST_SOURCE_TIMEOUT.as_secs()
+        )
+    })
+}
+
 /// Waits until a feed (named `env`, or the first) is readable, up to `timeout`.
 pub fn wait_for_feed(set: &FeedSet, env: Option<&str>, timeout: Duration) -> Option<Arc<Feed>> {
     let start = Instant::now();

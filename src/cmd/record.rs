@@ -1,6 +1,6 @@
 //! `gbwatch record`: write what the pipeline captures to a replayable recording.
 
-use super::{start_feeds, wait_for_feed, UsageError};
+use super::{first_feed, start_feeds, UsageError};
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
 use crate::source::recording::RecordingWriter;
@@ -8,9 +8,6 @@ use anyhow::Context;
 use std::fs::File;
 use std::io::BufWriter;
 use std::time::{Duration, Instant};
-
-/// How long record waits for a first source before giving up.
-const FIRST_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
@@ -56,12 +53,7 @@ fn record(
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
-    let feed = wait_for_feed(set, args.env.as_deref(), FIRST_SOURCE_TIMEOUT).ok_or_else(|| {
-        anyhow::anyhow!(
-            "no source became available within {}s",
-            FIRST_SOURCE_TIMEOUT.as_secs()
-        )
-    })?;
+    let feed = first_feed(set, args.env.as_deref())?;
     let mut file = Some(file);
     let mut writer: Option<RecordingWriter<BufWriter<File>>> = None;
     let mut first_ts = None;

@@ -54,6 +54,24 @@ pub struct Decoded {
     pub pixels: Vec<u8>,
 }
 
+impl Decoded {
+    /// The decoded image as a source frame; its age will count from arrival.
+    pub fn into_raw_frame(self, frame_index: u64) -> super::RawFrame {
+        super::RawFrame {
+            frame_index,
+            published_ns: None,
+            width: self.width,
+            height: self.height,
+            format: self.format,
+            stride: self.width as usize * self.format.bytes_per_pixel(),
+            pixels: self.pixels,
+            retries: 0,
+            published_total: None,
+            publisher_cost_ns: None,
+        }
+    }
+}
+
 /// Why an image could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {

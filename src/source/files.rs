@@ -4,7 +4,7 @@
 //! (a JPEG must end with its end-of-image marker, a PNG with IEND).
 
 use super::decode::{decode_image, DecodeError};
-use super::{Poll, RawFrame, Source, SourceError};
+use super::{Poll, Source, SourceError};
 use std::cmp::Ordering;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -221,24 +221,14 @@ impl Source for FileSource {
         self.failing = None;
         self.shown = Some(version);
         self.frame_index += 1;
-        Ok(Poll::Frame(RawFrame {
-            frame_index: self.frame_index,
-            published_ns: None,
-            width: decoded.width,
-            height: decoded.height,
-            format: decoded.format,
-            stride: decoded.width as usize * decoded.format.bytes_per_pixel(),
-            pixels: decoded.pixels,
-            retries: 0,
-            published_total: None,
-            publisher_cost_ns: None,
-        }))
+        Ok(Poll::Frame(decoded.into_raw_frame(self.frame_index)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::RawFrame;
 
     #[test]
     fn natural_order() {

@@ -9,7 +9,7 @@
 
 use super::decode::{decode_image, Decoded};
 use super::mjpeg::{boundary_from_content_type, MultipartParser};
-use super::{Poll, RawFrame, Source, SourceError};
+use super::{Poll, Source, SourceError};
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -235,18 +235,7 @@ impl HttpSource {
             }
         };
         self.frame_index += 1;
-        Ok(Poll::Frame(RawFrame {
-            frame_index: self.frame_index,
-            published_ns: None,
-            width: decoded.width,
-            height: decoded.height,
-            format: decoded.format,
-            stride: decoded.width as usize * decoded.format.bytes_per_pixel(),
-            pixels: decoded.pixels,
-            retries: 0,
-            published_total: None,
-            publisher_cost_ns: None,
-        }))
+        Ok(Poll::Frame(decoded.into_raw_frame(self.frame_index)))
     }
 }
 

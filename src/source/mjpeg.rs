@@ -376,7 +376,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(300)))]
+        #![proptest_config(ProptestConfig {
+            cases: crate::fuzz_cases(300),
+            // prop_assume! rejects some inputs; allow for them in long campaigns.
+            max_global_rejects: crate::fuzz_cases(300).max(1024),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn parts_split_anywhere_are_reassembled_exactly(
