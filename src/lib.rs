@@ -14,11 +14,21 @@ pub mod slot;
 pub mod source;
 pub mod tui;
 
-/// Cases per fuzzing property: `$GBWATCH_FUZZ_CASES`, else `default` (tests only).
+/// Proptest settings for fuzzing properties: `$GBWATCH_FUZZ_CASES` cases (else `default`),
+/// room for `prop_assume!` rejects in long campaigns, and regressions saved next to the
+/// source file (`FILE.proptest-regressions`) and replayed first. Tests only.
 #[cfg(test)]
-pub(crate) fn fuzz_cases(default: u32) -> u32 {
-    std::env::var("GBWATCH_FUZZ_CASES")
+pub(crate) fn fuzz_config(default: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("GBWATCH_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or(default);
+    proptest::test_runner::Config {
+        cases,
+        max_global_rejects: cases.max(1024),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..Default::default()
+    }
 }

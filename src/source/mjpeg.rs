@@ -376,12 +376,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: crate::fuzz_cases(300),
-            // prop_assume! rejects some inputs; allow for them in long campaigns.
-            max_global_rejects: crate::fuzz_cases(300).max(1024),
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::fuzz_config(300))]
 
         #[test]
         fn parts_split_anywhere_are_reassembled_exactly(

@@ -785,7 +785,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: crate::fuzz_cases(2000), ..ProptestConfig::default() })]
+        #![proptest_config(crate::fuzz_config(2000))]
 
         #[test]
         fn mutated_recordings_never_panic(
@@ -810,7 +810,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: crate::fuzz_cases(1000), ..ProptestConfig::default() })]
+        #![proptest_config(crate::fuzz_config(1000))]
 
         #[test]
         fn random_bytes_never_panic(
