@@ -52,6 +52,38 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// A private tmux server with one `w`×`h` session "t" running a plain bash.
+    fn start(tag: &str, w: u16, h: u16) -> Tmux {
+        let tmux = Tmux(format!("gbwatch-{tag}-{}", std::process::id()));
+        let (w, h) = (w.to_string(), h.to_string());
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "bash",
+            "--norc",
+            "--noprofile",
+        ]);
+        tmux
+    }
+
+    /// Types the command that starts the built gbwatch on slot directory `dir`.
+    fn start_gbwatch(&self, dir: &std::path::Path) {
+        let cmd = format!(
+            "GBWATCH_DIR={} {}",
+            dir.display(),
+            env!("CARGO_BIN_EXE_gbwatch")
+        );
+        self.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
@@ -62,26 +94,8 @@ impl Drop for Tmux {
 fn watch_in_tmux_on_real_pyboy() {
     let dir = Scratch::new("watch-tmux");
     let _publisher = pyboy_publisher(dir.path(), "env-00", &["--seconds", "60"]);
-    let tmux = Tmux(format!("gbwatch-test-{}", std::process::id()));
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "60",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
-    let cmd = format!(
-        "GBWATCH_DIR={} {}",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_gbwatch")
-    );
-    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let tmux = Tmux::start("test", 200, 60);
+    tmux.start_gbwatch(dir.path());
     let screen = tmux.wait_for("the frame and the panels", 20, |s| {
         s.contains("env-00 #")
             && s.contains("[2 MEDIUM]")
@@ -188,26 +202,8 @@ fn bad_arguments_get_one_line_and_status_2() {
 #[test]
 fn first_run_with_no_publisher_plays_the_demo() {
     let dir = Scratch::new("first-run");
-    let tmux = Tmux(format!("gbwatch-demo-{}", std::process::id()));
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "50",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
-    let cmd = format!(
-        "GBWATCH_DIR={} {}",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_gbwatch")
-    );
-    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let tmux = Tmux::start("demo", 160, 50);
+    tmux.start_gbwatch(dir.path());
     let frame_area = |s: &str| -> String {
         s.lines()
             .filter(|l| l.matches(['▀', '▄', '█']).count() > 20)
@@ -237,32 +233,14 @@ fn process_alive(pid: u32) -> bool {
 #[test]
 fn sigterm_and_hangup_end_the_monitor_cleanly() {
     let dir = Scratch::new("signals");
-    let tmux = Tmux(format!("gbwatch-sig-{}", std::process::id()));
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
+    let tmux = Tmux::start("sig", 120, 40);
     let shell: u32 = tmux
         .run(&["list-panes", "-t", "t", "-F", "#{pane_pid}"])
         .trim()
         .parse()
         .unwrap();
     let start_monitor = || {
-        let cmd = format!(
-            "GBWATCH_DIR={} {}",
-            dir.path().display(),
-            env!("CARGO_BIN_EXE_gbwatch")
-        );
-        tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+        tmux.start_gbwatch(dir.path());
         tmux.wait_for("the monitor", 20, |s| s.contains("latency"));
         let out = Command::new("pgrep")
             .args(["-P", &shell.to_string()])
@@ -322,26 +300,8 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
 #[test]
 fn rapid_resizes_are_survived() {
     let dir = Scratch::new("resize");
-    let tmux = Tmux(format!("gbwatch-resize-{}", std::process::id()));
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "50",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
-    let cmd = format!(
-        "GBWATCH_DIR={} {}",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_gbwatch")
-    );
-    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let tmux = Tmux::start("resize", 160, 50);
+    tmux.start_gbwatch(dir.path());
     tmux.wait_for("the monitor", 20, |s| s.contains("latency"));
     let sizes = [
         (20, 5),
