@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{gbwatch, python, root, Scratch};
+use common::{gbwatch, python, root, stats_json, Scratch};
 use gbwatch::pipeline::{Feed, FeedOptions, FeedSet, FeedState, Settings, SharedSettings};
 use gbwatch::source::decode::decode_image;
 use gbwatch::source::http::{HttpOptions, HttpSource, HttpUrl};
@@ -244,22 +244,13 @@ fn dump_and_stats_end_to_end() {
         assert_eq!((d.width, d.height), (480, 432), "{}", f.display());
     }
 
-    let output = gbwatch()
-        .args([
-            "stats",
-            "--json",
-            "--duration",
-            "1.5",
-            &url("/stream?fps=30"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = stats_json(gbwatch().args([
+        "stats",
+        "--json",
+        "--duration",
+        "1.5",
+        &url("/stream?fps=30"),
+    ]));
     let feed = &json["feeds"][0];
     assert_eq!(feed["state"], "Online");
     assert!(feed["captured"].as_u64().unwrap() >= 5, "{feed}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{gbwatch, pyboy_publisher, Scratch};
+use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
 use gbwatch::source::recording::{RecordingError, RecordingReader, RecordingSource};
 use gbwatch::source::{Poll, Source};
 use std::collections::HashMap;
@@ -236,34 +236,24 @@ fn empty_slot_directory_dumps_the_demo() {
 #[test]
 fn empty_slot_directory_stats_the_demo() {
     let tmp = Scratch::new("demostats");
-    let out = gbwatch()
-        .env("GBWATCH_DIR", tmp.path())
-        .args(["stats", "--json", "--duration", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = stats_json(gbwatch().env("GBWATCH_DIR", tmp.path()).args([
+        "stats",
+        "--json",
+        "--duration",
+        "1",
+    ]));
     assert_eq!(v["feeds"][0]["name"], "demo");
     assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
     assert_eq!(v["feeds"][0]["invariant_holds"], true);
 
     // With a publisher in the directory, no demo.
     let _publisher = pyboy_publisher(tmp.path(), "env-00", &["--seconds", "20"]);
-    let out = gbwatch()
-        .env("GBWATCH_DIR", tmp.path())
-        .args(["stats", "--json", "--duration", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = stats_json(gbwatch().env("GBWATCH_DIR", tmp.path()).args([
+        "stats",
+        "--json",
+        "--duration",
+        "1",
+    ]));
     let names: Vec<&str> = v["feeds"]
         .as_array()
         .unwrap()

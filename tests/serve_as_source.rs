@@ -4,7 +4,7 @@
 mod common;
 mod serve_support;
 
-use common::{gbwatch, pyboy_publisher, Scratch};
+use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
 use serve_support::serve;
 
 #[test]
@@ -21,17 +21,11 @@ fn two_serve_processes_feed_one_monitor() {
     );
 
     // A bare base URL: the MJPEG stream of the remote serve is found and read.
-    let out = gbwatch()
-        .args(["stats", "--json", "--duration", "4", "--fps", "10"])
-        .args([&url_a, &url_b])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = stats_json(
+        gbwatch()
+            .args(["stats", "--json", "--duration", "4", "--fps", "10"])
+            .args([&url_a, &url_b]),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let feeds = v["feeds"].as_array().unwrap();
     assert_eq!(feeds.len(), 2, "{v:#}");
     assert_eq!(v["method"], "http");

@@ -3,23 +3,17 @@
 
 mod common;
 
-use common::{gbwatch, pyboy_publisher, Scratch};
+use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
 
 #[test]
 fn stats_json_has_the_original_fields_and_consistent_counters() {
     let dir = Scratch::new("stats");
     let _publisher = pyboy_publisher(dir.path(), "env-00", &["--fps", "60", "--seconds", "60"]);
-    let out = gbwatch()
-        .args(["stats", "--json", "--duration", "3", "--fps", "30"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = stats_json(
+        gbwatch()
+            .args(["stats", "--json", "--duration", "3", "--fps", "30"])
+            .arg(dir.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "method",
         "capture_latency_ms",
@@ -77,17 +71,11 @@ fn stats_json_has_the_original_fields_and_consistent_counters() {
 fn the_publisher_copies_at_the_readers_rate() {
     let dir = Scratch::new("rate");
     let _publisher = pyboy_publisher(dir.path(), "fast", &["--fps", "0", "--seconds", "60"]);
-    let out = gbwatch()
-        .args(["stats", "--json", "--duration", "3", "--fps", "10"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = stats_json(
+        gbwatch()
+            .args(["stats", "--json", "--duration", "3", "--fps", "10"])
+            .arg(dir.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let feed = &v["feeds"][0];
     let n = |k: &str| {
         feed[k]

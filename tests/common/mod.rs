@@ -96,3 +96,15 @@ pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
     assert_eq!(line.trim(), "ready", "publisher did not start");
     Proc(child)
 }
+
+/// Runs `gbwatch` with `args` (a `stats --json` invocation), asserts it succeeded and
+/// returns the parsed JSON.
+pub fn stats_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().expect("run gbwatch stats");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stats --json prints JSON")
+}
