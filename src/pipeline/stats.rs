@@ -201,12 +201,6 @@ impl FeedStats {
         g.hist[index(Stage::Age)].record(now, age_us);
     }
 
-    /// Records a frame age in nanoseconds.
-    pub fn record_age_ns(&self, age_ns: u64) {
-        let now = Instant::now();
-        self.inner.lock().unwrap().hist[index(Stage::Age)].record(now, age_ns / 1000);
-    }
-
     /// A snapshot combined with the queue's counters.
     pub fn snapshot(&self, q: QueueCounts) -> StatsSnapshot {
         let now = Instant::now();

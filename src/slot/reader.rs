@@ -122,11 +122,6 @@ impl SlotReader {
         &self.header
     }
 
-    /// Whether this reader could open the slot for writing its heartbeat.
-    pub fn writes_heartbeat(&self) -> bool {
-        self.writable
-    }
-
     /// Re-reads the header without copying pixels (counters, pid, heartbeat).
     pub fn refresh_header(&mut self) -> Result<&Header, SlotError> {
         let mut head = [0u8; HEADER_SIZE];

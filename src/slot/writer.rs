@@ -2,7 +2,7 @@
 //! and anything in Rust that wants to publish frames.
 
 use super::dir::{ensure_dir, slot_path};
-use super::header::{Header, HEADER_SIZE, OFF_FRAME_INDEX, OFF_HEARTBEAT, OFF_SEQ};
+use super::header::{Header, HEADER_SIZE, OFF_FRAME_INDEX, OFF_SEQ};
 use super::SlotError;
 use crate::clock::monotonic_ns;
 use crate::frame::PixelFormat;
@@ -106,13 +106,6 @@ impl SlotWriter {
         self.file.write_all_at(&fields[40..], OFF_SEQ as u64)?;
         self.last_cost_ns = monotonic_ns() - start;
         Ok(())
-    }
-
-    /// The newest reader heartbeat, in monotonic ns (0: never).
-    pub fn reader_heartbeat_ns(&self) -> u64 {
-        let mut b = [0u8; 8];
-        let _ = self.file.read_exact_at(&mut b, OFF_HEARTBEAT as u64);
-        u64::from_le_bytes(b)
     }
 }
 
