@@ -109,8 +109,9 @@ fn main() {
                         out
                     } else {
                         JpegEncoder::new(Backend::JpegEncoder)
-                            .encode(&scaled, w, h, quality)
+                            .encode_scaled(&scaled, w, h, 1, quality)
                             .unwrap()
+                            .0
                     }
                 })
                 .collect();

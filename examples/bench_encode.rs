@@ -143,6 +143,8 @@ fn main() {
     println!("{header}");
     println!("|{}", "---|".repeat(3 + 2 * backends.len()));
     let mut pillow_version = String::new();
+    // Worst ratio per backend, checked against the targets below.
+    let mut worst = vec![0f64; backends.len()];
     for p in PRESETS {
         let ours: Vec<(f64, f64)> = backends
             .iter()
@@ -155,8 +157,9 @@ fn main() {
             row += &format!(" {us:.0} µs |");
         }
         row += &format!(" {pil_us:.0} µs |");
-        for (us, _) in &ours {
+        for (i, (us, _)) in ours.iter().enumerate() {
             row += &format!(" {:.2}x |", us / pil_us);
+            worst[i] = worst[i].max(us / pil_us);
         }
         row += &format!(
             " {:.1} / {:.1} KB |",
@@ -166,6 +169,18 @@ fn main() {
         println!("{row}");
     }
     println!("Pillow {pillow_version}");
+    for (b, worst) in backends.iter().zip(worst) {
+        let target = match b {
+            Backend::JpegEncoder => 2.0,
+            #[allow(unreachable_patterns)]
+            _ => 1.0,
+        };
+        let verdict = if worst <= target { "met" } else { "MISSED" };
+        println!(
+            "target {}: <= {target:.1}x Pillow at every preset, worst {worst:.2}x: {verdict}",
+            b.name()
+        );
+    }
     if std::env::args().nth(1).is_none() {
         let _ = std::fs::remove_file(path);
     }

@@ -47,8 +47,9 @@ fn samples() -> &'static (Vec<u8>, Vec<u8>) {
     S.get_or_init(|| {
         let rgba: Vec<u8> = (0..160 * 144 * 4).map(|i| ((i * 7) % 251) as u8).collect();
         let jpeg = JpegEncoder::new(Backend::JpegEncoder)
-            .encode(&rgba, 160, 144, 75)
-            .unwrap();
+            .encode_scaled(&rgba, 160, 144, 1, 75)
+            .unwrap()
+            .0;
         let mut png_bytes = Vec::new();
         let mut enc = png::Encoder::new(&mut png_bytes, 160, 144);
         enc.set_color(png::ColorType::Rgba);

@@ -1,7 +1,6 @@
 //! Scale + encode once per frame content and settings, whoever asks.
 
 use super::jpeg::{Backend, EncodeError, JpegEncoder};
-use super::scale::scale_rgba;
 use crate::frame::Frame;
 use crate::pipeline::{FeedStats, Stage};
 use std::sync::Arc;
@@ -22,7 +21,6 @@ pub struct EncodedJpeg {
 #[derive(Debug)]
 pub struct JpegCache {
     encoder: JpegEncoder,
-    scaled: Vec<u8>,
     last: Option<((u64, u32, u8), EncodedJpeg)>,
 }
 
@@ -30,7 +28,6 @@ impl JpegCache {
     pub fn new(backend: Backend) -> JpegCache {
         JpegCache {
             encoder: JpegEncoder::new(backend),
-            scaled: Vec::new(),
             last: None,
         }
     }
@@ -60,12 +57,12 @@ impl JpegCache {
             scale.max(1) as usize,
         );
         let t0 = Instant::now();
-        scale_rgba(&frame.pixels, w, h, k, &mut self.scaled);
-        let t1 = Instant::now();
-        let jpeg = self.encoder.encode(&self.scaled, w * k, h * k, quality)?;
+        let (jpeg, scale_time) = self
+            .encoder
+            .encode_scaled(&frame.pixels, w, h, k, quality)?;
         if let Some(stats) = stats {
-            stats.record(Stage::Scale, t1 - t0);
-            stats.record(Stage::Encode, t1.elapsed());
+            stats.record(Stage::Scale, scale_time);
+            stats.record(Stage::Encode, t0.elapsed().saturating_sub(scale_time));
         }
         let enc = EncodedJpeg {
             jpeg: Arc::new(jpeg),

@@ -3,6 +3,7 @@
 mod cache;
 mod jpeg;
 mod scale;
+mod ycbcr;
 
 pub use cache::{EncodedJpeg, JpegCache};
 pub use jpeg::{Backend, EncodeError, JpegEncoder};
