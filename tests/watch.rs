@@ -123,6 +123,11 @@ fn watch_in_tmux_on_real_pyboy() {
         screen.contains(" icanon"),
         "terminal left in raw mode:\n{screen}"
     );
+    // 128 + SIGTERM, as a shell reports a process that a signal ended.
+    assert!(
+        screen.contains("term-ok-42 status-143"),
+        "exit status after SIGTERM is not 143:\n{screen}"
+    );
     assert!(
         !screen.contains("latency"),
         "alternate screen not left:\n{screen}"
@@ -272,7 +277,7 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
         "send-keys",
         "-t",
         "t",
-        "echo term-ok-$((6*7)); stty -a | grep -o ' icanon' ",
+        "echo term-ok-$((6*7)) status-$?; stty -a | grep -o ' icanon' ",
         "Enter",
     ]);
     let screen = tmux.wait_for("a usable shell after SIGTERM", 10, |s| {
@@ -281,6 +286,11 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
     assert!(
         screen.contains(" icanon"),
         "terminal left in raw mode:\n{screen}"
+    );
+    // 128 + SIGTERM, as a shell reports a process that a signal ended.
+    assert!(
+        screen.contains("term-ok-42 status-143"),
+        "exit status after SIGTERM is not 143:\n{screen}"
     );
 
     let pid = start_monitor();

@@ -51,11 +51,20 @@ pub fn usage_error_exit(e: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Maps a command's result to an exit status: usage errors 2, other errors 1.
+/// A command that stopped cleanly because this signal arrived.
+#[derive(Debug, thiserror::Error)]
+#[error("ended by signal {0}")]
+pub struct Terminated(pub i32);
+
+/// Maps a command's result to an exit status: usage errors 2, other errors 1, 128 + the
+/// signal number after a termination signal (as a shell reports it).
 pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(Terminated(signal)) = e.downcast_ref::<Terminated>() {
+                return ExitCode::from((128 + signal).clamp(0, 255) as u8);
+            }
             if let Some(u) = e.downcast_ref::<UsageError>() {
                 eprintln!("gbwatch: {u}");
                 return ExitCode::from(2);

@@ -272,7 +272,10 @@ fn ui(
     let mut next_refresh = Instant::now();
     let input = spawn_input_reader();
     let result = loop {
-        if guard.signalled() || state.quit || writer.failed() {
+        if let Some(signal) = guard.signal() {
+            break Err(super::Terminated(signal).into());
+        }
+        if state.quit || writer.failed() {
             break Ok(());
         }
         let now = Instant::now();

@@ -3,7 +3,7 @@
 //! draw loop sees the flag and leaves through the guard).
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
 /// Begin and end of a synchronized update (DEC mode 2026): the terminal shows the frame
@@ -34,21 +34,21 @@ pub fn restore() {
 
 /// Owns the terminal's raw/alternate-screen state while alive.
 pub struct TerminalGuard {
-    /// Set when a termination signal arrived.
-    pub signalled: Arc<AtomicBool>,
+    /// The termination signal that arrived, 0 while none has.
+    signal: Arc<AtomicUsize>,
 }
 
 impl TerminalGuard {
     /// Enters raw mode and the alternate screen, installs the panic hook (once per process,
     /// chaining the previous one) and the signal flags.
     pub fn enter() -> std::io::Result<TerminalGuard> {
-        let signalled = Arc::new(AtomicBool::new(false));
+        let signal = Arc::new(AtomicUsize::new(0));
         for sig in [
             signal_hook::consts::SIGTERM,
             signal_hook::consts::SIGHUP,
             signal_hook::consts::SIGINT,
         ] {
-            signal_hook::flag::register(sig, signalled.clone())?;
+            signal_hook::flag::register_usize(sig, signal.clone(), sig as usize)?;
         }
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -66,11 +66,15 @@ impl TerminalGuard {
             crossterm::cursor::Hide,
             crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
         )?;
-        Ok(TerminalGuard { signalled })
+        Ok(TerminalGuard { signal })
     }
 
-    pub fn signalled(&self) -> bool {
-        self.signalled.load(Ordering::Relaxed)
+    /// The termination signal that arrived, if one has.
+    pub fn signal(&self) -> Option<i32> {
+        match self.signal.load(Ordering::Relaxed) {
+            0 => None,
+            sig => Some(sig as i32),
+        }
     }
 }
 
