@@ -1,8 +1,13 @@
 //! Terminal output per frame: gbwatch's half-block renderer next to ratatui-image's
-//! half-blocks, on the same recorded PyBoy frames, at 160x72 cells.
+//! half-blocks and, when installed, chafa and timg in half-block mode, on the same recorded
+//! PyBoy frames, at 160x72 cells.
 //!
 //!     cargo run --release --example bench_render            # records 300 frames itself
 //!     cargo run --release --example bench_render -- FILE    # or reads a recording
+//!
+//! chafa and timg (`apt-get install chafa timg`) run as processes on PNG files of the same
+//! frames: bytes per frame from one run per frame, CPU per frame from one run over all
+//! frames (so process start-up is shared by all of them), as the child's user + system time.
 //!
 //! Without an argument the example runs real PyBoy (`tests/py/pyboy_publisher.py --fps 60
 //! --frames 300 --save FILE`, needs .venv) and reads along, since the publisher copies
@@ -198,26 +203,135 @@ fn main() {
         W,
         H
     );
+    let mut rows = vec![
+        ours(&frames, ColorMode::Ansi256),
+        ours(&frames, ColorMode::TrueColor),
+        ratatui_image(&frames),
+    ];
+    let pngs = write_pngs(&frames);
+    let peers: [(&str, &str, &[&str]); 4] = [
+        (
+            "chafa half-blocks, 256 colours",
+            "chafa",
+            &[
+                "--format",
+                "symbols",
+                "--symbols",
+                "vhalf",
+                "--size",
+                "160x72",
+                "--colors",
+                "256",
+            ],
+        ),
+        (
+            "chafa half-blocks, truecolour",
+            "chafa",
+            &[
+                "--format",
+                "symbols",
+                "--symbols",
+                "vhalf",
+                "--size",
+                "160x72",
+                "--colors",
+                "full",
+            ],
+        ),
+        (
+            "timg half-blocks, 256 colours",
+            "timg",
+            &["-g160x72", "-ph", "--color8"],
+        ),
+        ("timg half-blocks, truecolour", "timg", &["-g160x72", "-ph"]),
+    ];
+    for (name, program, args) in peers {
+        match peer(name, program, args, &pngs) {
+            Some(row) => rows.push(row),
+            None => println!("({program} not installed: its rows are left out)"),
+        }
+    }
     println!();
     println!(
         "| renderer | KB/frame mean | KB/frame p99 | CPU µs/frame p50 | CPU µs/frame p99 | identical frame, bytes |"
     );
     println!("|---|---|---|---|---|---|");
-    for row in [
-        ours(&frames, ColorMode::Ansi256),
-        ours(&frames, ColorMode::TrueColor),
-        ratatui_image(&frames),
-    ] {
+    for row in rows {
         let b: Vec<f64> = row.bytes.iter().map(|&b| b as f64 / 1000.0).collect();
         let mean = b.iter().sum::<f64>() / b.len() as f64;
+        let cpu = if row.cpu_us.len() == 1 {
+            format!("{:.0} (mean) | - ", row.cpu_us[0])
+        } else {
+            format!(
+                "{:.0} | {:.0} ",
+                pct(&row.cpu_us, 0.5),
+                pct(&row.cpu_us, 0.99)
+            )
+        };
         println!(
-            "| {} | {:.1} | {:.1} | {:.0} | {:.0} | {} |",
+            "| {} | {:.1} | {:.1} | {cpu}| {} |",
             row.name,
             mean,
             pct(&b, 0.99),
-            pct(&row.cpu_us, 0.5),
-            pct(&row.cpu_us, 0.99),
             row.identical
         );
     }
+    let _ = std::fs::remove_dir_all(pngs[0].parent().unwrap());
+}
+
+/// The frames as RGB PNG files, the input the command-line peers take.
+fn write_pngs(frames: &[Vec<u8>]) -> Vec<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("gbwatch-bench-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let path = dir.join(format!("{i:04}.png"));
+            let rgb: Vec<u8> = f.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+            let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+            let mut enc = png::Encoder::new(file, W, H);
+            enc.set_color(png::ColorType::Rgb);
+            enc.write_header().unwrap().write_image_data(&rgb).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// User + system CPU time of this process's waited-for children so far, in µs.
+fn children_cpu_us() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+/// A command-line renderer: each frame alone for its bytes, all frames in one run for CPU.
+fn peer(name: &str, program: &str, args: &[&str], pngs: &[PathBuf]) -> Option<Row> {
+    let run = |files: &[PathBuf]| {
+        std::process::Command::new(program)
+            .args(args)
+            .args(files)
+            .env("TERM", "xterm-256color")
+            .stderr(std::process::Stdio::null())
+            .output()
+    };
+    let first = run(&pngs[..1]).ok()?;
+    assert!(first.status.success(), "{program} failed");
+    // Frame 0 is only drawn, as for the other renderers.
+    let bytes: Vec<u64> = pngs[1..]
+        .iter()
+        .map(|p| run(std::slice::from_ref(p)).unwrap().stdout.len() as u64)
+        .collect();
+    let before = children_cpu_us();
+    let all = run(&pngs[1..]).unwrap();
+    assert!(all.status.success(), "{program} failed");
+    let cpu = (children_cpu_us() - before) / (pngs.len() - 1) as f64;
+    Some(Row {
+        name: name.to_string(),
+        identical: *bytes.last().unwrap(),
+        bytes,
+        cpu_us: vec![cpu],
+    })
 }
