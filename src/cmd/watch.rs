@@ -18,7 +18,7 @@ use crate::tui::{
     Action, ColorMode, DrawFigures, Event, FeedUpdate, HalfblockRenderer, ImageSlot, State,
     TerminalGuard, View,
 };
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use crossterm::event as ct;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
@@ -35,6 +35,14 @@ use std::time::{Duration, Instant};
 
 /// How often feed figures are refreshed.
 const REFRESH_EVERY: Duration = Duration::from_millis(250);
+/// The shortest gap between two draws, as a share of the draw interval: frames captured at
+/// the preset rate are drawn as they come, with room for jitter in their arrival.
+const DRAW_GAP: f64 = 0.8;
+
+/// One frame time at the draw rate: the preset's fps, lowered while the terminal is slow.
+fn draw_interval(adapt_fps: f64, preset_fps: u32) -> Duration {
+    Duration::from_secs_f64(1.0 / adapt_fps.min(preset_fps as f64).max(1.0))
+}
 
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args.preset)?;
@@ -268,7 +276,13 @@ fn ui(
     let mut adapt_fps = f64::MAX;
     let mut skipped_busy = 0u64;
     let mut quick_since: Option<Instant> = None;
-    let mut next_draw = Instant::now();
+    // Draws follow frame arrivals (so a frame is drawn as soon as it is captured), at most
+    // one per DRAW_GAP of the draw interval; without frames, panels redraw every
+    // REFRESH_EVERY. Keys and resizes draw at once.
+    let arrivals = set.arrivals();
+    let mut frames_waiting = false;
+    let mut draw_now = true;
+    let mut last_draw = Instant::now();
     let mut next_refresh = Instant::now();
     let input = spawn_input_reader();
     let result = loop {
@@ -279,15 +293,29 @@ fn ui(
             break Ok(());
         }
         let now = Instant::now();
+        let interval = draw_interval(adapt_fps, set.settings.get().fps());
+        let next_draw = if draw_now {
+            now
+        } else if frames_waiting && !state.frozen {
+            last_draw + interval.mul_f64(DRAW_GAP)
+        } else {
+            last_draw + interval.max(REFRESH_EVERY)
+        };
         let wait = next_draw
             .min(next_refresh)
             .saturating_duration_since(now)
             .min(Duration::from_millis(50));
-        let event = match input.recv_timeout(wait) {
-            Ok(Ok(event)) => Some(event),
-            // The terminal is gone or unreadable: nothing more to show.
-            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => break Ok(()),
-            Err(RecvTimeoutError::Timeout) => None,
+        let event = crossbeam_channel::select! {
+            recv(input) -> event => match event {
+                Ok(Ok(event)) => Some(event),
+                // The terminal is gone or unreadable: nothing more to show.
+                Ok(Err(_)) | Err(_) => break Ok(()),
+            },
+            recv(arrivals) -> _ => {
+                frames_waiting = true;
+                continue;
+            }
+            default(wait) => None,
         };
         if let Some(event) = event {
             match event {
@@ -302,13 +330,13 @@ fn ui(
                             }
                         }
                     }
-                    next_draw = Instant::now();
+                    draw_now = true;
                 }
                 ct::Event::Resize(w, h) => {
                     state.update(Event::Resize(w, h));
                     renderers.values_mut().for_each(|r| r.invalidate());
                     graphics = None;
-                    next_draw = Instant::now();
+                    draw_now = true;
                 }
                 _ => {}
             }
@@ -350,8 +378,8 @@ fn ui(
         }
         let preset_fps = settings.fps() as f64;
         let target = adapt_fps.min(preset_fps).max(1.0);
-        let interval = Duration::from_secs_f64(1.0 / target);
-        next_draw = (next_draw + interval).max(now);
+        last_draw = now;
+        draw_now = false;
         if writer.busy() {
             // The terminal has not taken the last update: drop this draw, slow down.
             skipped_busy += 1;
@@ -376,6 +404,7 @@ fn ui(
         // Newest frame of every feed; the older ones count as dropped.
         let feeds = set.feeds();
         fresh.clear();
+        frames_waiting = false;
         if !state.frozen {
             for f in &feeds {
                 if let Some(frame) = f.queue.pop_newest() {

@@ -25,6 +25,8 @@ pub(crate) struct CaptureTargets {
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
     pub stats: Arc<FeedStats>,
     pub status: Arc<Mutex<FeedStatus>>,
+    /// Told (without waiting) after every push, so a consumer can wake on new frames.
+    pub arrived: crossbeam_channel::Sender<()>,
 }
 
 /// Starts a capture thread for `source`.
@@ -104,6 +106,8 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                     },
                 );
                 t.queue.push(frame.clone());
+                // Full means a wake-up is already pending: nothing is lost.
+                let _ = t.arrived.try_send(());
                 previous = Some(frame);
                 set_state(&t.status, FeedState::Online);
                 // Next frame one interval after this one was due (keeps the average rate),

@@ -115,6 +115,10 @@ pub struct FeedSet {
     feeds: Arc<RwLock<Vec<Arc<Feed>>>>,
     pub settings: SharedSettings,
     pub cancel: Cancel,
+    arrived: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
 }
 
 impl FeedSet {
@@ -128,6 +132,7 @@ impl FeedSet {
             feeds: Arc::new(RwLock::new(Vec::new())),
             settings,
             cancel: Cancel::new(),
+            arrived: crossbeam_channel::bounded(1),
         };
         let mut known = HashSet::new();
         set.scan(&specs, &options, &mut known);
@@ -178,6 +183,7 @@ impl FeedSet {
                         queue: feed.queue.clone(),
                         stats: feed.stats.clone(),
                         status: feed.status.clone(),
+                        arrived: self.arrived.0.clone(),
                     },
                     self.settings.clone(),
                     self.cancel.clone(),
@@ -215,6 +221,12 @@ impl FeedSet {
     }
 
     /// The feeds now, in discovery order.
+    /// Ready whenever some feed queued a frame since the last receive: lets a consumer
+    /// sleep until there is something to take.
+    pub fn arrivals(&self) -> crossbeam_channel::Receiver<()> {
+        self.arrived.1.clone()
+    }
+
     pub fn feeds(&self) -> Vec<Arc<Feed>> {
         self.feeds.read().unwrap().clone()
     }
