@@ -209,44 +209,26 @@ fn main() {
         ratatui_image(&frames),
     ];
     let pngs = write_pngs(&frames);
-    let peers: [(&str, &str, &[&str]); 4] = [
-        (
-            "chafa half-blocks, 256 colours",
-            "chafa",
-            &[
-                "--format",
-                "symbols",
-                "--symbols",
-                "vhalf",
-                "--size",
-                "160x72",
-                "--colors",
-                "256",
-            ],
-        ),
-        (
-            "chafa half-blocks, truecolour",
-            "chafa",
-            &[
-                "--format",
-                "symbols",
-                "--symbols",
-                "vhalf",
-                "--size",
-                "160x72",
-                "--colors",
-                "full",
-            ],
-        ),
+    let chafa = |colors: &'static str| {
+        let size = ["--size", "160x72", "--colors", colors];
+        [&["--format", "symbols", "--symbols", "vhalf"][..], &size].concat()
+    };
+    let peers = [
+        ("chafa half-blocks, 256 colours", "chafa", chafa("256")),
+        ("chafa half-blocks, truecolour", "chafa", chafa("full")),
         (
             "timg half-blocks, 256 colours",
             "timg",
-            &["-g160x72", "-ph", "--color8"],
+            vec!["-g160x72", "-ph", "--color8"],
         ),
-        ("timg half-blocks, truecolour", "timg", &["-g160x72", "-ph"]),
+        (
+            "timg half-blocks, truecolour",
+            "timg",
+            vec!["-g160x72", "-ph"],
+        ),
     ];
     for (name, program, args) in peers {
-        match peer(name, program, args, &pngs) {
+        match peer(name, program, &args, &pngs) {
             Some(row) => rows.push(row),
             None => println!("({program} not installed: its rows are left out)"),
         }

@@ -37,28 +37,13 @@ impl ScaledYcbcr {
             6 => self.convert::<6>(rgba),
             7 => self.convert::<7>(rgba),
             8 => self.convert::<8>(rgba),
-            _ => self.convert_any(rgba),
+            _ => self.convert::<0>(rgba),
         }
     }
 
-    /// Converts and widens with the factor known at compile time (stores of K bytes).
+    /// Converts and widens; `K` is the factor when known at compile time (stores of K
+    /// bytes), 0 for any other.
     fn convert<const K: usize>(&mut self, rgba: &[u8]) {
-        let [y_plane, cb_plane, cr_plane] = &mut self.planes;
-        let mut convert = Converter::default();
-        for (((px, y), cb), cr) in rgba
-            .chunks_exact(4)
-            .zip(y_plane.chunks_exact_mut(K))
-            .zip(cb_plane.chunks_exact_mut(K))
-            .zip(cr_plane.chunks_exact_mut(K))
-        {
-            let (vy, vcb, vcr) = convert.pixel(px);
-            y.copy_from_slice(&[vy; K]);
-            cb.copy_from_slice(&[vcb; K]);
-            cr.copy_from_slice(&[vcr; K]);
-        }
-    }
-
-    fn convert_any(&mut self, rgba: &[u8]) {
         let (k, [y_plane, cb_plane, cr_plane]) = (self.k, &mut self.planes);
         let mut convert = Converter::default();
         for (((px, y), cb), cr) in rgba
@@ -68,9 +53,9 @@ impl ScaledYcbcr {
             .zip(cr_plane.chunks_exact_mut(k))
         {
             let (vy, vcb, vcr) = convert.pixel(px);
-            y.fill(vy);
-            cb.fill(vcb);
-            cr.fill(vcr);
+            store::<K>(y, vy);
+            store::<K>(cb, vcb);
+            store::<K>(cr, vcr);
         }
     }
 
@@ -102,6 +87,15 @@ impl ImageBuffer for ScaledYcbcrImage<'_> {
         for (buffer, plane) in buffers.iter_mut().zip(&s.planes) {
             buffer.extend_from_slice(&plane[row..row + s.wide]);
         }
+    }
+}
+
+#[inline(always)]
+fn store<const K: usize>(dst: &mut [u8], value: u8) {
+    if K == 0 {
+        dst.fill(value);
+    } else {
+        dst.copy_from_slice(&[value; K]);
     }
 }
 
