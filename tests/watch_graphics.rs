@@ -62,6 +62,8 @@ fn write_png(path: &Path) {
 /// What the terminal answers to the capability query ratatui-image sends (kitty graphics,
 /// `CSI c`, `CSI 16 t`, ended by `CSI 5 n`); `CSI 0 n` always follows.
 const KITTY_8X16: &str = "\x1b_Gi=31;OK\x1b\\\x1b[?62;22c\x1b[6;16;8t";
+/// kitty that also inflates deflated transmissions (the `o=z` probe, image 32).
+const KITTY_8X16_INFLATE: &str = "\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1b[?62;22c\x1b[6;16;8t";
 const SIXEL_10X24: &str = "\x1b[?62;4;22c\x1b[6;24;10t";
 /// A terminal that answers no capability query but the status report.
 const STATUS_ONLY: &str = "";
@@ -625,13 +627,22 @@ fn decode_png(bytes: &[u8]) -> Picture {
     Picture { w, h, px }
 }
 
-/// A kitty transmission: `f=32` RGBA, `f=24` RGB (`s`x`v`) or `f=100` PNG.
-fn decode_kitty(keys: &HashMap<String, String>, data: &[u8]) -> Picture {
+/// A kitty transmission: `f=32` RGBA, `f=24` RGB (`s`x`v`) or `f=100` PNG, deflated
+/// (`o=z`) only where the terminal said it can inflate.
+fn decode_kitty(keys: &HashMap<String, String>, data: &[u8], inflates: bool) -> Picture {
     assert_eq!(keys.get("a").map(String::as_str), Some("T"), "{keys:?}");
-    assert!(
-        !keys.contains_key("o"),
-        "compressed transmission, but this terminal never offered o=z: {keys:?}"
-    );
+    let inflated;
+    let data = match keys.get("o").map(String::as_str) {
+        None => data,
+        Some("z") if inflates => {
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(data), &mut raw)
+                .expect("o=z payload is a zlib stream");
+            inflated = raw;
+            &inflated[..]
+        }
+        Some(o) => panic!("o={o}, but this terminal never offered it: {keys:?}"),
+    };
     let dim = |k: &str| -> usize { keys[k].parse().unwrap() };
     let format = keys.get("f").map_or("32", String::as_str);
     let bpp = match format {
@@ -897,7 +908,7 @@ fn kitty_shows_the_png_pixel_for_pixel() {
     let Graphic::Kitty(keys, data) = &picture.what else {
         panic!("not a kitty image but {}", picture.what.name());
     };
-    let pic = decode_kitty(keys, data);
+    let pic = decode_kitty(keys, data, false);
     let cell = CellPx(8, 16);
     let (size, cells) = fit(2, screen.frame_interior(), cell);
     assert_eq!((size, cells), ((320, 288), (40, 18)));
@@ -909,6 +920,37 @@ fn kitty_shows_the_png_pixel_for_pixel() {
         "virtual placement"
     );
     assert_placeholders(&screen, keys["i"].parse().unwrap(), cells);
+}
+
+/// kitty that can inflate: the frame goes out deflated (`o=z`), many times smaller than
+/// the raw RGBA, and inflates to the same pixels.
+#[test]
+fn kitty_deflates_when_the_terminal_can_inflate() {
+    let (run, _screen, picture) = watch_until_drawn(
+        "kitty-deflate",
+        &["--protocol", "kitty"],
+        KITTY_8X16_INFLATE,
+    );
+    assert_clean_exit(&run);
+    // A real terminal answers for o=z only when asked: the query must carry the probe.
+    assert_eq!(
+        count(&run.out, b"\x1b_Gi=32,s=1,v=1,a=q,t=d,f=24,o=z;"),
+        1,
+        "no o=z probe in the capability query"
+    );
+    let Graphic::Kitty(keys, data) = &picture.what else {
+        panic!("not a kitty image but {}", picture.what.name());
+    };
+    assert_eq!(keys.get("o").map(String::as_str), Some("z"), "{keys:?}");
+    let pic = decode_kitty(keys, data, true);
+    assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
+    assert_shows_png(&pic, (320, 288), 0);
+    let raw = pic.w * pic.h * 4;
+    assert!(
+        data.len() * 20 < raw,
+        "{} bytes deflated for {raw} raw",
+        data.len()
+    );
 }
 
 /// kitty with `--scale 4`: 640x576 is larger than the frame block, so it is shrunk, aspect
@@ -925,7 +967,7 @@ fn kitty_shrinks_a_frame_larger_than_the_block() {
     let Graphic::Kitty(keys, data) = &picture.what else {
         panic!("not a kitty image but {}", picture.what.name());
     };
-    let pic = decode_kitty(keys, data);
+    let pic = decode_kitty(keys, data, false);
     let cell = CellPx(8, 16);
     let interior = screen.frame_interior();
     let (size, cells) = fit(4, interior, cell);

@@ -102,6 +102,9 @@ fn choose_protocol(arg: ProtocolArg) -> Option<Picker> {
     } else {
         let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
             timeout: Duration::from_millis(500),
+            // Deflated kitty transmissions when the terminal can inflate them: pixel art
+            // shrinks many times over, which is what counts over SSH.
+            kitty_compression: true,
             ..Default::default()
         };
         Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
