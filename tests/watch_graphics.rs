@@ -87,7 +87,7 @@ fn run_watch(
     tag: &str,
     args: &[&str],
     caps: Option<&str>,
-    drawn: impl Fn(&Screen, &[u8]) -> bool,
+    drawn: impl Fn(&Screen, &[u8], &Path) -> bool,
 ) -> Run {
     let scratch = Scratch::new(tag);
     let png = scratch.path().join("still.png");
@@ -203,7 +203,7 @@ fn run_watch(
                 cursor_queries += 1;
                 keyboard.write_all(b"\x1b[1;1R").unwrap();
             }
-            if !typed_q && drawn(&Screen::replay(&snapshot), &snapshot) {
+            if !typed_q && drawn(&Screen::replay(&snapshot), &snapshot, &png) {
                 keyboard.write_all(b"q").unwrap();
                 typed_q = true;
             }
@@ -825,7 +825,7 @@ fn assert_shows_png(pic: &Picture, size: (usize, usize), tolerance: u8) {
 /// Runs the monitor until a picture is complete on screen, types `q`, and returns the run,
 /// the screen it left and the last picture.
 fn watch_until_drawn(tag: &str, args: &[&str], caps: &str) -> (Run, Screen, Shown) {
-    let run = run_watch(tag, args, Some(caps), |s, out| s.drawn(out));
+    let run = run_watch(tag, args, Some(caps), |s, out, _| s.drawn(out));
     assert!(
         run.typed_q,
         "exited before drawing ({}):\n{}",
@@ -953,6 +953,46 @@ fn kitty_deflates_when_the_terminal_can_inflate() {
     );
 }
 
+/// An offline source is greyed in graphics mode as in half-blocks: once the watched file is
+/// gone, the picture is sent again, every pixel the dimmed grey of its source pixel.
+#[test]
+fn kitty_greys_an_offline_source() {
+    let run = run_watch(
+        "kitty-offline",
+        &["--protocol", "kitty"],
+        Some(KITTY_8X16),
+        |s, out, png| {
+            if !s.drawn(out) {
+                return false;
+            }
+            if s.pictures.len() == 1 {
+                let _ = std::fs::remove_file(png);
+            }
+            s.pictures.len() >= 2
+        },
+    );
+    assert!(run.typed_q, "no second picture:\n{}", shown(&run.out));
+    assert_clean_exit(&run);
+    let mut screen = Screen::replay(&run.out);
+    let picture = screen.pictures.pop().unwrap();
+    let Graphic::Kitty(keys, data) = &picture.what else {
+        panic!("not a kitty image but {}", picture.what.name());
+    };
+    let pic = decode_kitty(keys, data, false);
+    assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
+    let mut wrong = 0;
+    for y in 0..pic.h {
+        for x in 0..pic.w {
+            let [r, g, b] = source_pixel(x / 2, y / 2);
+            let (gr, gg, gb) = gbwatch::tui::dimmed(r, g, b);
+            if pic.px[y * pic.w + x] != [gr, gg, gb, 255] {
+                wrong += 1;
+            }
+        }
+    }
+    assert_eq!(wrong, 0, "pixels not in the offline grey");
+}
+
 /// kitty with `--scale 4`: 640x576 is larger than the frame block, so it is shrunk, aspect
 /// kept, to the block's width and padded with transparency to whole cells; the placeholders
 /// cover those cells.
@@ -1032,7 +1072,7 @@ fn iterm2_shows_the_png_without_a_cell_size() {
 /// back first.
 #[test]
 fn a_terminal_that_answers_nothing_is_given_up_on() {
-    let run = run_watch("mute", &["--protocol", "kitty"], None, |_, _| false);
+    let run = run_watch("mute", &["--protocol", "kitty"], None, |_, _, _| false);
     assert!(run.took < Duration::from_secs(10), "took {:?}", run.took);
     assert_eq!(run.status.code(), Some(1), "{}", shown(&run.out));
     let out = String::from_utf8_lossy(&run.out);

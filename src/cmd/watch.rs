@@ -15,7 +15,7 @@ use crate::source::SourceSpec;
 use crate::tui::panels::layout;
 use crate::tui::terminal::{SYNC_BEGIN, SYNC_END};
 use crate::tui::{
-    Action, ColorMode, DrawFigures, Event, FeedUpdate, HalfblockRenderer, ImageSlot, State,
+    dimmed, Action, ColorMode, DrawFigures, Event, FeedUpdate, HalfblockRenderer, ImageSlot, State,
     TerminalGuard, View,
 };
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -243,7 +243,7 @@ impl Write for SharedBuf {
 
 /// A graphics-protocol picture, rebuilt only when the frame or its area changes.
 struct GraphicsImage {
-    key: (u64, Rect, u32),
+    key: (u64, Rect, u32, bool),
     protocol: Protocol,
 }
 
@@ -437,10 +437,11 @@ fn ui(
                 (use_graphics && !state.help, &picker, screen.images.first())
             {
                 if let Some(frame) = &state.feeds[slot.feed].frame {
-                    let key = (frame.content_id, slot.rect, settings.scale());
+                    let key = (frame.content_id, slot.rect, settings.scale(), slot.dim);
                     if graphics.as_ref().is_none_or(|g| g.key != key) {
-                        graphics = graphics_image(picker, frame, slot.rect, settings.scale())
-                            .map(|protocol| GraphicsImage { key, protocol });
+                        graphics =
+                            graphics_image(picker, frame, slot.rect, settings.scale(), slot.dim)
+                                .map(|protocol| GraphicsImage { key, protocol });
                     }
                     if let Some(g) = &graphics {
                         let buf = f.buffer_mut();
@@ -502,6 +503,7 @@ fn graphics_image(
     frame: &SharedFrame,
     rect: Rect,
     scale: u32,
+    dim: bool,
 ) -> Option<Protocol> {
     let (w, h, k) = (
         frame.width as usize,
@@ -510,6 +512,11 @@ fn graphics_image(
     );
     let mut scaled = Vec::new();
     scale_rgba(&frame.pixels, w, h, k, &mut scaled);
+    if dim {
+        for px in scaled.chunks_exact_mut(4) {
+            (px[0], px[1], px[2]) = dimmed(px[0], px[1], px[2]);
+        }
+    }
     let img = image::RgbaImage::from_raw((w * k) as u32, (h * k) as u32, scaled)?;
     picker
         .new_protocol(

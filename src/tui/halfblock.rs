@@ -168,9 +168,7 @@ impl HalfblockRenderer {
     fn colour(&mut self, rgba: &[u8], i: usize, dim: bool) -> Colour {
         let (mut r, mut g, mut b) = (rgba[i], rgba[i + 1], rgba[i + 2]);
         if dim {
-            let y = ((r as u32 * 77 + g as u32 * 150 + b as u32 * 29) >> 8) as u8;
-            let v = 40 + y / 3;
-            (r, g, b) = (v, v, v);
+            (r, g, b) = dimmed(r, g, b);
         }
         let packed = (r as u32) << 16 | (g as u32) << 8 | b as u32;
         match self.mode {
@@ -331,6 +329,13 @@ pub fn ansi256(r: u8, g: u8, b: u8) -> u8 {
     } else {
         16 + 36 * ci as u8 + 6 * cj as u8 + ck as u8
     }
+}
+
+/// The dark grey an offline source's pixel is shown in: its brightness, a third as strong.
+pub fn dimmed(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
+    let y = ((r as u32 * 77 + g as u32 * 150 + b as u32 * 29) >> 8) as u8;
+    let v = 40 + y / 3;
+    (v, v, v)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ pub mod panels;
 pub mod state;
 pub mod terminal;
 
-pub use halfblock::{ColorMode, HalfblockRenderer};
+pub use halfblock::{dimmed, ColorMode, HalfblockRenderer};
 pub use panels::{layout, ImageSlot, Screen};
 pub use state::{Action, DrawFigures, Event, FeedUpdate, FeedView, State, View};
 pub use terminal::TerminalGuard;
