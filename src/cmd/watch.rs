@@ -276,6 +276,7 @@ fn ui(
     let mut out_rate = Rate::default();
     let mut jpeg = JpegCache::new(Backend::best());
     let mut fresh: Vec<(String, SharedFrame)> = Vec::new();
+    let mut resampled: Vec<(String, Duration)> = Vec::new();
     let mut adapt_fps = f64::MAX;
     let mut skipped_busy = 0u64;
     let mut quick_since: Option<Instant> = None;
@@ -458,6 +459,7 @@ fn ui(
             }
         })?;
         let mut bytes = std::mem::take(&mut *out.0.borrow_mut());
+        resampled.clear();
         if !state.help && !use_graphics {
             for slot in &screen.images {
                 let feed = &state.feeds[slot.feed];
@@ -475,11 +477,17 @@ fn ui(
                     slot.dim,
                     &mut bytes,
                 );
+                resampled.push((feed.key.clone(), r.last_resample_time()));
             }
         }
-        let draw_time = t0.elapsed();
+        // Resampling to the cell grid counts as scale, the rest of the screen as draw.
+        let all_resampling = resampled.iter().map(|(_, t)| *t).sum::<Duration>();
+        let draw_time = t0.elapsed().saturating_sub(all_resampling);
         for (key, frame) in &fresh {
             if let Some(f) = feeds.iter().find(|f| &f.key == key) {
+                if let Some((_, t)) = resampled.iter().find(|(k, t)| k == key && !t.is_zero()) {
+                    f.stats.record(Stage::Scale, *t);
+                }
                 f.stats.record(Stage::Draw, draw_time);
                 f.stats.record_done(frame);
             }

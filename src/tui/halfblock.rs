@@ -52,6 +52,7 @@ pub struct HalfblockRenderer {
     next: Vec<Cell>,
     last_key: Option<(u64, u32, u32, bool)>,
     quant_cache: (u32, Colour),
+    resample_time: std::time::Duration,
 }
 
 /// The largest image (in cells) of a `width`x`height` frame that fits `cols`x`rows` cells,
@@ -82,11 +83,18 @@ impl HalfblockRenderer {
             next: Vec::new(),
             last_key: None,
             quant_cache: (u32::MAX, 0),
+            resample_time: std::time::Duration::ZERO,
         }
     }
 
     pub fn mode(&self) -> ColorMode {
         self.mode
+    }
+
+    /// Time the last `render` spent resampling the frame to the cell grid (zero when it
+    /// skipped an unchanged frame).
+    pub fn last_resample_time(&self) -> std::time::Duration {
+        self.resample_time
     }
 
     /// Forgets what the terminal shows: the next frame is drawn in full.
@@ -116,11 +124,14 @@ impl HalfblockRenderer {
             self.last_key = None;
         }
         let key = (content_id, width, max_scale, dim);
+        self.resample_time = std::time::Duration::ZERO;
         if content_id != 0 && self.last_key == Some(key) {
             return 0;
         }
         self.last_key = Some(key);
+        let t0 = std::time::Instant::now();
         self.layout_cells(rgba, width, height, max_scale, dim);
+        self.resample_time = t0.elapsed();
         let start = out.len();
         self.emit(out);
         out.len() - start
@@ -370,8 +381,16 @@ mod tests {
             let mut out = Vec::new();
             let first = r.render(&a, 16, 16, 1, area, 1, false, &mut out);
             assert!(first > 0);
+            assert!(
+                !r.last_resample_time().is_zero(),
+                "a new frame is resampled"
+            );
             // Same content id: no work, no bytes.
             assert_eq!(r.render(&a, 16, 16, 1, area, 1, false, &mut out), 0);
+            assert!(
+                r.last_resample_time().is_zero(),
+                "an unchanged frame is not"
+            );
             // Same pixels under a new id: compared cell by cell, still no bytes.
             assert_eq!(r.render(&a, 16, 16, 2, area, 1, false, &mut out), 0);
             // One pixel changed: one cell rewritten, far fewer bytes than a full frame.
