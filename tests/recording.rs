@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
+use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
 use gbwatch::source::recording::{RecordingError, RecordingReader, RecordingSource};
 use gbwatch::source::{Poll, Source};
 use std::collections::HashMap;
@@ -79,17 +79,12 @@ fn pyboy_frames_round_trip_and_damage_is_reported() {
             save.to_str().unwrap(),
         ],
     );
-    let out = gbwatch()
-        .arg("record")
-        .arg(&slots)
-        .args(["--fps", "120", "--count", "60", "-o"])
-        .arg(&rec)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        gbwatch()
+            .arg("record")
+            .arg(&slots)
+            .args(["--fps", "120", "--count", "60", "-o"])
+            .arg(&rec),
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("recorded 60 frames"));
     assert!(publisher.0.wait().unwrap().success());
@@ -199,16 +194,11 @@ fn empty_slot_directory_dumps_the_demo() {
     let empty = tmp.path().join("slots");
     std::fs::create_dir(&empty).unwrap();
     let out_dir = tmp.path().join("out");
-    let out = gbwatch()
-        .env("GBWATCH_DIR", &empty)
-        .args(["dump", "--count", "5", "--out"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        gbwatch()
+            .env("GBWATCH_DIR", &empty)
+            .args(["dump", "--count", "5", "--out"])
+            .arg(&out_dir),
     );
     let files = jpegs(&out_dir);
     assert_eq!(files.len(), 5);

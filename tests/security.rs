@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{gbwatch, python, root, Scratch};
+use common::{gbwatch, python, root, run_ok, Scratch};
 use gbwatch::frame::PixelFormat;
 use gbwatch::slot::{SlotError, SlotReader, SlotWriter};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -25,16 +25,11 @@ fn the_python_publisher_creates_a_private_directory_and_slot() {
     )
     .unwrap();
     // A permissive umask must not loosen the modes.
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!("umask 000 && exec {:?} {:?}", python(), script))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(Command::new("sh").arg("-c").arg(format!(
+        "umask 000 && exec {:?} {:?}",
+        python(),
+        script
+    )));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "0o600",

@@ -4,7 +4,7 @@
 mod common;
 mod serve_support;
 
-use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
+use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
 use serve_support::serve;
 
 #[test]
@@ -41,16 +41,11 @@ fn two_serve_processes_feed_one_monitor() {
 
     // dump from a remote serve: valid JPEGs of the remote frames, re-encoded at our preset.
     let out_dir = Scratch::new("remote-dump");
-    let out = gbwatch()
-        .args(["dump", "--count", "5", "--preset", "low", "--out"])
-        .arg(out_dir.path())
-        .arg(&url_a)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        gbwatch()
+            .args(["dump", "--count", "5", "--preset", "low", "--out"])
+            .arg(out_dir.path())
+            .arg(&url_a),
     );
     let files: Vec<_> = std::fs::read_dir(out_dir.path())
         .unwrap()

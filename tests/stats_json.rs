@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{gbwatch, pyboy_publisher, stats_json, Scratch};
+use common::{gbwatch, pyboy_publisher, stats_json, Scratch, ORIGINAL_STATS_FIELDS};
 
 #[test]
 fn stats_json_has_the_original_fields_and_consistent_counters() {
@@ -14,17 +14,7 @@ fn stats_json_has_the_original_fields_and_consistent_counters() {
             .args(["stats", "--json", "--duration", "3", "--fps", "30"])
             .arg(dir.path()),
     );
-    for key in [
-        "method",
-        "capture_latency_ms",
-        "compression_latency_ms",
-        "total_latency_ms",
-        "frames_captured",
-        "frames_streamed",
-        "drop_rate_percent",
-        "target_fps",
-        "quality_settings",
-    ] {
+    for key in ORIGINAL_STATS_FIELDS {
         assert!(v.get(key).is_some(), "missing {key} in {v:#}");
     }
     assert_eq!(v["method"], "shared-memory");

@@ -542,7 +542,7 @@ fn one_line(s: &str) -> String {
 }
 
 fn human_bytes(n: usize) -> String {
-    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
         format!("{} MB", n / (1024 * 1024))
     } else {
         format!("{n}-byte")

@@ -97,14 +97,31 @@ pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
     Proc(child)
 }
 
-/// Runs `gbwatch` with `args` (a `stats --json` invocation), asserts it succeeded and
-/// returns the parsed JSON.
-pub fn stats_json(cmd: &mut Command) -> serde_json::Value {
-    let out = cmd.output().expect("run gbwatch stats");
+/// Runs `cmd` to the end and asserts it succeeded (its stderr is the failure message).
+pub fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().expect("run the command");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("stats --json prints JSON")
+    out
 }
+
+/// Runs a `gbwatch stats --json` invocation, asserts it succeeded and returns the JSON.
+pub fn stats_json(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_slice(&run_ok(cmd).stdout).expect("stats --json prints JSON")
+}
+
+/// The field names of the original dashboard's stats JSON, which ours carries too.
+pub const ORIGINAL_STATS_FIELDS: [&str; 9] = [
+    "method",
+    "capture_latency_ms",
+    "compression_latency_ms",
+    "total_latency_ms",
+    "frames_captured",
+    "frames_streamed",
+    "drop_rate_percent",
+    "target_fps",
+    "quality_settings",
+];
