@@ -201,6 +201,27 @@ fn bad_arguments_get_one_line_and_status_2() {
     }
 }
 
+/// Output to a pipe or file is not a terminal: one line that says so and where to turn,
+/// status 1, nothing drawn into the pipe.
+#[test]
+fn watch_without_a_terminal_says_so() {
+    let dir = Scratch::new("no-tty");
+    let out = common::gbwatch()
+        .env("GBWATCH_DIR", dir.path())
+        .arg("watch")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("standard output is not one") && err.contains("gbwatch dump"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "wrote {} bytes", out.stdout.len());
+}
+
 /// The README's first command on a machine with no publisher: the embedded demo plays, with
 /// its banner, and the frame area moves.
 #[test]

@@ -26,7 +26,7 @@ use ratatui::Terminal;
 use ratatui_image::picker::{Picker, ProtocolType};
 use ratatui_image::protocol::Protocol;
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -47,6 +47,12 @@ fn draw_interval(adapt_fps: f64, preset_fps: u32) -> Duration {
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args.preset)?;
     let specs = specs_from(&args.source)?;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "watch draws in a terminal and standard output is not one \
+             (for files and pipes: gbwatch dump, stats or serve)"
+        );
+    }
     std::fs::create_dir_all(&args.snapshot_dir).map_err(|e| {
         UsageError(format!(
             "snapshot directory {}: {e}",
@@ -68,7 +74,8 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         feed_options(&args.source, &args.preset),
     );
     let result = (|| {
-        let guard = TerminalGuard::enter()?;
+        let guard = TerminalGuard::enter()
+            .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
         let picker = choose_protocol(args.protocol);
         let result = ui(&args, &set, &hint, picker, &guard);
         drop(guard);
