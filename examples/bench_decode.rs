@@ -6,8 +6,9 @@
 //!
 //! FRAMES_FILE holds (u64 LE frame_index, 92160 RGBA bytes) records; without it the frames are
 //! made by running PyBoy ($GBWATCH_PYTHON, else .venv/bin/python). Prints a table: mean ms per
-//! frame for each decoder, and each decoder's mean absolute difference from jpeg-decoder (a
-//! decoder returning garbage shows up there).
+//! frame for each decoder and for Pillow (libjpeg-turbo, examples/pillow_decode.py) on the
+//! same files, and each decoder's mean absolute difference from jpeg-decoder (a decoder
+//! returning garbage shows up there).
 
 use gbwatch::encode::{scale_rgba, Backend, JpegEncoder};
 use gbwatch::pipeline::PRESETS;
@@ -35,9 +36,7 @@ fn load_frames() -> Vec<Vec<u8>> {
     let data = match std::env::args().nth(1) {
         Some(path) => std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
         None => {
-            let python = std::env::var_os("GBWATCH_PYTHON")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| root.join(".venv/bin/python"));
+            let python = python();
             let out = std::process::Command::new(&python)
                 .args(["-c", MAKE_FRAMES])
                 .arg(root.join("assets/demo.gb"))
@@ -74,6 +73,39 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
         / a.len() as f64
 }
 
+fn python() -> std::path::PathBuf {
+    std::env::var_os("GBWATCH_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+        })
+}
+
+/// Pillow's mean ms per decode of `jpegs`, timed in its own process.
+fn pillow_ms(jpegs: &[Vec<u8>], passes: usize) -> f64 {
+    let path = std::env::temp_dir().join(format!("gbwatch-bench-jpegs-{}", std::process::id()));
+    let mut data = Vec::new();
+    for j in jpegs {
+        data.extend_from_slice(&(j.len() as u32).to_le_bytes());
+        data.extend_from_slice(j);
+    }
+    std::fs::write(&path, data).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pillow_decode.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .arg(&path)
+        .arg(passes.to_string())
+        .output()
+        .expect("run Pillow (bash tests/run-all.sh sets up .venv)");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 fn main() {
     let frames = load_frames();
     assert!(!frames.is_empty(), "no frames");
@@ -88,6 +120,7 @@ fn main() {
     for n in &names {
         print!("{:>18}", format!("{n} ms"));
     }
+    print!("{:>12}", "Pillow ms");
     println!("   diff from jpeg-decoder");
     for p in PRESETS.iter() {
         let (preset, scale, quality) = (p.name, p.scale as usize, p.quality);
@@ -145,6 +178,8 @@ fn main() {
                 print!("{:>18.3}", ms);
                 diffs.push(format!("{}={diff:.1}", d.name()));
             }
+            let passes = (200 / jpegs.len()).max(1) * if scale == 1 { 5 } else { 1 };
+            print!("{:>12.3}", pillow_ms(&jpegs, passes));
             println!("   {}", diffs.join(" "));
         }
     }
