@@ -1,5 +1,6 @@
 //! Frame age and server CPU of `gbwatch serve` with 0, 1 and 20 `/stream` clients, on a real
-//! PyBoy publisher at 60 fps over loopback.
+//! PyBoy publisher at 60 fps over loopback, and of the same job done in Python with Pillow
+//! (examples/peer_serve.py, encoding once for all clients too) on the same publisher.
 //!
 //!     cargo build --release --bin gbwatch --example bench_serve
 //!     target/release/examples/bench_serve [--seconds 10] [--preset medium]
@@ -99,6 +100,67 @@ fn pct(v: &mut [u64], q: f64) -> f64 {
     v[((v.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0
 }
 
+/// Starts `server` (it prints "... serving on http://ADDR/" on stderr), then prints one row
+/// per client count.
+fn measure(name: &str, mut server: Command, secs: f64) {
+    let mut server = server.stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = BufReader::new(server.stderr.take().unwrap());
+    let mut banner = String::new();
+    err.read_line(&mut banner).unwrap();
+    let addr: SocketAddr = banner
+        .trim()
+        .split_once("serving on http://")
+        .map(|(_, r)| r)
+        .and_then(|r| r.split('/').next())
+        .expect("serving line")
+        .parse()
+        .unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let pid = server.id();
+    let _server = Kill(server);
+    std::thread::sleep(Duration::from_secs(2));
+
+    for n in [0usize, 1, 20] {
+        let cpu0 = cpu_seconds(pid);
+        let t0 = Instant::now();
+        let handles: Vec<_> = (0..n)
+            .map(|_| std::thread::spawn(move || client(addr, secs)))
+            .collect();
+        if n == 0 {
+            std::thread::sleep(Duration::from_secs_f64(secs));
+        }
+        let results: Vec<Vec<(u64, u64)>> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let cpu = (cpu_seconds(pid) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+        let mut send: Vec<u64> = results.iter().flatten().map(|p| p.0).collect();
+        let mut recv: Vec<u64> = results.iter().flatten().map(|p| p.1).collect();
+        let per_client = if n == 0 {
+            0.0
+        } else {
+            send.len() as f64 / n as f64 / secs
+        };
+        let ms = |v: f64| {
+            if v.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{v:.1} ms")
+            }
+        };
+        println!(
+            "{:>14} {:>7} {:>12.1} {:>14} {:>14} {:>14} {:>14} {:>9.1}",
+            name,
+            n,
+            per_client,
+            ms(pct(&mut send, 0.5)),
+            ms(pct(&mut send, 0.95)),
+            ms(pct(&mut recv, 0.5)),
+            ms(pct(&mut recv, 0.95)),
+            cpu
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn main() {
     let secs: f64 = arg("--seconds", "10").parse().expect("--seconds N");
     let preset = arg("--preset", "medium");
@@ -139,39 +201,20 @@ fn main() {
         .unwrap();
     let _publisher = Kill(publisher);
 
-    let mut server = Command::new(&bin)
-        .args([
-            "serve",
-            dir.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--preset",
-            &preset,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(server.stderr.take().unwrap());
-    let mut banner = String::new();
-    err.read_line(&mut banner).unwrap();
-    let addr: SocketAddr = banner
-        .trim()
-        .strip_prefix("gbwatch: serving on http://")
-        .and_then(|r| r.split('/').next())
-        .expect("serving line")
-        .parse()
-        .unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    let pid = server.id();
-    let _server = Kill(server);
-    std::thread::sleep(Duration::from_secs(2));
-
+    let (scale, fps, quality) = match preset.as_str() {
+        "low" => ("1", "5", "50"),
+        "medium" => ("2", "10", "75"),
+        "high" => ("3", "15", "90"),
+        "ultra" => ("4", "30", "95"),
+        other => panic!("unknown preset {other}"),
+    };
     println!(
-        "gbwatch serve, preset {preset}, PyBoy publisher at 60 fps, {secs} s per row, {} cores",
+        "preset {preset}, PyBoy publisher at 60 fps, {secs} s per row, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:>7} {:>12} {:>14} {:>14} {:>14} {:>14} {:>9}",
+        "{:>14} {:>7} {:>12} {:>14} {:>14} {:>14} {:>14} {:>9}",
+        "server",
         "clients",
         "parts/s each",
         "send age p50",
@@ -180,43 +223,20 @@ fn main() {
         "recv age p95",
         "CPU %"
     );
-    for n in [0usize, 1, 20] {
-        let cpu0 = cpu_seconds(pid);
-        let t0 = Instant::now();
-        let handles: Vec<_> = (0..n)
-            .map(|_| std::thread::spawn(move || client(addr, secs)))
-            .collect();
-        if n == 0 {
-            std::thread::sleep(Duration::from_secs_f64(secs));
-        }
-        let results: Vec<Vec<(u64, u64)>> =
-            handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let cpu = (cpu_seconds(pid) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
-        let mut send: Vec<u64> = results.iter().flatten().map(|p| p.0).collect();
-        let mut recv: Vec<u64> = results.iter().flatten().map(|p| p.1).collect();
-        let per_client = if n == 0 {
-            0.0
-        } else {
-            send.len() as f64 / n as f64 / secs
-        };
-        let ms = |v: f64| {
-            if v.is_nan() {
-                "-".to_string()
-            } else {
-                format!("{v:.1} ms")
-            }
-        };
-        println!(
-            "{:>7} {:>12.1} {:>14} {:>14} {:>14} {:>14} {:>9.1}",
-            n,
-            per_client,
-            ms(pct(&mut send, 0.5)),
-            ms(pct(&mut send, 0.95)),
-            ms(pct(&mut recv, 0.5)),
-            ms(pct(&mut recv, 0.95)),
-            cpu
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let mut gbwatch = Command::new(&bin);
+    gbwatch.args([
+        "serve",
+        dir.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--preset",
+        &preset,
+    ]);
+    measure("gbwatch serve", gbwatch, secs);
+    let mut peer = Command::new(&python);
+    peer.arg(root.join("examples/peer_serve.py"))
+        .arg(&dir)
+        .args(["--scale", scale, "--fps", fps, "--quality", quality]);
+    measure("Python+Pillow", peer, secs);
     let _ = std::fs::remove_dir_all(&dir);
 }
