@@ -433,7 +433,10 @@ fn ui(
         let use_graphics = picker.is_some() && matches!(state.view(), View::Single(_));
         if screen.images != last_slots || state.help != last_help {
             // Cells that held a picture must be written again by ratatui and by the renderers.
-            terminal.clear()?;
+            // resize() clears and forgets the back buffer like clear(), without clear()'s
+            // cursor position query: a round trip to the terminal (over SSH) on every
+            // layout change, and a 2 s stall on a terminal that never answers.
+            terminal.resize(area)?;
             renderers.values_mut().for_each(|r| r.invalidate());
             graphics = None;
             last_slots = screen.images.clone();
