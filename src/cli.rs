@@ -14,6 +14,7 @@ use std::path::PathBuf;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// The subcommand given; `None` runs `watch` with [`Cli::watch`].
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Without a subcommand, gbwatch runs `watch` with these arguments.
@@ -21,6 +22,7 @@ pub struct Cli {
     pub watch: WatchArgs,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the publishers in a slot directory, one line each.
@@ -75,6 +77,7 @@ pub struct PresetArgs {
     pub queue: u32,
 }
 
+/// Arguments of `gbwatch list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch).
@@ -84,6 +87,7 @@ pub struct ListArgs {
     pub allow_foreign: bool,
 }
 
+/// Arguments of `gbwatch dump`.
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     #[command(flatten)]
@@ -116,6 +120,7 @@ pub struct DumpArgs {
     pub env: Option<String>,
 }
 
+/// Arguments of `gbwatch stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     #[command(flatten)]
@@ -130,6 +135,7 @@ pub struct StatsArgs {
     pub duration: f64,
 }
 
+/// Arguments of `gbwatch serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -141,6 +147,7 @@ pub struct ServeArgs {
     pub bind: String,
 }
 
+/// Arguments of `gbwatch record`.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
     #[command(flatten)]
@@ -183,6 +190,7 @@ pub enum ColorsArg {
     Truecolor,
 }
 
+/// Arguments of `gbwatch watch`, also used when no subcommand is given.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     #[command(flatten)]

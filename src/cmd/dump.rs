@@ -8,6 +8,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Runs `gbwatch dump`: one feed's frames as numbered JPEG files or MJPEG on stdout, until
+/// `--count`, `--duration` or the end of the source.
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         check_writable(dir)?;

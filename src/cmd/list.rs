@@ -14,14 +14,21 @@ const SAMPLE: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct SlotLine {
     pub name: String,
+    /// `WIDTHxHEIGHT`.
     pub dims: String,
     pub format: &'static str,
+    /// Frame-index rate between two header reads half a second apart.
     pub fps: f64,
+    /// Age of the newest frame in ms; `None` before the first publish.
     pub age_ms: Option<f64>,
+    /// The publisher's cost of its last `publish()`, in µs.
     pub cost_us: f64,
+    /// Publisher alive, slot not replaced, and a frame less than 5 s old.
     pub online: bool,
 }
 
+/// Runs `gbwatch list`: reads each slot's header twice, half a second apart, and prints one
+/// line per publisher.
 pub fn run(args: ListArgs) -> anyhow::Result<()> {
     let dir = SlotDir::new(args.dir.unwrap_or_else(default_dir));
     if let Some(w) = dir.permission_warning() {

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::time::{Duration, Instant};
 
+/// Runs `gbwatch record`: writes one feed's frames to a recording until `--count`, `--duration`
+/// or the end of the source.
 pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
         return Err(UsageError(format!(

@@ -17,6 +17,7 @@ pub fn parse_bind(bind: &str) -> Result<SocketAddr, UsageError> {
     addrs.next().ok_or_else(|| bad("no address".into()))
 }
 
+/// Runs `gbwatch serve`: serves the dashboard and endpoints on `--bind` until the process ends.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
     let listener =

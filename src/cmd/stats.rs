@@ -12,13 +12,21 @@ use std::time::{Duration, Instant};
 /// names first, then gbwatch's own figures.
 #[derive(Debug, Serialize)]
 pub struct StatsReport {
+    /// The feeds' common source kind (`shared-memory`, `http`, …), `mixed` or `none`.
     pub method: String,
+    /// p50 capture latency of the first feed with frames, in ms (0 without one).
     pub capture_latency_ms: f64,
+    /// p50 JPEG encode latency of that feed, in ms.
     pub compression_latency_ms: f64,
+    /// p50 total latency of that feed, in ms.
     pub total_latency_ms: f64,
+    /// Frames captured, summed over feeds.
     pub frames_captured: u64,
+    /// Frames delivered to a consumer, summed over feeds.
     pub frames_streamed: u64,
+    /// Dropped ÷ captured over all feeds, in percent.
     pub drop_rate_percent: f64,
+    /// The capture rate in force (the preset's or `--fps`).
     pub target_fps: u32,
     pub quality_settings: QualitySettings,
     pub preset: &'static str,
@@ -26,20 +34,26 @@ pub struct StatsReport {
     pub feeds: Vec<FeedReport>,
 }
 
+/// The original's `quality_settings` object: the settings in force.
 #[derive(Debug, Serialize)]
 pub struct QualitySettings {
     pub scale: u32,
     pub fps: u32,
+    /// JPEG quality, 1-100.
     pub compression: u8,
 }
 
+/// One feed's entry in [`StatsReport::feeds`].
 #[derive(Debug, Serialize)]
 pub struct FeedReport {
     pub name: String,
+    /// How the feed's frames arrive (`shared-memory`, `http`, …).
     pub method: &'static str,
+    /// The feed's state, as Rust debug text (`Online`, `Offline("…")`).
     pub state: String,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
+    /// Whether captured = delivered + dropped + queued in this snapshot.
     pub invariant_holds: bool,
 }
 
@@ -105,6 +119,8 @@ fn method(set: &FeedSet) -> String {
     }
 }
 
+/// Runs `gbwatch stats`: consumes every feed like a streaming client for `--duration` seconds,
+/// then prints the figures as text or `--json`.
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
         return Err(UsageError(format!(

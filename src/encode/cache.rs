@@ -9,9 +9,13 @@ use std::time::Instant;
 /// An encoded frame and what it was made from.
 #[derive(Debug, Clone)]
 pub struct EncodedJpeg {
+    /// The JPEG file's bytes.
     pub jpeg: Arc<Vec<u8>>,
+    /// Width of the JPEG in pixels (the frame's times the scale).
     pub width: usize,
+    /// Height of the JPEG in pixels (the frame's times the scale).
     pub height: usize,
+    /// The frame this was asked for (also when the JPEG was reused).
     pub frame_index: u64,
     /// True when the JPEG was reused (identical pixels, same settings): no work was done.
     pub reused: bool,
@@ -25,6 +29,7 @@ pub struct JpegCache {
 }
 
 impl JpegCache {
+    /// An empty cache encoding with `backend`.
     pub fn new(backend: Backend) -> JpegCache {
         JpegCache {
             encoder: JpegEncoder::new(backend),

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 /// A JPEG encoding failure.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
+    /// The encoding library failed; its message.
     #[error("JPEG encoding failed: {0}")]
     Encoder(String),
+    /// The scaled width or height exceeds JPEG's 65535 limit; both are given.
     #[error("frame of {0}x{1} is too large for JPEG (limit 65535)")]
     TooLarge(usize, usize),
 }
@@ -34,6 +36,7 @@ impl Backend {
         Backend::JpegEncoder
     }
 
+    /// The library's name, as stats report it.
     pub fn name(self) -> &'static str {
         match self {
             Backend::JpegEncoder => "jpeg-encoder",
@@ -55,6 +58,7 @@ pub struct JpegEncoder {
 }
 
 impl JpegEncoder {
+    /// An encoder using `backend`; its buffers grow on first use.
     pub fn new(backend: Backend) -> JpegEncoder {
         JpegEncoder {
             backend,
@@ -66,6 +70,7 @@ impl JpegEncoder {
         }
     }
 
+    /// The backend it encodes with.
     pub fn backend(&self) -> Backend {
         self.backend
     }

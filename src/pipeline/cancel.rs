@@ -10,6 +10,7 @@ pub struct Cancel {
 }
 
 impl Cancel {
+    /// A token not cancelled yet.
     pub fn new() -> Cancel {
         Cancel::default()
     }
@@ -20,6 +21,7 @@ impl Cancel {
         self.inner.1.notify_all();
     }
 
+    /// True once [`cancel`](Self::cancel) has been called.
     pub fn is_cancelled(&self) -> bool {
         *self.inner.0.lock().unwrap()
     }

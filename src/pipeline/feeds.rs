@@ -20,6 +20,7 @@ const RESCAN_EVERY: Duration = Duration::from_millis(500);
 pub enum FeedState {
     /// Opened, no frame yet.
     Waiting,
+    /// Producing frames.
     Online,
     /// Not producing; the reason is shown.
     Offline(String),
@@ -35,6 +36,7 @@ pub enum FeedState {
 #[derive(Debug, Clone)]
 pub struct FeedStatus {
     pub state: FeedState,
+    /// When the state last changed.
     pub since: Instant,
 }
 
@@ -68,6 +70,7 @@ impl Feed {
         }
     }
 
+    /// The feed's state and since when.
     pub fn status(&self) -> FeedStatus {
         self.status.lock().unwrap().clone()
     }
@@ -90,7 +93,9 @@ impl Feed {
 /// Options shared by every feed of a set.
 #[derive(Debug, Clone)]
 pub struct FeedOptions {
+    /// Capacity of each feed's drop-oldest queue, in frames.
     pub queue_capacity: usize,
+    /// Read slots owned by other users too.
     pub allow_foreign: bool,
     /// Replay speed of recordings (1.0 = original timing).
     pub speed: f64,
@@ -113,7 +118,9 @@ impl Default for FeedOptions {
 #[derive(Debug, Clone)]
 pub struct FeedSet {
     feeds: Arc<RwLock<Vec<Arc<Feed>>>>,
+    /// The settings every capture thread and consumer reads; a change applies to all feeds.
     pub settings: SharedSettings,
+    /// Stops discovery and every capture thread ([`FeedSet::stop`] also waits for them).
     pub cancel: Cancel,
     arrived: (
         crossbeam_channel::Sender<()>,
@@ -220,13 +227,13 @@ impl FeedSet {
         });
     }
 
-    /// The feeds now, in discovery order.
     /// Ready whenever some feed queued a frame since the last receive: lets a consumer
     /// sleep until there is something to take.
     pub fn arrivals(&self) -> crossbeam_channel::Receiver<()> {
         self.arrived.1.clone()
     }
 
+    /// The feeds now, in discovery order.
     pub fn feeds(&self) -> Vec<Arc<Feed>> {
         self.feeds.read().unwrap().clone()
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 /// Percentiles of one latency, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Percentiles {
+    /// Samples in the window (0: the other fields are 0 too).
     pub count: u64,
     pub p50_us: u64,
     pub p95_us: u64,

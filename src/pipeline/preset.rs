@@ -6,8 +6,11 @@ use std::sync::{Arc, RwLock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preset {
     pub name: &'static str,
+    /// Integer upscale factor for JPEGs.
     pub scale: u32,
+    /// Capture rate, frames per second.
     pub fps: u32,
+    /// JPEG quality, 1-100.
     pub quality: u8,
 }
 
@@ -68,9 +71,13 @@ impl Preset {
 /// The active preset plus optional single-field overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
+    /// Index into [`PRESETS`].
     pub preset: usize,
+    /// Overrides the preset's scale (1-8); `None` keeps the preset's.
     pub scale: Option<u32>,
+    /// Overrides the preset's frame rate (1-240); `None` keeps the preset's.
     pub fps: Option<u32>,
+    /// Overrides the preset's JPEG quality (1-100); `None` keeps the preset's.
     pub quality: Option<u8>,
 }
 
@@ -110,18 +117,22 @@ impl Settings {
         })
     }
 
+    /// The active preset.
     pub fn preset(&self) -> &'static Preset {
         &PRESETS[self.preset]
     }
 
+    /// The scale in force: the override, else the preset's.
     pub fn scale(&self) -> u32 {
         self.scale.unwrap_or(self.preset().scale)
     }
 
+    /// The frame rate in force: the override, else the preset's.
     pub fn fps(&self) -> u32 {
         self.fps.unwrap_or(self.preset().fps)
     }
 
+    /// The JPEG quality in force: the override, else the preset's.
     pub fn quality(&self) -> u8 {
         self.quality.unwrap_or(self.preset().quality)
     }
@@ -134,12 +145,14 @@ pub struct SharedSettings {
 }
 
 impl SharedSettings {
+    /// Shares `settings` between threads.
     pub fn new(settings: Settings) -> SharedSettings {
         SharedSettings {
             inner: Arc::new(RwLock::new(settings)),
         }
     }
 
+    /// A copy of the current settings.
     pub fn get(&self) -> Settings {
         *self.inner.read().unwrap()
     }

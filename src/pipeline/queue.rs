@@ -7,9 +7,13 @@ use std::time::Duration;
 /// Counters of one queue, read atomically together: `pushed = delivered + dropped + queued`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
+    /// Items ever pushed.
     pub pushed: u64,
+    /// Items a consumer took.
     pub delivered: u64,
+    /// Items evicted by newer ones or skipped by `pop_newest`.
     pub dropped: u64,
+    /// Items in the queue now.
     pub queued: u64,
 }
 
@@ -44,6 +48,7 @@ impl<T> DropOldestQueue<T> {
         }
     }
 
+    /// Most items held at once.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -111,6 +116,7 @@ impl<T> DropOldestQueue<T> {
         self.ready.notify_all();
     }
 
+    /// True once [`close`](Self::close) has been called.
     pub fn is_closed(&self) -> bool {
         self.inner.lock().unwrap().closed
     }

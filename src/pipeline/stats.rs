@@ -25,6 +25,7 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage; a stage's position here is its histogram's index.
     pub const ALL: [Stage; 6] = [
         Stage::Capture,
         Stage::Scale,
@@ -34,6 +35,7 @@ impl Stage {
         Stage::Age,
     ];
 
+    /// The stage's lowercase name, as the latency panel prints it.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Capture => "capture",
@@ -124,6 +126,7 @@ impl StatsSnapshot {
         self.captured == self.delivered + self.dropped + self.queued
     }
 
+    /// The percentiles of `stage`.
     pub fn latency(&self, stage: Stage) -> &Percentiles {
         match stage {
             Stage::Capture => &self.capture,
@@ -141,6 +144,7 @@ fn index(stage: Stage) -> usize {
 }
 
 impl FeedStats {
+    /// Zero counters and empty histograms.
     pub fn new() -> FeedStats {
         FeedStats::default()
     }

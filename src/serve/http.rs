@@ -26,6 +26,8 @@ pub struct Request {
     pub path: String,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
+    /// Whether to keep the connection open after the response (HTTP/1.1 unless
+    /// `Connection: close`, HTTP/1.0 only with `keep-alive`).
     pub keep_alive: bool,
 }
 

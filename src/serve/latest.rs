@@ -49,6 +49,7 @@ pub struct Latest {
 }
 
 impl Latest {
+    /// An empty holder for `feed`'s frames, encoding with `backend`.
     pub fn new(feed: Arc<Feed>, backend: Backend) -> Latest {
         Latest {
             feed,
@@ -186,6 +187,7 @@ impl LatestSet {
             .collect()
     }
 
+    /// The feeds it distributes from.
     pub fn feed_set(&self) -> &FeedSet {
         &self.set
     }

@@ -34,6 +34,7 @@ pub struct App {
     pub set: FeedSet,
     pub latest: LatestSet,
     pub backend: Backend,
+    /// Stops the server's own threads (accept loop, streams, distributors), not the feeds.
     pub cancel: Cancel,
     /// Open `/stream` connections.
     pub stream_clients: AtomicUsize,

@@ -51,6 +51,7 @@ pub struct SlotDir {
 }
 
 impl SlotDir {
+    /// The directory at `path` (not read until [`scan`](Self::scan)).
     pub fn new(path: impl Into<PathBuf>) -> SlotDir {
         SlotDir { path: path.into() }
     }

@@ -40,11 +40,13 @@ pub struct Header {
     pub format: PixelFormat,
     /// Bytes per row in the slot (at least `width * bytes_per_pixel`).
     pub stride: u32,
+    /// The publisher's process id.
     pub pid: u32,
     /// Changes whenever a publisher (re)creates the slot.
     pub generation: u64,
     /// Seqlock counter: odd while the publisher writes.
     pub seq: u64,
+    /// The emulator's frame number of the frame in the slot.
     pub frame_index: u64,
     /// Publisher's `CLOCK_MONOTONIC` time of the frame, in ns.
     pub timestamp_ns: u64,
@@ -54,6 +56,8 @@ pub struct Header {
     pub published: u64,
     /// `publish()` calls, including those skipped because nobody watched.
     pub offered: u64,
+    /// A reader's last visit, `CLOCK_MONOTONIC` in ns (0: never); publishers skip copying
+    /// frames when it is 0 or over 2 s old.
     pub reader_heartbeat_ns: u64,
 }
 

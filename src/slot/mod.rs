@@ -33,16 +33,19 @@ pub enum SlotError {
     },
     #[error("{path}: inconsistent header ({detail})")]
     BadHeader { path: PathBuf, detail: String },
+    /// The file is shorter than its header says; sizes in bytes.
     #[error("{path}: file is {actual} bytes but its header needs {needed} (truncated?)")]
     Truncated {
         path: PathBuf,
         needed: u64,
         actual: u64,
     },
+    /// Owned by another user; `owner` and `me` are uids.
     #[error(
         "{path}: owned by uid {owner}, not by you (uid {me}); pass --allow-foreign to read it"
     )]
     Foreign { path: PathBuf, owner: u32, me: u32 },
+    /// Not a regular file (symlinks are refused, never followed).
     #[error("{path}: not a regular file (symlinks are not followed)")]
     NotRegular { path: PathBuf },
     #[error("{path}: {source}")]

@@ -75,14 +75,17 @@ impl Decoded {
 /// Why an image could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// Neither JPEG nor PNG; a description of its first bytes.
     #[error("not a JPEG or PNG image (starts with {0})")]
     NotImage(String),
+    /// The image (`JPEG` or `PNG`) ends before its end marker.
     #[error("incomplete {0} (no end marker)")]
     Truncated(&'static str),
     #[error("bad JPEG: {0}")]
     Jpeg(String),
     #[error("bad PNG: {0}")]
     Png(String),
+    /// The width or height exceeds [`MAX_DIMENSION`]; both are given.
     #[error("image of {0}x{1} is larger than {MAX_DIMENSION}x{MAX_DIMENSION}")]
     TooLarge(usize, usize),
 }

@@ -22,6 +22,7 @@ pub const BASE_URL_PATHS: [&str; 2] = ["/stream", "/api/screenshot"];
 pub struct HttpOptions {
     /// Largest image or MJPEG part accepted, in bytes.
     pub max_body: usize,
+    /// Time to open the TCP connection.
     pub connect_timeout: Duration,
     /// Time for the response headers to arrive.
     pub response_timeout: Duration,
@@ -46,8 +47,10 @@ impl Default for HttpOptions {
 /// Why a URL is not usable as a source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
+    /// An `https://` URL (not supported).
     #[error("{0}: https is not supported; use plain http:// (e.g. through an SSH tunnel)")]
     Https(String),
+    /// Not a valid `http://` URL.
     #[error("{0}: not a valid http:// URL")]
     Invalid(String),
 }

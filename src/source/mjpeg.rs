@@ -5,12 +5,16 @@
 /// Why a multipart stream cannot be parsed further.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MultipartError {
+    /// No boundary line in this many bytes of the stream.
     #[error("no multipart boundary in {0} bytes of the stream")]
     NoBoundary(usize),
+    /// A part's headers exceed this many bytes.
     #[error("part headers longer than {0} bytes")]
     HeadersTooLong(usize),
+    /// A part exceeds this limit, in bytes.
     #[error("part larger than the {0}-byte limit")]
     PartTooLarge(usize),
+    /// A part's `Content-Length` value (up to 40 characters) is not a number.
     #[error("bad Content-Length {0:?} in a part")]
     BadLength(String),
 }

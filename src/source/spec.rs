@@ -33,10 +33,12 @@ pub enum SourceSpec {
 pub enum SpecError {
     #[error("{0}: no such file or directory")]
     Missing(String),
+    /// Exists but is no kind of source gbwatch reads.
     #[error("{0}: not a gbwatch source (expected a slot file or directory, a recording, an http:// URL, image files or a glob)")]
     Unknown(String),
     #[error(transparent)]
     Url(#[from] super::http::UrlError),
+    /// A glob that does not parse; the message says why.
     #[error("{0}")]
     Pattern(String),
 }
@@ -44,10 +46,12 @@ pub enum SpecError {
 /// How frames reach gbwatch; reported as `method` in stats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
+    /// Slot files in shared memory.
     SharedMemory,
     Recording,
     Demo,
     Http,
+    /// JPEG/PNG image files.
     Files,
 }
 
@@ -70,6 +74,7 @@ pub struct Candidate {
     pub kind: SourceKind,
     /// Unique per source (its path or URL), so rescans do not open it twice.
     pub key: String,
+    /// Opens the source; an error becomes the feed's `Error` state.
     pub open: Box<dyn FnOnce() -> Result<Box<dyn Source>, SourceError> + Send>,
 }
 

@@ -75,6 +75,7 @@ pub fn fit(width: u32, height: u32, cols: u16, rows: u16, max_scale: u32) -> (u1
 }
 
 impl HalfblockRenderer {
+    /// A renderer writing colours in `mode`; the first frame is drawn in full.
     pub fn new(mode: ColorMode) -> HalfblockRenderer {
         HalfblockRenderer {
             mode,
@@ -87,6 +88,7 @@ impl HalfblockRenderer {
         }
     }
 
+    /// The colour mode it writes.
     pub fn mode(&self) -> ColorMode {
         self.mode
     }

@@ -22,6 +22,7 @@ const TILE_MIN: (u16, u16) = (16, 5);
 pub struct ImageSlot {
     /// Index into [`State::feeds`].
     pub feed: usize,
+    /// The cells the picture may fill (inside the tile's border).
     pub rect: Rect,
     /// Grey the picture (offline source).
     pub dim: bool,
@@ -30,7 +31,9 @@ pub struct ImageSlot {
 /// The screen's layout for a state and a terminal area.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Screen {
+    /// One per shown feed that has a frame.
     pub images: Vec<ImageSlot>,
+    /// The area is below [`MIN_SIZE`]: only a notice is drawn.
     pub too_small: bool,
 }
 

@@ -17,6 +17,7 @@ pub const PANEL_STAGES: [Stage; 4] = [Stage::Capture, Stage::Scale, Stage::Encod
 #[derive(Debug, Clone)]
 pub struct FeedView {
     pub name: String,
+    /// Unique per source (path or URL); updates are matched by it.
     pub key: String,
     pub state: FeedState,
     pub stats: StatsSnapshot,
@@ -29,6 +30,7 @@ pub struct FeedView {
 }
 
 impl FeedView {
+    /// A feed not heard from yet: waiting, no frame, no figures.
     pub fn new(name: &str, key: &str) -> FeedView {
         FeedView {
             name: name.to_string(),
@@ -69,11 +71,13 @@ pub struct DrawFigures {
 #[derive(Debug, Clone)]
 pub struct FeedUpdate {
     pub name: String,
+    /// Unique per source (path or URL); matches the update to its [`FeedView`].
     pub key: String,
     pub state: FeedState,
     pub stats: StatsSnapshot,
     /// A newer frame to show, if one was drawn.
     pub frame: Option<SharedFrame>,
+    /// Frames drawn per second.
     pub drawn_fps: f64,
 }
 
@@ -88,6 +92,7 @@ pub enum Event {
     },
     /// New frames drawn (by feed key), without a stats refresh.
     Frames(Vec<(String, SharedFrame)>),
+    /// New figures from the draw loop.
     Draw(DrawFigures),
     /// The terminal's size changed.
     Resize(u16, u16),
@@ -99,6 +104,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Switch every feed to this preset (index into [`PRESETS`]).
     SetPreset(usize),
     /// Save the shown frame of the feed with this key as a JPEG.
     Snapshot(String),
@@ -118,25 +124,33 @@ pub enum View {
 /// The monitor's whole state.
 #[derive(Debug, Clone, Default)]
 pub struct State {
+    /// Every feed in discovery order, the demo included (see [`State::visible`]).
     pub feeds: Vec<FeedView>,
     /// Selected tile (index into [`State::visible`]).
     pub selected: usize,
     /// A grid tile shown full size.
     pub zoomed: bool,
+    /// Frames on screen are kept (space or `f` toggles).
     pub frozen: bool,
+    /// The help overlay is shown.
     pub help: bool,
+    /// Index into [`PRESETS`].
     pub preset: usize,
+    /// Notice shown in the status bar in place of the env count.
     pub message: Option<String>,
     pub draw: DrawFigures,
     /// The monotonic clock at the last feed refresh: ages are measured against it.
     pub now_ns: u64,
     /// Where sources are looked for, for the "waiting" message.
     pub source_hint: String,
+    /// Terminal size in cells (columns, rows).
     pub size: (u16, u16),
+    /// Set when a key asked to quit.
     pub quit: bool,
 }
 
 impl State {
+    /// A state with no feeds yet; `source_hint` goes into the waiting message.
     pub fn new(preset: usize, source_hint: &str) -> State {
         State {
             preset,
@@ -153,6 +167,7 @@ impl State {
             .collect()
     }
 
+    /// One feed full size when only one is shown or a tile is zoomed, else the grid.
     pub fn view(&self) -> View {
         let n = self.visible().len();
         match n {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Once};
 /// Begin and end of a synchronized update (DEC mode 2026): the terminal shows the frame
 /// only once it is complete.
 pub const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+/// Ends a synchronized update (see [`SYNC_BEGIN`]).
 pub const SYNC_END: &[u8] = b"\x1b[?2026l";
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);

@@ -53,10 +53,13 @@ impl Kind {
 pub enum RecordingError {
     #[error("not a gbwatch recording (bad magic)")]
     BadMagic,
+    /// A format version this build does not read (the file's).
     #[error("recording format version {0} is not supported (this build reads {VERSION})")]
     Version(u16),
+    /// The file header or a record fails its checks at byte `offset`; `what` says how.
     #[error("recording damaged at byte {offset}: {what}")]
     Damaged { offset: u64, what: String },
+    /// The file ends inside its header or a record, at byte `offset`.
     #[error("recording truncated at byte {offset}: {what}")]
     Truncated { offset: u64, what: String },
     #[error("{0}")]
@@ -80,6 +83,7 @@ impl RecordingError {
 pub struct RecordingHeader {
     pub width: u32,
     pub height: u32,
+    /// A keyframe comes at least every this many frames.
     pub keyframe_interval: u16,
 }
 
@@ -444,6 +448,7 @@ impl RecordingReader {
         RecordingReader::new(Box::new(io::Cursor::new(bytes)))
     }
 
+    /// The file header.
     pub fn header(&self) -> RecordingHeader {
         self.header
     }
