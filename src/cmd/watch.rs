@@ -44,6 +44,8 @@ fn draw_interval(adapt_fps: f64, preset_fps: u32) -> Duration {
     Duration::from_secs_f64(1.0 / adapt_fps.min(preset_fps as f64).max(1.0))
 }
 
+/// Runs `gbwatch watch`: the sources' feeds drawn in this terminal until q, a signal or the
+/// terminal going away.
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args.preset)?;
     let specs = specs_from(&args.source)?;
