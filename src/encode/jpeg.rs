@@ -91,6 +91,12 @@ impl JpegEncoder {
         if sw > u16::MAX as usize || sh > u16::MAX as usize {
             return Err(EncodeError::TooLarge(sw, sh));
         }
+        if rgba.len() < width * height * 4 {
+            return Err(EncodeError::Encoder(format!(
+                "{} bytes for a {width}x{height} RGBA frame",
+                rgba.len()
+            )));
+        }
         let quality = quality.clamp(1, 100);
         let t0 = Instant::now();
         match self.backend {
@@ -227,6 +233,15 @@ mod tests {
                 (160 * k, 144 * k)
             );
             assert_eq!(pixels.len(), 160 * k * 144 * k * 3);
+        }
+    }
+
+    #[test]
+    fn short_pixels_are_an_error_at_every_scale() {
+        let mut enc = JpegEncoder::new(Backend::JpegEncoder);
+        for k in 1..=4 {
+            let err = enc.encode_scaled(&[0; 100], 160, 144, k, 75).unwrap_err();
+            assert!(err.to_string().contains("100 bytes for a 160x144"), "{err}");
         }
     }
 
