@@ -669,6 +669,14 @@ fn decode_kitty(keys: &HashMap<String, String>, data: &[u8], inflates: bool) -> 
     Picture { w, h, px }
 }
 
+/// The keys and data of a kitty picture; any other protocol fails the test.
+fn kitty_of(picture: &Shown) -> (&HashMap<String, String>, &Vec<u8>) {
+    match &picture.what {
+        Graphic::Kitty(keys, data) => (keys, data),
+        other => panic!("not a kitty image but {}", other.name()),
+    }
+}
+
 /// A sixel image (`P...q` then data): raster attributes `"Pan;Pad;Ph;Pv`, colour registers
 /// `#n;2;r;g;b` in percent, `#n` selections, `!n` repeats, `$` and `-`. Pixels no sixel set
 /// stay transparent (the sequence asks for that with P2=1).
@@ -914,9 +922,7 @@ fn assert_placeholders(screen: &Screen, id: u32, cells: (usize, usize)) {
 fn kitty_shows_the_png_pixel_for_pixel() {
     let (run, screen, picture) = watch_until_drawn("kitty", &["--protocol", "kitty"], KITTY_8X16);
     assert_clean_exit(&run);
-    let Graphic::Kitty(keys, data) = &picture.what else {
-        panic!("not a kitty image but {}", picture.what.name());
-    };
+    let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
     let cell = CellPx(8, 16);
     let (size, cells) = fit(2, screen.frame_interior(), cell);
@@ -947,9 +953,7 @@ fn kitty_deflates_when_the_terminal_can_inflate() {
         1,
         "no o=z probe in the capability query"
     );
-    let Graphic::Kitty(keys, data) = &picture.what else {
-        panic!("not a kitty image but {}", picture.what.name());
-    };
+    let (keys, data) = kitty_of(&picture);
     assert_eq!(keys.get("o").map(String::as_str), Some("z"), "{keys:?}");
     let pic = decode_kitty(keys, data, true);
     assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
@@ -984,9 +988,7 @@ fn kitty_greys_an_offline_source() {
     assert_clean_exit(&run);
     let mut screen = Screen::replay(&run.out);
     let picture = screen.pictures.pop().unwrap();
-    let Graphic::Kitty(keys, data) = &picture.what else {
-        panic!("not a kitty image but {}", picture.what.name());
-    };
+    let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
     assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
     let mut wrong = 0;
@@ -1013,9 +1015,7 @@ fn kitty_shrinks_a_frame_larger_than_the_block() {
         KITTY_8X16,
     );
     assert_clean_exit(&run);
-    let Graphic::Kitty(keys, data) = &picture.what else {
-        panic!("not a kitty image but {}", picture.what.name());
-    };
+    let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
     let cell = CellPx(8, 16);
     let interior = screen.frame_interior();
@@ -1099,9 +1099,7 @@ fn a_terminal_that_answers_nothing_is_still_drawn_in() {
     assert!(run.cooked_after, "terminal left in raw mode");
     let mut screen = Screen::replay(&run.out);
     let picture = screen.pictures.pop().unwrap();
-    let Graphic::Kitty(keys, data) = &picture.what else {
-        panic!("not a kitty image but {}", picture.what.name());
-    };
+    let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
     let (size, _) = fit(2, screen.frame_interior(), CellPx(10, 20));
     assert_shows_png(&pic, size, 0);

@@ -390,7 +390,7 @@ fn ui(
             continue;
         }
         let preset_fps = settings.fps() as f64;
-        let target = adapt_fps.min(preset_fps).max(1.0);
+        let target = 1.0 / interval.as_secs_f64();
         last_draw = now;
         draw_now = false;
         if writer.busy() {
