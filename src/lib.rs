@@ -14,21 +14,6 @@ pub mod slot;
 pub mod source;
 pub mod tui;
 
-/// Proptest settings for fuzzing properties: `$GBWATCH_FUZZ_CASES` cases (else `default`),
-/// room for `prop_assume!` rejects in long campaigns, and regressions saved next to the
-/// source file (`FILE.proptest-regressions`) and replayed first. Tests only.
+/// Values shared by the unit tests.
 #[cfg(test)]
-pub(crate) fn fuzz_config(default: u32) -> proptest::test_runner::Config {
-    let cases = std::env::var("GBWATCH_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    proptest::test_runner::Config {
-        cases,
-        max_global_rejects: cases.max(1024),
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
-        )),
-        ..Default::default()
-    }
-}
+pub(crate) mod fixtures;

@@ -170,9 +170,12 @@ fn frame_age_comes_from_the_publisher_timestamp() {
             key: feed.key.clone(),
             state: feed.status().state,
             stats: feed.snapshot(),
-            frame: Some(frame.clone()),
             drawn_fps: 0.0,
         }],
+        now_ns,
+    });
+    state.update(Event::Frames {
+        frames: vec![(feed.key.clone(), frame.clone())],
         now_ns,
     });
     set.stop();

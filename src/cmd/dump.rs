@@ -102,8 +102,7 @@ impl FileSink {
     fn new(dir: &Path, name: &str, keep: Option<u64>) -> FileSink {
         FileSink {
             dir: dir.to_path_buf(),
-            // Feed names of URLs and nested image files contain `/`.
-            name: name.replace(['/', '\\'], "_"),
+            name: crate::encode::file::safe_name(name),
             next: 1,
             keep,
             written: VecDeque::new(),
@@ -112,14 +111,7 @@ impl FileSink {
 
     fn write(&mut self, jpeg: &[u8]) -> anyhow::Result<()> {
         let final_path = self.dir.join(format!("{}-{:06}.jpg", self.name, self.next));
-        let tmp = self
-            .dir
-            .join(format!(".{}-{:06}.jpg.tmp", self.name, self.next));
-        let result = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(jpeg).and_then(|_| f.flush()))
-            .and_then(|_| std::fs::rename(&tmp, &final_path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
+        if let Err(e) = crate::encode::file::write_atomic(&final_path, jpeg) {
             return Err(anyhow::Error::new(e).context(format!("writing {}", final_path.display())));
         }
         self.next += 1;

@@ -1,6 +1,7 @@
 //! Scaling and JPEG encoding, shared by dump, serve and snapshots.
 
 mod cache;
+pub mod file;
 mod jpeg;
 mod scale;
 mod ycbcr;

@@ -8,7 +8,7 @@ mod preset;
 mod queue;
 mod stats;
 
-pub use cancel::Cancel;
+pub use cancel::{join_within, Cancel};
 pub use capture::{to_frame, CaptureHandle};
 pub use feeds::{Feed, FeedOptions, FeedSet, FeedState, FeedStatus};
 pub use histogram::{Percentiles, WindowedHistogram};

@@ -380,7 +380,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::fuzz_config(300))]
+        #![proptest_config(crate::fixtures::fuzz_config(300))]
 
         #[test]
         fn parts_split_anywhere_are_reassembled_exactly(

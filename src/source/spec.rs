@@ -28,6 +28,21 @@ pub enum SourceSpec {
     ImageGlob(String),
 }
 
+impl std::fmt::Display for SourceSpec {
+    /// The source as a user would name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceSpec::SlotDir(p)
+            | SourceSpec::SlotFile(p)
+            | SourceSpec::Recording(p)
+            | SourceSpec::ImageDir(p) => write!(f, "{}", p.display()),
+            SourceSpec::Demo => f.write_str("the built-in demo"),
+            SourceSpec::Http(url) => f.write_str(url.as_str()),
+            SourceSpec::ImageGlob(g) => f.write_str(g),
+        }
+    }
+}
+
 /// A SOURCE argument that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {

@@ -1,12 +1,22 @@
-//! The terminal monitor: state + `update` (no I/O), panels as pure widgets, the terminal
-//! guard, and the half-block frame renderer.
+//! The terminal monitor. State and `update` (no I/O) in [`state`], panels as pure widgets
+//! in [`panels`], pictures in [`picture`] and [`halfblock`]; the loop in [`monitor`] ties
+//! them to [`input`], [`pacing`] and [`output`]; [`terminal`] always restores the terminal.
 
 pub mod halfblock;
+pub mod input;
+pub mod monitor;
+pub mod output;
+pub mod pacing;
 pub mod panels;
+pub mod picture;
+pub mod protocol;
+pub mod snapshot;
 pub mod state;
 pub mod terminal;
+pub mod theme;
 
 pub use halfblock::{dimmed, ColorMode, HalfblockRenderer};
-pub use panels::{layout, ImageSlot, Screen};
+pub use monitor::{Exit, Monitor, Setup};
+pub use panels::{layout, ImageSlot, Panels, Screen};
 pub use state::{Action, DrawFigures, Event, FeedUpdate, FeedView, State, View};
 pub use terminal::TerminalGuard;

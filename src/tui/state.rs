@@ -16,15 +16,10 @@ pub const PANEL_STAGES: [Stage; 4] = [Stage::Capture, Stage::Scale, Stage::Encod
 /// One feed as the monitor sees it.
 #[derive(Debug, Clone)]
 pub struct FeedView {
-    pub name: String,
-    /// Unique per source (path or URL); updates are matched by it.
-    pub key: String,
-    pub state: FeedState,
-    pub stats: StatsSnapshot,
+    /// The newest reading of the feed.
+    pub reading: FeedUpdate,
     /// The frame on screen (the newest drawn).
     pub frame: Option<SharedFrame>,
-    /// Frames drawn per second.
-    pub drawn_fps: f64,
     /// p99 per panel stage (µs), one sample per refresh.
     pub history: [VecDeque<u64>; 4],
 }
@@ -33,20 +28,26 @@ impl FeedView {
     /// A feed not heard from yet: waiting, no frame, no figures.
     pub fn new(name: &str, key: &str) -> FeedView {
         FeedView {
-            name: name.to_string(),
-            key: key.to_string(),
-            state: FeedState::Waiting,
-            stats: StatsSnapshot::default(),
+            reading: FeedUpdate::new(name, key),
             frame: None,
-            drawn_fps: 0.0,
             history: Default::default(),
         }
+    }
+
+    /// The feed's name.
+    pub fn name(&self) -> &str {
+        &self.reading.name
+    }
+
+    /// The feed's key (unique per source).
+    pub fn key(&self) -> &str {
+        &self.reading.key
     }
 
     /// True when the feed is not producing (offline, error, ended).
     pub fn is_offline(&self) -> bool {
         matches!(
-            self.state,
+            self.reading.state,
             FeedState::Offline(_) | FeedState::Error(_) | FeedState::Ended
         )
     }
@@ -70,15 +71,29 @@ pub struct DrawFigures {
 /// A fresh reading of one feed, handed to [`State::update`].
 #[derive(Debug, Clone)]
 pub struct FeedUpdate {
+    /// The feed's name.
     pub name: String,
     /// Unique per source (path or URL); matches the update to its [`FeedView`].
     pub key: String,
+    /// What the feed is doing.
     pub state: FeedState,
+    /// The pipeline's figures for the feed.
     pub stats: StatsSnapshot,
-    /// A newer frame to show, if one was drawn.
-    pub frame: Option<SharedFrame>,
     /// Frames drawn per second.
     pub drawn_fps: f64,
+}
+
+impl FeedUpdate {
+    /// A waiting feed with no figures.
+    pub fn new(name: &str, key: &str) -> FeedUpdate {
+        FeedUpdate {
+            name: name.to_string(),
+            key: key.to_string(),
+            state: FeedState::Waiting,
+            stats: StatsSnapshot::default(),
+            drawn_fps: 0.0,
+        }
+    }
 }
 
 /// What happens to the monitor.
@@ -90,8 +105,11 @@ pub enum Event {
         feeds: Vec<FeedUpdate>,
         now_ns: u64,
     },
-    /// New frames drawn (by feed key), without a stats refresh.
-    Frames(Vec<(String, SharedFrame)>),
+    /// New frames drawn (by feed key), without a stats refresh, at `now_ns`.
+    Frames {
+        frames: Vec<(String, SharedFrame)>,
+        now_ns: u64,
+    },
     /// New figures from the draw loop.
     Draw(DrawFigures),
     /// The terminal's size changed.
@@ -145,8 +163,6 @@ pub struct State {
     pub source_hint: String,
     /// Terminal size in cells (columns, rows).
     pub size: (u16, u16),
-    /// Set when a key asked to quit.
-    pub quit: bool,
 }
 
 impl State {
@@ -161,9 +177,9 @@ impl State {
 
     /// Indexes of the feeds shown: the demo feed only while no real feed exists.
     pub fn visible(&self) -> Vec<usize> {
-        let real = self.feeds.iter().any(|f| f.key != DEMO_KEY);
+        let real = self.feeds.iter().any(|f| f.key() != DEMO_KEY);
         (0..self.feeds.len())
-            .filter(|&i| !real || self.feeds[i].key != DEMO_KEY)
+            .filter(|&i| !real || self.feeds[i].key() != DEMO_KEY)
             .collect()
     }
 
@@ -201,10 +217,11 @@ impl State {
                 self.refresh(feeds);
                 Vec::new()
             }
-            Event::Frames(frames) => {
+            Event::Frames { frames, now_ns } => {
+                self.now_ns = now_ns;
                 if !self.frozen {
                     for (key, frame) in frames {
-                        if let Some(f) = self.feeds.iter_mut().find(|f| f.key == key) {
+                        if let Some(f) = self.feeds.iter_mut().find(|f| f.key() == key) {
                             f.frame = Some(frame);
                         }
                     }
@@ -232,13 +249,10 @@ impl State {
     fn refresh(&mut self, feeds: Vec<FeedUpdate>) {
         let mut next = Vec::with_capacity(feeds.len());
         for u in feeds {
-            let mut view = match self.feeds.iter().position(|f| f.key == u.key) {
+            let mut view = match self.feeds.iter().position(|f| f.key() == u.key) {
                 Some(i) => self.feeds[i].clone(),
                 None => FeedView::new(&u.name, &u.key),
             };
-            view.name = u.name;
-            view.state = u.state;
-            view.drawn_fps = u.drawn_fps;
             for (h, stage) in view.history.iter_mut().zip(PANEL_STAGES) {
                 let p = u.stats.latency(stage);
                 h.push_back(if p.count > 0 { p.p99_us } else { 0 });
@@ -246,12 +260,7 @@ impl State {
                     h.pop_front();
                 }
             }
-            view.stats = u.stats;
-            if !self.frozen {
-                if let Some(frame) = u.frame {
-                    view.frame = Some(frame);
-                }
-            }
+            view.reading = u;
             next.push(view);
         }
         self.feeds = next;
@@ -266,14 +275,12 @@ impl State {
             return Vec::new();
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.quit = true;
             return vec![Action::Quit];
         }
         if self.help {
             // Any key closes the help; q still quits.
             self.help = false;
             if key.code == KeyCode::Char('q') {
-                self.quit = true;
                 return vec![Action::Quit];
             }
             return Vec::new();
@@ -281,14 +288,12 @@ impl State {
         let n = self.visible().len();
         match key.code {
             KeyCode::Char('q') => {
-                self.quit = true;
                 return vec![Action::Quit];
             }
             KeyCode::Esc => {
                 if self.zoomed && n > 1 {
                     self.zoomed = false;
                 } else {
-                    self.quit = true;
                     return vec![Action::Quit];
                 }
             }
@@ -316,7 +321,9 @@ impl State {
                     View::Empty => None,
                 };
                 match target {
-                    Some(f) if f.frame.is_some() => return vec![Action::Snapshot(f.key.clone())],
+                    Some(f) if f.frame.is_some() => {
+                        return vec![Action::Snapshot(f.key().to_string())]
+                    }
                     _ => self.message = Some("no frame to save yet".to_string()),
                 }
             }
@@ -354,37 +361,26 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Frame;
+    use crate::fixtures::{self, online};
     use std::sync::Arc;
-    use std::time::Instant;
 
     fn key(c: KeyCode) -> Event {
         Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
     }
 
     fn upd(name: &str) -> FeedUpdate {
-        FeedUpdate {
-            name: name.into(),
-            key: name.into(),
-            state: FeedState::Online,
-            stats: StatsSnapshot::default(),
-            frame: None,
-            drawn_fps: 0.0,
-        }
+        online(name)
     }
 
     fn frame(published_ns: Option<u64>) -> SharedFrame {
-        Arc::new(Frame {
-            frame_index: 7,
-            published_ns,
-            captured_at: Instant::now(),
-            capture_us: 1,
-            captured_ns: 1_000,
-            width: 2,
-            height: 2,
-            pixels: vec![0; 16],
-            content_id: 1,
-        })
+        fixtures::frame(2, 2, published_ns)
+    }
+
+    fn frames(key: &str, frame: SharedFrame, now_ns: u64) -> Event {
+        Event::Frames {
+            frames: vec![(key.into(), frame)],
+            now_ns,
+        }
     }
 
     #[test]
@@ -414,31 +410,31 @@ mod tests {
         ] {
             let mut s = State::new(1, "");
             assert_eq!(s.update(k), vec![Action::Quit]);
-            assert!(s.quit);
         }
         let mut s = State::new(1, "");
         s.update(key(KeyCode::Char('?')));
         assert!(s.help);
         assert!(s.update(key(KeyCode::Char('x'))).is_empty());
-        assert!(!s.help && !s.quit);
+        assert!(!s.help);
+        assert_eq!(s.update(key(KeyCode::Char('?'))), vec![]);
+        assert_eq!(s.update(key(KeyCode::Char('q'))), vec![Action::Quit]);
     }
 
     #[test]
     fn freeze_keeps_the_frame() {
         let mut s = State::new(1, "");
         let a = frame(Some(1));
-        let mut u = upd("env-00");
-        u.frame = Some(a.clone());
         s.update(Event::Feeds {
-            feeds: vec![u],
+            feeds: vec![upd("env-00")],
             now_ns: 2,
         });
+        s.update(frames("env-00", a.clone(), 2));
         s.update(key(KeyCode::Char(' ')));
         assert!(s.frozen);
-        s.update(Event::Frames(vec![("env-00".into(), frame(Some(5)))]));
+        s.update(frames("env-00", frame(Some(5)), 6));
         assert!(Arc::ptr_eq(s.feeds[0].frame.as_ref().unwrap(), &a));
         s.update(key(KeyCode::Char('f')));
-        s.update(Event::Frames(vec![("env-00".into(), frame(Some(5)))]));
+        s.update(frames("env-00", frame(Some(5)), 6));
         assert_eq!(s.feeds[0].frame.as_ref().unwrap().published_ns, Some(5));
     }
 
@@ -460,7 +456,7 @@ mod tests {
         assert_eq!(s.selected, cols);
         s.update(key(KeyCode::Enter));
         assert_eq!(s.view(), View::Single(cols));
-        assert_eq!(s.current().unwrap().name, format!("env-{cols:02}"));
+        assert_eq!(s.current().unwrap().name(), format!("env-{cols:02}"));
         assert!(s.update(key(KeyCode::Esc)).is_empty());
         assert_eq!(s.view(), View::Grid);
     }
@@ -474,13 +470,13 @@ mod tests {
             feeds: vec![demo.clone()],
             now_ns: 0,
         });
-        assert_eq!(s.current().unwrap().key, DEMO_KEY);
+        assert_eq!(s.current().unwrap().key(), DEMO_KEY);
         s.update(Event::Feeds {
             feeds: vec![demo, upd("env-00")],
             now_ns: 0,
         });
         assert_eq!(s.visible(), vec![1]);
-        assert_eq!(s.current().unwrap().name, "env-00");
+        assert_eq!(s.current().unwrap().name(), "env-00");
     }
 
     #[test]
@@ -492,7 +488,7 @@ mod tests {
         });
         assert!(s.update(key(KeyCode::Char('s'))).is_empty());
         assert!(s.message.as_deref().unwrap().contains("no frame"));
-        s.update(Event::Frames(vec![("env-00".into(), frame(None))]));
+        s.update(frames("env-00", frame(None), 0));
         assert_eq!(
             s.update(key(KeyCode::Char('s'))),
             vec![Action::Snapshot("env-00".into())]
@@ -502,14 +498,13 @@ mod tests {
     #[test]
     fn age_uses_publisher_timestamp_else_arrival() {
         let mut s = State::new(1, "");
-        let mut u = upd("env-00");
-        u.frame = Some(frame(Some(1_000_000)));
         s.update(Event::Feeds {
-            feeds: vec![u],
-            now_ns: 251_000_000,
+            feeds: vec![upd("env-00")],
+            now_ns: 0,
         });
+        s.update(frames("env-00", frame(Some(1_000_000)), 251_000_000));
         assert_eq!(s.age_ns(&s.feeds[0]), Some(250_000_000));
-        s.update(Event::Frames(vec![("env-00".into(), frame(None))]));
+        s.update(frames("env-00", frame(None), 251_000_000));
         // Without a publisher clock, the age counts from capture (captured_ns = 1000).
         assert_eq!(s.age_ns(&s.feeds[0]), Some(251_000_000 - 1_000));
     }

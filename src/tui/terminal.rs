@@ -3,8 +3,10 @@
 //! draw loop sees the flag and leaves through the guard).
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
+use std::time::Duration;
 
 /// Begin and end of a synchronized update (DEC mode 2026): the terminal shows the frame
 /// only once it is complete.
@@ -15,22 +17,44 @@ pub const SYNC_END: &[u8] = b"\x1b[?2026l";
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
+/// How long restoring waits for a terminal that may have stopped reading.
+const RESTORE_WAIT: Duration = Duration::from_millis(300);
+
 /// Puts the terminal back: ends any open synchronized update, resets colours, shows the
-/// cursor, leaves the alternate screen and raw mode. Safe to call more than once.
+/// cursor, leaves the alternate screen and raw mode. Safe to call more than once. The
+/// escape codes go out on a thread of their own, waited for at most [`RESTORE_WAIT`]: a
+/// terminal that stopped reading never holds up the exit.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    let mut out = std::io::stdout();
-    let _ = out.write_all(SYNC_END);
-    let _ = out.write_all(b"\x1b[0m");
-    let _ = crossterm::execute!(
-        out,
+    let mut codes = Vec::new();
+    codes.extend_from_slice(SYNC_END);
+    codes.extend_from_slice(b"\x1b[0m");
+    let _ = crossterm::queue!(
+        codes,
         crossterm::cursor::Show,
         crossterm::terminal::LeaveAlternateScreen
     );
+    let (done, finished) = crossbeam_channel::bounded(1);
+    let writer = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|out| {
+            std::thread::Builder::new()
+                .name("terminal restore".into())
+                .spawn(move || {
+                    let mut out = out;
+                    let _ = out.write_all(&codes).and_then(|_| out.flush());
+                    let _ = done.send(());
+                })
+        });
+    if writer.is_ok() {
+        // Left behind when the terminal does not take the codes: it ends with the process.
+        let _ = finished.recv_timeout(RESTORE_WAIT);
+    }
     let _ = crossterm::terminal::disable_raw_mode();
-    let _ = out.flush();
 }
 
 /// Owns the terminal's raw/alternate-screen state while alive.

@@ -790,7 +790,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::fuzz_config(2000))]
+        #![proptest_config(crate::fixtures::fuzz_config(2000))]
 
         #[test]
         fn mutated_recordings_never_panic(
@@ -815,7 +815,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::fuzz_config(1000))]
+        #![proptest_config(crate::fixtures::fuzz_config(1000))]
 
         #[test]
         fn random_bytes_never_panic(

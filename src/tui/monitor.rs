@@ -1,0 +1,373 @@
+//! The terminal monitor's loop: wait for input, frames or the next due time; update the
+//! state; draw when the pacing says so. Drawing builds one update in memory (panels by
+//! ratatui, pictures by [`Pictures`]) and hands it to the [`TerminalWriter`]; when the
+//! terminal is still taking the previous one, the draw is skipped and the rate lowered.
+
+use super::input::Input;
+use super::output::{synchronized, Rate, TerminalWriter, UpdateBuffer};
+use super::pacing::Pacer;
+use super::panels::{layout, Panels};
+use super::picture::Pictures;
+use super::state::{Action, DrawFigures, Event, FeedUpdate, State};
+use super::{halfblock::ColorMode, snapshot};
+use crate::encode::{Backend, JpegCache};
+use crate::frame::SharedFrame;
+use crate::pipeline::{FeedSet, Stage};
+use crossterm::event as ct;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use ratatui_image::picker::Picker;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long quitting waits for the last write to a terminal that may have stopped reading.
+const WRITER_GRACE: Duration = Duration::from_millis(200);
+
+/// How the monitor was asked to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A key asked to quit.
+    Quit,
+    /// A termination signal arrived.
+    Signal(i32),
+    /// The terminal went away (input or output failed).
+    TerminalGone,
+}
+
+/// What the monitor is set up with.
+pub struct Setup {
+    /// Where pictures go when drawn with half-blocks.
+    pub colors: ColorMode,
+    /// The graphics protocol, or `None` for half-blocks.
+    pub picker: Option<Picker>,
+    /// Where `s` saves snapshots.
+    pub snapshot_dir: PathBuf,
+    /// Where sources are looked for, for the waiting message.
+    pub source_hint: String,
+    /// The terminal's size in cells.
+    pub size: (u16, u16),
+}
+
+/// The monitor: state, pacing, pictures and the terminal output.
+pub struct Monitor {
+    set: FeedSet,
+    state: State,
+    pacer: Pacer,
+    pictures: Pictures,
+    out: UpdateBuffer,
+    terminal: Terminal<CrosstermBackend<UpdateBuffer>>,
+    writer: TerminalWriter,
+    drawn: HashMap<String, Rate>,
+    out_rate: Rate,
+    jpeg: JpegCache,
+    snapshot_dir: PathBuf,
+}
+
+impl Monitor {
+    /// A monitor of `set` writing through `writer`.
+    pub fn new(set: FeedSet, setup: Setup, writer: TerminalWriter) -> std::io::Result<Monitor> {
+        let out = UpdateBuffer::default();
+        let (w, h) = setup.size;
+        let terminal = Terminal::with_options(
+            CrosstermBackend::new(out.clone()),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
+            },
+        )?;
+        let mut state = State::new(set.settings.get().preset, &setup.source_hint);
+        state.update(Event::Resize(w, h));
+        Ok(Monitor {
+            set,
+            state,
+            pacer: Pacer::new(Instant::now()),
+            pictures: Pictures::new(setup.picker, setup.colors),
+            out,
+            terminal,
+            writer,
+            drawn: HashMap::new(),
+            out_rate: Rate::default(),
+            jpeg: JpegCache::new(Backend::best()),
+            snapshot_dir: setup.snapshot_dir,
+        })
+    }
+
+    /// Runs until a key quits, `signal` reports a signal or the terminal goes away.
+    pub fn run(mut self, input: &Input, signal: impl Fn() -> Option<i32>) -> std::io::Result<Exit> {
+        let arrivals = self.set.arrivals();
+        let exit = loop {
+            if let Some(sig) = signal() {
+                break Exit::Signal(sig);
+            }
+            if self.writer.failed() {
+                break Exit::TerminalGone;
+            }
+            let fps = self.set.settings.get().fps();
+            let wait = self.pacer.wait(Instant::now(), fps, self.state.frozen);
+            crossbeam_channel::select! {
+                recv(input.events) -> event => match event {
+                    Ok(Ok(event)) => {
+                        if self.handle(event)? {
+                            break Exit::Quit;
+                        }
+                        input.more();
+                    }
+                    Ok(Err(_)) | Err(_) => break Exit::TerminalGone,
+                },
+                recv(arrivals) -> _ => self.pacer.frames_arrived(),
+                default(wait) => {}
+            }
+            self.tick(Instant::now())?;
+        };
+        self.writer.finish(WRITER_GRACE);
+        Ok(exit)
+    }
+
+    /// Applies one terminal event; true when it asks to quit.
+    fn handle(&mut self, event: ct::Event) -> std::io::Result<bool> {
+        let actions = match event {
+            ct::Event::Key(key) => self.state.update(Event::Key(key)),
+            ct::Event::Resize(w, h) => {
+                self.terminal.resize(Rect::new(0, 0, w, h))?;
+                self.pictures.invalidate();
+                self.state.update(Event::Resize(w, h))
+            }
+            _ => return Ok(false),
+        };
+        self.pacer.draw_soon();
+        for action in actions {
+            match action {
+                Action::Quit => return Ok(true),
+                Action::SetPreset(i) => self.set.settings.set_preset(i),
+                Action::Snapshot(key) => {
+                    let settings = self.set.settings.get();
+                    let stats = self.set.feeds().into_iter().find(|f| f.key == key);
+                    let result = snapshot::save(
+                        &self.state,
+                        &key,
+                        &mut self.jpeg,
+                        &settings,
+                        stats.as_ref().map(|f| &*f.stats),
+                        &self.snapshot_dir,
+                    );
+                    self.state.update(Event::Snapshot(result));
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Refreshes figures and draws when they are due.
+    fn tick(&mut self, now: Instant) -> std::io::Result<()> {
+        if self.pacer.refresh_due(now) {
+            self.refresh(now);
+        }
+        let fps = self.set.settings.get().fps();
+        if self
+            .pacer
+            .draw_due(now, fps, self.state.frozen, self.writer.report())
+        {
+            self.draw(now)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the state fresh feed figures and the terminal's own.
+    fn refresh(&mut self, now: Instant) {
+        let feeds = self
+            .set
+            .feeds()
+            .iter()
+            .map(|f| FeedUpdate {
+                name: f.name.clone(),
+                key: f.key.clone(),
+                state: f.status().state,
+                stats: f.snapshot(),
+                drawn_fps: self
+                    .drawn
+                    .get_mut(&f.key)
+                    .map_or(0.0, |r| r.per_second(now, Duration::from_secs(2))),
+            })
+            .collect();
+        let now_ns = crate::clock::monotonic_ns();
+        self.state.update(Event::Feeds { feeds, now_ns });
+        let fps = self.set.settings.get().fps();
+        self.state.update(Event::Draw(DrawFigures {
+            out_bytes_per_s: self.out_rate.per_second(now, Duration::from_secs(1)),
+            target_fps: self.pacer.target_fps(fps),
+            adapted: self.pacer.adapted(),
+            skipped_busy: self.pacer.skipped_busy(),
+            protocol: self.pictures.protocol_name(),
+        }));
+    }
+
+    /// Takes the newest frame of every feed (older ones count as dropped), draws the
+    /// screen and sends it to the writer.
+    fn draw(&mut self, now: Instant) -> std::io::Result<()> {
+        let feeds = self.set.feeds();
+        let fresh: Vec<(String, SharedFrame)> = if self.state.frozen {
+            Vec::new()
+        } else {
+            feeds
+                .iter()
+                .filter_map(|f| f.queue.pop_newest().map(|frame| (f.key.clone(), frame)))
+                .collect()
+        };
+        let now_ns = crate::clock::monotonic_ns();
+        self.state.update(Event::Frames {
+            frames: fresh.clone(),
+            now_ns,
+        });
+        let t0 = Instant::now();
+        let scale = self.set.settings.get().scale();
+        let (w, h) = self.state.size;
+        let screen = layout(&self.state, Rect::new(0, 0, w, h));
+        if self.pictures.layout_changed(&screen, self.state.help) {
+            // Cells that held a picture must be written again by ratatui and the renderers:
+            // resize() forgets the back buffer like clear(), without its cursor query.
+            self.terminal.resize(Rect::new(0, 0, w, h))?;
+        }
+        let (state, pictures) = (&self.state, &mut self.pictures);
+        self.terminal.draw(|f| {
+            f.render_widget(
+                Panels {
+                    state,
+                    screen: &screen,
+                },
+                f.area(),
+            );
+            pictures.draw_graphics(f, state, &screen, scale);
+        })?;
+        let mut bytes = self.out.take();
+        let resampled = pictures.draw_halfblocks(state, &screen, scale, &mut bytes);
+        // Resampling to the cell grid counts as scale, the rest of the screen as draw.
+        let resampling: Duration = resampled.iter().map(|(_, t)| *t).sum();
+        let draw_time = t0.elapsed().saturating_sub(resampling);
+        for (key, frame) in &fresh {
+            if let Some(f) = feeds.iter().find(|f| &f.key == key) {
+                if let Some((_, t)) = resampled.iter().find(|(k, t)| k == key && !t.is_zero()) {
+                    f.stats.record(Stage::Scale, *t);
+                }
+                f.stats.record(Stage::Draw, draw_time);
+                f.stats.record_done(frame);
+            }
+            self.drawn.entry(key.clone()).or_default().add(now, 1);
+        }
+        if !bytes.is_empty() {
+            let update = synchronized(&bytes);
+            self.out_rate.add(now, update.len() as u64);
+            self.writer.send(update);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{Script, Sink};
+    use crate::pipeline::{FeedOptions, Settings, SharedSettings};
+    use crate::source::SourceSpec;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn demo_set() -> FeedSet {
+        FeedSet::start(
+            vec![SourceSpec::Demo],
+            SharedSettings::new(Settings::default()),
+            FeedOptions {
+                looping: true,
+                ..FeedOptions::default()
+            },
+        )
+    }
+
+    fn key(c: char) -> ct::Event {
+        ct::Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    fn setup(dir: &std::path::Path) -> Setup {
+        Setup {
+            colors: ColorMode::Ansi256,
+            picker: None,
+            snapshot_dir: dir.to_path_buf(),
+            source_hint: "demo".into(),
+            size: (120, 40),
+        }
+    }
+
+    #[test]
+    fn draws_the_demo_then_quits_on_q() {
+        let set = demo_set();
+        let sink = Sink::default();
+        let dir = std::env::temp_dir();
+        let monitor = Monitor::new(
+            set.clone(),
+            setup(&dir),
+            TerminalWriter::spawn(Box::new(sink.clone())),
+        )
+        .unwrap();
+        let input = Input::spawn(Script::after(Duration::from_millis(1500), vec![key('q')]));
+        assert_eq!(monitor.run(&input, || None).unwrap(), Exit::Quit);
+        let bytes = sink.bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("\x1b[?2026h"), "no synchronized update");
+        assert!(
+            text.contains('▀') || text.contains('▄'),
+            "no half-block picture"
+        );
+        let stats = set.feeds()[0].snapshot();
+        assert!(
+            stats.delivered >= 5,
+            "only {} frames drawn",
+            stats.delivered
+        );
+        set.stop();
+    }
+
+    #[test]
+    fn a_signal_ends_it() {
+        let set = demo_set();
+        let monitor = Monitor::new(
+            set.clone(),
+            setup(&std::env::temp_dir()),
+            TerminalWriter::spawn(Box::new(Sink::default())),
+        )
+        .unwrap();
+        let input = Input::spawn(Script::after(Duration::from_secs(60), vec![]));
+        let start = Instant::now();
+        let exit = monitor.run(&input, || {
+            (start.elapsed() > Duration::from_millis(300)).then_some(15)
+        });
+        assert_eq!(exit.unwrap(), Exit::Signal(15));
+        set.stop();
+    }
+
+    #[test]
+    fn snapshot_key_saves_a_jpeg() {
+        let set = demo_set();
+        let dir = std::env::temp_dir().join(format!("gbwatch-snap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let monitor = Monitor::new(
+            set.clone(),
+            setup(&dir),
+            TerminalWriter::spawn(Box::new(Sink::default())),
+        )
+        .unwrap();
+        let input = Input::spawn(Script::after(
+            Duration::from_millis(800),
+            vec![key('s'), key('q')],
+        ));
+        assert_eq!(monitor.run(&input, || None).unwrap(), Exit::Quit);
+        let saved: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(saved.len(), 1, "{saved:?}");
+        assert!(saved[0].starts_with("gbwatch-demo-") && saved[0].ends_with(".jpg"));
+        let jpeg = std::fs::read(dir.join(&saved[0])).unwrap();
+        assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        set.stop();
+    }
+}

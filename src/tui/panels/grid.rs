@@ -1,0 +1,63 @@
+//! The grid view: one tile per feed, a page at a time.
+
+use super::format::{fmt_age, no_frame_message};
+use crate::tui::state::State;
+use crate::tui::theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+/// Draws the `tiles` of page `page` (of `pages`) in `body`.
+pub fn render(
+    state: &State,
+    tiles: &[(usize, Rect)],
+    (page, pages): (usize, usize),
+    body: Rect,
+    buf: &mut Buffer,
+) {
+    let vis = state.visible();
+    for &(i, rect) in tiles {
+        let feed = &state.feeds[vis[i]];
+        let fps = format!("{:.0}fps", feed.reading.stats.captured_fps);
+        let age = state
+            .age_ns(feed)
+            .map(fmt_age)
+            .unwrap_or_else(|| "-".to_string());
+        // One title, so a narrow tile keeps the name and loses the figures.
+        let mut block =
+            Block::bordered().title(Line::from(format!(" {} {fps} {age} ", feed.name())));
+        if feed.is_offline() {
+            block = block
+                .title_bottom(Line::from(" offline ").centered())
+                .style(theme::OFFLINE);
+        }
+        if i == state.selected {
+            block = block.border_style(theme::SELECTED).borders(Borders::ALL);
+        }
+        let inner = block.inner(rect);
+        block.render(rect, buf);
+        if feed.frame.is_none() {
+            Paragraph::new(no_frame_message(feed))
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true })
+                .render(
+                    Rect {
+                        y: inner.y + inner.height / 2,
+                        height: inner.height - inner.height / 2,
+                        ..inner
+                    },
+                    buf,
+                );
+        }
+    }
+    if pages > 1 {
+        let label = format!(" page {}/{} ", page + 1, pages);
+        let w = label.len() as u16;
+        let r = Rect::new(body.right().saturating_sub(w + 1), body.bottom() - 1, w, 1);
+        Paragraph::new(label)
+            .style(Style::new().reversed())
+            .render(r, buf);
+    }
+}

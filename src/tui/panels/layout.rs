@@ -1,0 +1,189 @@
+//! Where everything goes: computed once per draw from the state and the terminal area,
+//! then handed to the panels and to the picture renderers.
+
+use crate::source::{DEMO_BANNER, DEMO_KEY};
+use crate::tui::state::{State, View};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::Block;
+
+/// Smallest usable terminal.
+pub const MIN_SIZE: (u16, u16) = (40, 12);
+/// Width of the side panel.
+const SIDE: u16 = 44;
+/// Smallest grid tile.
+const TILE_MIN: (u16, u16) = (16, 5);
+
+/// Where a feed's picture goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSlot {
+    /// Index into [`State::feeds`].
+    pub feed: usize,
+    /// The cells the picture may fill (inside the tile's border).
+    pub rect: Rect,
+    /// Grey the picture (offline source).
+    pub dim: bool,
+}
+
+/// The areas of the view on screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Areas {
+    /// Nothing to lay out (no feed, or too small).
+    #[default]
+    Empty,
+    /// One feed (index into [`State::feeds`]): its frame block and the side panel.
+    Single {
+        feed: usize,
+        frame: Rect,
+        side: Rect,
+    },
+    /// The tiles of the page holding the selected feed, as (visible index, rect).
+    Grid {
+        tiles: Vec<(usize, Rect)>,
+        page: usize,
+        pages: usize,
+    },
+}
+
+/// The screen's layout for a state and a terminal area.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Screen {
+    /// One per shown feed that has a frame.
+    pub images: Vec<ImageSlot>,
+    /// The area is below [`MIN_SIZE`]: only a notice is drawn.
+    pub too_small: bool,
+    /// Everything above the status bar.
+    pub body: Rect,
+    /// The status bar.
+    pub status: Rect,
+    /// The view's own areas.
+    pub areas: Areas,
+}
+
+/// Columns and rows of the grid for `n` tiles in `w`x`h` cells (at most one page).
+pub fn grid_shape(n: usize, w: u16, h: u16) -> (usize, usize) {
+    if n == 0 {
+        return (1, 1);
+    }
+    let max_cols = (w / TILE_MIN.0).max(1) as usize;
+    let max_rows = (h / TILE_MIN.1).max(1) as usize;
+    if n > max_cols * max_rows {
+        return (max_cols, max_rows);
+    }
+    // The shape that gives each tile's picture the most pixels.
+    let mut best = (1, n, 0u64);
+    for cols in 1..=n.min(max_cols) {
+        let rows = n.div_ceil(cols);
+        if rows > max_rows {
+            continue;
+        }
+        let tw = w / cols as u16;
+        let th = h / rows as u16;
+        let (iw, ih) =
+            crate::tui::halfblock::fit(160, 144, tw.saturating_sub(2), th.saturating_sub(2), 8);
+        let score = iw as u64 * ih as u64;
+        if score > best.2 {
+            best = (cols, rows, score);
+        }
+    }
+    (best.0, best.1)
+}
+
+/// Single view: (frame block, side panel).
+fn split_single(body: Rect) -> (Rect, Rect) {
+    if body.width >= SIDE + 30 {
+        let [f, s] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(SIDE)]).areas(body);
+        (f, s)
+    } else {
+        let panel_h = 19.min(body.height.saturating_sub(4));
+        let [f, s] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(panel_h)]).areas(body);
+        (f, s)
+    }
+}
+
+fn grid_areas(state: &State, body: Rect) -> Areas {
+    let n = state.visible().len();
+    let (cols, rows) = grid_shape(n, body.width, body.height);
+    let per_page = cols * rows;
+    let page = state.selected / per_page;
+    let (tw, th) = (body.width / cols as u16, body.height / rows as u16);
+    let tiles = (page * per_page..n.min((page + 1) * per_page))
+        .map(|i| {
+            let k = i - page * per_page;
+            let (c, r) = ((k % cols) as u16, (k / cols) as u16);
+            (i, Rect::new(body.x + c * tw, body.y + r * th, tw, th))
+        })
+        .collect();
+    Areas::Grid {
+        tiles,
+        page,
+        pages: n.div_ceil(per_page),
+    }
+}
+
+/// The picture area inside a feed's frame block (below the demo banner when shown).
+pub fn frame_inner(key: &str, frame_area: Rect) -> Rect {
+    let inner = Block::bordered().inner(frame_area);
+    if key == DEMO_KEY {
+        let h = (DEMO_BANNER.len() as u16).min(inner.height);
+        Rect {
+            y: inner.y + h,
+            height: inner.height - h,
+            ..inner
+        }
+    } else {
+        inner
+    }
+}
+
+/// Computes where everything goes.
+pub fn layout(state: &State, area: Rect) -> Screen {
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        return Screen {
+            too_small: true,
+            ..Screen::default()
+        };
+    }
+    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let vis = state.visible();
+    let areas = match state.view() {
+        View::Empty => Areas::Empty,
+        View::Single(i) => {
+            let (frame, side) = split_single(body);
+            Areas::Single {
+                feed: vis[i],
+                frame,
+                side,
+            }
+        }
+        View::Grid => grid_areas(state, body),
+    };
+    let slot = |feed: usize, rect: Rect| {
+        let f = &state.feeds[feed];
+        (f.frame.is_some() && rect.width > 0 && rect.height > 0).then(|| ImageSlot {
+            feed,
+            rect,
+            dim: f.is_offline(),
+        })
+    };
+    let images = match &areas {
+        Areas::Empty => Vec::new(),
+        Areas::Single { feed, frame, .. } => {
+            slot(*feed, frame_inner(state.feeds[*feed].key(), *frame))
+                .into_iter()
+                .collect()
+        }
+        Areas::Grid { tiles, .. } => tiles
+            .iter()
+            .filter_map(|&(i, rect)| slot(vis[i], Block::bordered().inner(rect)))
+            .collect(),
+    };
+    Screen {
+        images,
+        too_small: false,
+        body,
+        status,
+        areas,
+    }
+}

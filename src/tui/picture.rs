@@ -1,0 +1,255 @@
+//! The pictures on screen: a half-block renderer per feed (only changed cells are
+//! rewritten), or one graphics-protocol picture for the single view, rebuilt only when the
+//! frame or its area changes.
+
+use super::halfblock::{dimmed, ColorMode, HalfblockRenderer};
+use super::panels::{reset_cells, ImageSlot, Screen};
+use super::state::{State, View};
+use crate::encode::scale_rgba;
+use crate::frame::SharedFrame;
+use ratatui::layout::Rect;
+use ratatui_image::picker::Picker;
+use ratatui_image::protocol::Protocol;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A graphics picture and what it was built from: (content, area, scale, dim).
+struct GraphicsPicture {
+    key: (u64, Rect, u32, bool),
+    protocol: Protocol,
+}
+
+/// Everything that draws frames into their image slots.
+pub struct Pictures {
+    mode: ColorMode,
+    picker: Option<Picker>,
+    halfblocks: HashMap<String, HalfblockRenderer>,
+    graphics: Option<GraphicsPicture>,
+    /// The slots and help flag of the last draw: a change means cells must be rewritten.
+    last_layout: (Vec<ImageSlot>, bool),
+    /// Graphics pictures built so far.
+    built: u64,
+}
+
+impl Pictures {
+    /// Half-blocks in `mode`, or the picker's graphics protocol in the single view.
+    pub fn new(picker: Option<Picker>, mode: ColorMode) -> Pictures {
+        Pictures {
+            mode,
+            picker,
+            halfblocks: HashMap::new(),
+            graphics: None,
+            last_layout: (Vec::new(), false),
+            built: 0,
+        }
+    }
+
+    /// How frames are drawn, in words ("half-blocks 256 colours", "kitty").
+    pub fn protocol_name(&self) -> String {
+        match &self.picker {
+            Some(p) => format!("{:?}", p.protocol_type()).to_lowercase(),
+            None => format!("half-blocks {}", self.mode.name()),
+        }
+    }
+
+    fn graphics_view(&self, state: &State) -> bool {
+        self.picker.is_some() && matches!(state.view(), View::Single(_))
+    }
+
+    /// Forgets what the terminal shows: every picture is drawn in full next time.
+    pub fn invalidate(&mut self) {
+        self.halfblocks.values_mut().for_each(|r| r.invalidate());
+        self.graphics = None;
+    }
+
+    /// True (and everything invalidated) when the image slots or the help overlay changed
+    /// since the last call: the caller must have every cell written again.
+    pub fn layout_changed(&mut self, screen: &Screen, help: bool) -> bool {
+        if self.last_layout.0 == screen.images && self.last_layout.1 == help {
+            return false;
+        }
+        self.last_layout = (screen.images.clone(), help);
+        self.invalidate();
+        true
+    }
+
+    /// Draws the graphics picture into ratatui's buffer (single view with a picker, no
+    /// help overlay); nothing otherwise.
+    pub fn draw_graphics(
+        &mut self,
+        f: &mut ratatui::Frame,
+        state: &State,
+        screen: &Screen,
+        scale: u32,
+    ) {
+        let (true, false, Some(slot)) =
+            (self.graphics_view(state), state.help, screen.images.first())
+        else {
+            return;
+        };
+        let (Some(picker), Some(frame)) = (&self.picker, &state.feeds[slot.feed].frame) else {
+            return;
+        };
+        let key = (frame.content_id, slot.rect, scale, slot.dim);
+        if self.graphics.as_ref().is_none_or(|g| g.key != key) {
+            self.graphics = graphics_protocol(picker, frame, slot.rect, scale, slot.dim)
+                .map(|protocol| GraphicsPicture { key, protocol });
+            self.built += 1;
+        }
+        if let Some(g) = &self.graphics {
+            reset_cells(f.buffer_mut(), slot.rect, false);
+            f.render_widget(ratatui_image::Image::new(&g.protocol), slot.rect);
+        }
+    }
+
+    /// Appends the half-block pictures' escape codes to `out` (not in the graphics view
+    /// nor under the help overlay); returns each drawn feed's resampling time.
+    pub fn draw_halfblocks(
+        &mut self,
+        state: &State,
+        screen: &Screen,
+        scale: u32,
+        out: &mut Vec<u8>,
+    ) -> Vec<(String, Duration)> {
+        let mut resampled = Vec::new();
+        if state.help || self.graphics_view(state) {
+            return resampled;
+        }
+        for slot in &screen.images {
+            let feed = &state.feeds[slot.feed];
+            let Some(frame) = &feed.frame else { continue };
+            let r = self
+                .halfblocks
+                .entry(feed.key().to_string())
+                .or_insert_with(|| HalfblockRenderer::new(self.mode));
+            r.render(
+                &frame.pixels,
+                frame.width,
+                frame.height,
+                frame.content_id,
+                slot.rect,
+                scale,
+                slot.dim,
+                out,
+            );
+            resampled.push((feed.key().to_string(), r.last_resample_time()));
+        }
+        resampled
+    }
+}
+
+/// The frame at `scale`, greyed when `dim`, as a protocol picture fitted to `rect`.
+fn graphics_protocol(
+    picker: &Picker,
+    frame: &SharedFrame,
+    rect: Rect,
+    scale: u32,
+    dim: bool,
+) -> Option<Protocol> {
+    let (w, h, k) = (
+        frame.width as usize,
+        frame.height as usize,
+        scale.max(1) as usize,
+    );
+    let mut scaled = Vec::new();
+    scale_rgba(&frame.pixels, w, h, k, &mut scaled);
+    if dim {
+        for px in scaled.chunks_exact_mut(4) {
+            (px[0], px[1], px[2]) = dimmed(px[0], px[1], px[2]);
+        }
+    }
+    let img = image::RgbaImage::from_raw((w * k) as u32, (h * k) as u32, scaled)?;
+    picker
+        .new_protocol(
+            image::DynamicImage::ImageRgba8(img),
+            rect.as_size(),
+            ratatui_image::Resize::Fit(None),
+        )
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{frame, online};
+    use crate::tui::panels::layout;
+    use crate::tui::state::Event;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use ratatui_image::picker::ProtocolType;
+
+    fn state_with(n: usize) -> State {
+        let mut s = State::new(1, "");
+        s.update(Event::Resize(100, 40));
+        let names: Vec<String> = (0..n).map(|i| format!("env-{i}")).collect();
+        s.update(Event::Feeds {
+            feeds: names.iter().map(|n| online(n)).collect(),
+            now_ns: 0,
+        });
+        s.update(Event::Frames {
+            frames: names
+                .iter()
+                .map(|n| (n.clone(), frame(160, 144, None)))
+                .collect(),
+            now_ns: 0,
+        });
+        s
+    }
+
+    #[test]
+    fn halfblocks_rewrite_only_what_changed() {
+        let s = state_with(2);
+        let screen = layout(&s, Rect::new(0, 0, 100, 40));
+        let mut p = Pictures::new(None, ColorMode::Ansi256);
+        assert!(p.layout_changed(&screen, false));
+        let mut out = Vec::new();
+        assert_eq!(p.draw_halfblocks(&s, &screen, 2, &mut out).len(), 2);
+        assert!(!out.is_empty());
+        assert!(!p.layout_changed(&screen, false));
+        out.clear();
+        p.draw_halfblocks(&s, &screen, 2, &mut out);
+        assert!(
+            out.is_empty(),
+            "an unchanged frame wrote {} bytes",
+            out.len()
+        );
+        // The help overlay hides pictures; closing it draws them in full again.
+        assert!(p.layout_changed(&screen, true));
+        assert!(p.layout_changed(&screen, false));
+        p.draw_halfblocks(&s, &screen, 2, &mut out);
+        assert!(!out.is_empty());
+    }
+
+    #[test]
+    fn help_draws_no_pictures() {
+        let mut s = state_with(1);
+        s.help = true;
+        let screen = layout(&s, Rect::new(0, 0, 100, 40));
+        let mut p = Pictures::new(None, ColorMode::TrueColor);
+        let mut out = Vec::new();
+        assert!(p.draw_halfblocks(&s, &screen, 2, &mut out).is_empty());
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn graphics_picture_is_built_once_per_frame_and_area() {
+        let s = state_with(1);
+        let area = Rect::new(0, 0, 100, 40);
+        let screen = layout(&s, area);
+        let mut picker = Picker::halfblocks();
+        picker.set_protocol_type(ProtocolType::Kitty);
+        let mut p = Pictures::new(Some(picker), ColorMode::Ansi256);
+        assert_eq!(p.protocol_name(), "kitty");
+        let mut t = Terminal::new(TestBackend::new(100, 40)).unwrap();
+        for _ in 0..3 {
+            t.draw(|f| p.draw_graphics(f, &s, &screen, 2)).unwrap();
+        }
+        assert_eq!(p.built, 1);
+        // The single view with graphics writes no half-blocks.
+        let mut out = Vec::new();
+        assert!(p.draw_halfblocks(&s, &screen, 2, &mut out).is_empty());
+        p.invalidate();
+        t.draw(|f| p.draw_graphics(f, &s, &screen, 2)).unwrap();
+        assert_eq!(p.built, 2);
+    }
+}

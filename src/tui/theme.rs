@@ -1,0 +1,45 @@
+//! The monitor's styles, in one place.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// Labels in the side panels ("state", "age", …).
+pub const LABEL: Style = Style::new().fg(Color::DarkGray);
+/// A feed that is producing.
+pub const ONLINE: Style = Style::new().fg(Color::Green);
+/// A feed that has not produced yet.
+pub const WAITING: Style = Style::new().fg(Color::Yellow);
+/// A feed that stopped (offline, ended, gone), and its greyed tile or block.
+pub const OFFLINE: Style = Style::new().fg(Color::DarkGray);
+/// A feed in error.
+pub const ERROR: Style = Style::new().fg(Color::Red);
+/// Warnings (a slow terminal).
+pub const WARNING: Style = Style::new().fg(Color::Yellow);
+/// The "FROZEN" badge.
+pub const FROZEN: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
+/// The active preset.
+pub const ACTIVE: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Green)
+    .add_modifier(Modifier::BOLD);
+/// The selected tile's border.
+pub const SELECTED: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+/// Sparklines.
+pub const SPARK: Style = Style::new().fg(Color::Cyan);
+/// Banners over a picture (the demo's).
+pub const BANNER: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Yellow)
+    .add_modifier(Modifier::BOLD);
+/// The status bar.
+pub const STATUS: Style = Style::new().add_modifier(Modifier::REVERSED);
+/// The status bar's right-hand notice.
+pub const STATUS_NOTICE: Style = Style::new()
+    .add_modifier(Modifier::REVERSED)
+    .add_modifier(Modifier::BOLD);
+/// Keys in the help overlay.
+pub const KEY: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+/// The help overlay's box: a set background makes every cell differ from a blank one, so
+/// the whole box is written over the picture.
+pub const OVERLAY: Style = Style::new().fg(Color::White).bg(Color::Black);
+/// Emphasis (titles, "no signal yet").
+pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
