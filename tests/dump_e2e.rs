@@ -224,9 +224,7 @@ fn usage_errors_are_one_line_with_status_2() {
             .arg(not_a_dir.path())
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        let stderr = common::assert_usage_error(&out, &format!("{args:?}"));
         assert!(stderr.contains(words), "{args:?}: {stderr}");
     }
     let out = gbwatch()
@@ -234,9 +232,7 @@ fn usage_errors_are_one_line_with_status_2() {
         .arg(&blocked)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stderr = common::assert_usage_error(&out, "dump --out into a file");
     assert!(
         stderr.contains("output directory") && stderr.contains(blocked.to_str().unwrap()),
         "{stderr}"

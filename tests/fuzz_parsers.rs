@@ -2,18 +2,15 @@
 //! and PNG input). 20 000 cases per property in the normal run;
 //! `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test fuzz_parsers` for the long one.
 
+mod common;
+
 use gbwatch::encode::{Backend, JpegEncoder};
 use gbwatch::serve::parse_request;
 use gbwatch::source::decode::decode_image;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-fn cases(default: u32) -> u32 {
-    std::env::var("GBWATCH_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::fuzz_cases as cases;
 
 fn requests() -> impl Strategy<Value = Vec<u8>> {
     let valid = prop_oneof![

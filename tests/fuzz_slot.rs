@@ -10,12 +10,7 @@ use gbwatch::slot::{Header, ReadOutcome, SlotReader, HEADER_SIZE};
 use proptest::prelude::*;
 use std::path::Path;
 
-fn cases(default: u32) -> u32 {
-    std::env::var("GBWATCH_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::fuzz_cases as cases;
 
 /// A valid header, then mutated: random bytes at random offsets, and a random length.
 fn mutated_header() -> impl Strategy<Value = (Vec<u8>, u64)> {

@@ -9,7 +9,7 @@ use gbwatch::frame::PixelFormat;
 use gbwatch::pipeline::to_frame;
 use gbwatch::slot::{slot_path, ReadOutcome, SlotReader};
 use gbwatch::source::RawFrame;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,15 +52,15 @@ fn read_frame(reader: &mut SlotReader) -> RawFrame {
 #[test]
 fn every_frame_layout_arrives_as_the_right_rgba() {
     let dir = Scratch::new("formats");
-    let mut child = script(dir.path(), &["formats"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let common::Ready {
+        proc: mut child,
+        mut out,
+        ..
+    } = common::spawn_ready(
+        script(dir.path(), &["formats"]).stdin(Stdio::piped()),
+        "the publisher cases",
+    );
     let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
     let mut readers: Vec<_> = ["rgb", "gray", "bgra", "rgba"]
         .iter()
         .map(|n| SlotReader::open(&slot_path(dir.path(), n), false).unwrap())
@@ -110,8 +110,8 @@ fn every_frame_layout_arrives_as_the_right_rgba() {
         }
     }
     drop(readers);
-    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    child.0.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(child.0.wait().unwrap().success());
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -145,14 +145,15 @@ fn misuse_never_raises_and_is_logged_once() {
 #[test]
 fn a_stopped_frozen_or_killed_monitor_never_blocks_publishing() {
     let dir = Scratch::new("safety");
-    let mut publisher = script(dir.path(), &["safety", "6"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(publisher.stdout.take().unwrap());
+    let common::Ready {
+        proc: mut publisher,
+        mut out,
+        ..
+    } = common::spawn_ready(
+        &mut script(dir.path(), &["safety", "6"]),
+        "the publisher cases",
+    );
     let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
     let slot = slot_path(dir.path(), "safety");
     let monitor = |fps: &str| {
         Proc(
@@ -183,7 +184,7 @@ fn a_stopped_frozen_or_killed_monitor_never_blocks_publishing() {
     // SAFETY: kill() on our own child process.
     unsafe { libc::kill(frozen.0.id() as i32, libc::SIGCONT) };
     drop(frozen);
-    assert!(publisher.wait().unwrap().success());
+    assert!(publisher.0.wait().unwrap().success());
     line.clear();
     out.read_line(&mut line).unwrap();
     let mut parts = line.split_whitespace();

@@ -285,12 +285,8 @@ fn record_usage_errors_are_one_line_with_status_2() {
     ];
     for (args, expect) in cases {
         let out = gbwatch().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let line = one_line(&out.stderr);
-        assert!(
-            line.starts_with("gbwatch: ") && line.contains(expect),
-            "{args:?}: {line}"
-        );
+        let line = common::assert_usage_error(&out, &format!("{args:?}"));
+        assert!(line.contains(expect), "{args:?}: {line}");
     }
     assert!(!out_file.exists(), "usage errors leave no file behind");
 }

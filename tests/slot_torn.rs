@@ -4,26 +4,25 @@
 
 mod common;
 
-use common::{python, root, Proc, Scratch};
+use common::Scratch;
 use gbwatch::slot::{slot_path, ReadOutcome, SlotReader};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 #[test]
 fn no_torn_frame_is_ever_accepted() {
     let dir = Scratch::new("torn");
-    let mut child = Command::new(python())
-        .arg(root().join("tests/py/torn_writer.py"))
-        .args(["--dir", dir.path().to_str().unwrap(), "--seconds", "11"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
-    let mut proc = Proc(child);
+    let common::Ready {
+        mut proc, mut out, ..
+    } = common::spawn_ready(
+        common::py_script("torn_writer.py").args([
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--seconds",
+            "11",
+        ]),
+        "the torn-frame writer",
+    );
 
     let mut reader = SlotReader::open(&slot_path(dir.path(), "torn"), false).unwrap();
     let (mut accepted, mut retries, mut busy, mut torn) = (0u64, 0u64, 0u64, 0u64);

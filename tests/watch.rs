@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::tmux::Tmux;
 use common::{pyboy_publisher, Scratch};
 use gbwatch::frame::PixelFormat;
 use gbwatch::pipeline::{FeedOptions, FeedSet, SharedSettings};
@@ -11,84 +12,6 @@ use gbwatch::source::SourceSpec;
 use gbwatch::tui::{Event, FeedUpdate, State};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A private tmux server, killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.0]);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Waits until the screen satisfies `ok`; panics with the screen after `secs`.
-    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(secs) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Tmux {
-    /// A private tmux server with one `w`×`h` session "t" running a plain bash.
-    fn start(tag: &str, w: u16, h: u16) -> Tmux {
-        let tmux = Tmux(format!("gbwatch-{tag}-{}", std::process::id()));
-        let (w, h) = (w.to_string(), h.to_string());
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            "bash",
-            "--norc",
-            "--noprofile",
-        ]);
-        tmux
-    }
-
-    /// Types the command that starts the built gbwatch on slot directory `dir`.
-    fn start_gbwatch(&self, dir: &std::path::Path) {
-        let cmd = format!(
-            "GBWATCH_DIR={} {}",
-            dir.display(),
-            env!("CARGO_BIN_EXE_gbwatch")
-        );
-        self.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-    }
-}
 
 #[test]
 fn watch_in_tmux_on_real_pyboy() {
@@ -197,10 +120,7 @@ fn bad_arguments_get_one_line_and_status_2() {
         vec!["--preset", "huge"],
     ] {
         let out = common::gbwatch().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("gbwatch: "), "{err}");
+        common::assert_usage_error(&out, &format!("{args:?}"));
     }
 }
 
@@ -405,4 +325,52 @@ fn rapid_resizes_are_survived() {
         s.contains("latency") && s.matches(['▀', '▄', '█']).count() > 500
     });
     tmux.run(&["send-keys", "-t", "t", "q"]);
+}
+
+/// A terminal that stops reading (a stalled SSH link, Ctrl-S, an undrained pane) blocks
+/// the monitor's writes; `q` and SIGTERM must still end it within a second, with the status
+/// each asks for.
+#[test]
+fn a_stalled_terminal_never_blocks_quitting() {
+    for (how, expected) in [("q", Some(0)), ("SIGTERM", None)] {
+        let dir = Scratch::new("stall");
+        let mut cmd = common::gbwatch();
+        cmd.args(["watch", "--preset", "ultra", "--colors", "truecolor"])
+            .env("GBWATCH_DIR", dir.path())
+            .env("TERM", "tmux-256color");
+        let mut pty = common::pty::Pty::spawn(cmd, 200, 60);
+        // The demo is drawn, then the terminal stops reading until its buffer is full.
+        common::eventually("the demo drawn", Duration::from_secs(20), || {
+            (pty.output().len() > 100_000).then_some(())
+        });
+        pty.pause_reading(true);
+        std::thread::sleep(Duration::from_secs(2));
+        let before = pty.output().len();
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(pty.output().len(), before, "the pty is still being read");
+        let asked = Instant::now();
+        if how == "q" {
+            pty.type_bytes(b"q");
+        } else {
+            // SAFETY: kill(2) on the pid of a child this test started.
+            unsafe { libc::kill(pty.child.0.id() as i32, libc::SIGTERM) };
+        }
+        let status = common::eventually(
+            &format!("watch to end after {how} on a stalled terminal"),
+            Duration::from_secs(1),
+            || pty.try_wait(),
+        );
+        let took = asked.elapsed();
+        use std::os::unix::process::ExitStatusExt;
+        match expected {
+            Some(code) => assert_eq!(status.code(), Some(code), "{how}: {status}"),
+            // The monitor catches SIGTERM and exits as a shell reports it: 128 + 15.
+            None => assert!(
+                status.code() == Some(143) || status.signal() == Some(libc::SIGTERM),
+                "{how}: {status}"
+            ),
+        }
+        assert!(took < Duration::from_secs(1), "{how} took {took:?}");
+        pty.finish();
+    }
 }

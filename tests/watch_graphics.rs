@@ -6,14 +6,11 @@
 
 mod common;
 
-use common::{gbwatch, Proc, Scratch};
+use common::pty::Pty;
+use common::{gbwatch, Scratch};
 use std::collections::{BTreeSet, HashMap};
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 /// The terminal's size in cells.
@@ -94,31 +91,6 @@ fn run_watch(
     let png = scratch.path().join("still.png");
     write_png(&png);
 
-    let (mut master, mut slave) = (-1, -1);
-    let size = libc::winsize {
-        ws_row: ROWS,
-        ws_col: COLS,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: openpty fills in two new descriptors, which are owned from here on.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just created and nothing else owns them.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    assert!(
-        cooked(&slave),
-        "a new terminal is in canonical mode with echo"
-    );
-
     let mut cmd = gbwatch();
     cmd.arg("watch")
         .args(args)
@@ -139,38 +111,7 @@ fn run_watch(
     ] {
         cmd.env_remove(var);
     }
-    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave.try_clone().unwrap()));
-    // SAFETY: setsid and ioctl are async-signal-safe. The pty becomes the controlling
-    // terminal, as a login shell's is (crossterm opens /dev/tty for the window size).
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = Proc(cmd.spawn().expect("start gbwatch"));
-    drop(cmd);
-
-    let out = Arc::new(Mutex::new(Vec::new()));
-    let reader = {
-        let out = out.clone();
-        let mut master = std::fs::File::from(master.try_clone().unwrap());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            // Ends with EIO once no process holds the slave side any more.
-            while let Ok(n) = master.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                out.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        })
-    };
-    let mut keyboard = std::fs::File::from(master);
+    let mut pty = Pty::spawn(cmd, COLS, ROWS);
 
     let start = Instant::now();
     let (mut queries, mut cursor_queries) = (0, 0);
@@ -178,10 +119,10 @@ fn run_watch(
     let mut typed_q = false;
     let (mut q_presses, mut last_q) = (0u32, Instant::now());
     let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
+        if let Some(status) = pty.try_wait() {
             break status;
         }
-        let snapshot = out.lock().unwrap().clone();
+        let snapshot = pty.output();
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "{} after 30 s (q typed: {typed_q}); it wrote:\n{}",
@@ -197,49 +138,34 @@ fn run_watch(
             // A terminal answers each query as it reads it.
             while count(&snapshot, b"\x1b[5n") > queries {
                 queries += 1;
-                keyboard
-                    .write_all(format!("{caps}\x1b[0n").as_bytes())
-                    .unwrap();
+                pty.type_bytes(format!("{caps}\x1b[0n").as_bytes());
             }
             while count(&snapshot, b"\x1b[6n") > cursor_queries {
                 cursor_queries += 1;
-                keyboard.write_all(b"\x1b[1;1R").unwrap();
+                pty.type_bytes(b"\x1b[1;1R");
             }
         }
         if !typed_q && drawn(&Screen::replay(&snapshot), &snapshot, &png) {
-            keyboard.write_all(b"q").unwrap();
+            pty.type_bytes(b"q");
             typed_q = true;
             q_presses = 1;
             last_q = Instant::now();
         } else if typed_q && last_q.elapsed() > Duration::from_secs(2) && q_presses < 3 {
             // As a user would: press q again when the first one did nothing.
-            keyboard.write_all(b"q").unwrap();
+            pty.type_bytes(b"q");
             q_presses += 1;
             last_q = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let cooked_after = cooked(&slave);
-    drop(slave);
-    reader.join().unwrap();
-    let out = std::mem::take(&mut *out.lock().unwrap());
+    let cooked_after = pty.cooked();
+    let out = pty.finish();
     Run {
         out,
         status,
         cooked_after,
         typed_q,
         q_presses,
-    }
-}
-
-/// Whether the terminal is in canonical mode with echo, as a shell leaves it.
-fn cooked(fd: &OwnedFd) -> bool {
-    // SAFETY: a termios filled in by tcgetattr on a descriptor the caller owns.
-    unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        libc::tcgetattr(fd.as_raw_fd(), &mut t) == 0
-            && t.c_lflag & libc::ICANON != 0
-            && t.c_lflag & libc::ECHO != 0
     }
 }
 

@@ -2,9 +2,13 @@
 //! scratch directories and publisher processes.
 #![allow(dead_code)]
 
+pub mod pty;
+pub mod tmux;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -78,23 +82,83 @@ impl Drop for Proc {
     }
 }
 
+/// `tests/py/NAME` under the Python that has PyBoy.
+pub fn py_script(name: &str) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(root().join("tests/py").join(name));
+    cmd
+}
+
+/// A helper process that said it is ready, with the rest of its standard output.
+pub struct Ready {
+    pub proc: Proc,
+    /// What followed "ready" on its first line (a port, say), trimmed.
+    pub detail: String,
+    /// Its standard output after that line.
+    pub out: BufReader<ChildStdout>,
+}
+
+/// Starts `cmd` with its standard output piped and waits for its first line, which must
+/// start with "ready".
+pub fn spawn_ready(cmd: &mut Command, what: &str) -> Ready {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let proc = Proc(child);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let detail = line
+        .trim()
+        .strip_prefix("ready")
+        .unwrap_or_else(|| panic!("{what} did not start: {line:?}"))
+        .trim()
+        .to_string();
+    Ready { proc, detail, out }
+}
+
 /// Starts real PyBoy publishing into `dir` as `name` (see tests/py/pyboy_publisher.py for
 /// `extra` flags) and waits until its slot exists.
 pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
-    let mut child = Command::new(python())
-        .arg(root().join("tests/py/pyboy_publisher.py"))
-        .args(["--dir", dir.to_str().unwrap(), "--name", name])
+    let mut cmd = py_script("pyboy_publisher.py");
+    cmd.args(["--dir", dir.to_str().unwrap(), "--name", name])
         .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the PyBoy publisher");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "ready", "publisher did not start");
-    Proc(child)
+        .stderr(Stdio::inherit());
+    spawn_ready(&mut cmd, "the PyBoy publisher").proc
+}
+
+/// Polls `f` until it returns `Some`, every 20 ms; panics naming `what` after `timeout`.
+pub fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asserts a command was refused as a usage error: status 2 and one line on stderr that
+/// starts with "gbwatch: ". Returns that line.
+pub fn assert_usage_error(out: &Output, what: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    assert!(err.starts_with("gbwatch: "), "{what}: {err}");
+    err
+}
+
+/// Cases per fuzzing property: `$GBWATCH_FUZZ_CASES`, else `default`.
+pub fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("GBWATCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Runs `cmd` to the end and asserts it succeeded (its stderr is the failure message).
