@@ -61,8 +61,9 @@ fn symlinked_slots_are_refused() {
 #[test]
 fn slots_of_other_users_need_allow_foreign() {
     // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
     assert_eq!(
-        unsafe { libc::geteuid() },
+        euid,
         0,
         "this test chowns a file and needs root (CI runs as root)"
     );
