@@ -119,27 +119,18 @@ fn a_feed_whose_slot_is_gone_retires() {
         SharedSettings::default(),
         FeedOptions::default(),
     );
-    let start = Instant::now();
-    while set.feeds().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let set_ref = &set;
+    let feeds_are = |empty: bool| move || (set_ref.feeds().is_empty() == empty).then_some(());
+    common::eventually("the feed", Duration::from_secs(5), feeds_are(false));
     drop(w);
-    let start = Instant::now();
-    while !set.feeds().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "feed never retired"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::eventually("the feed retired", Duration::from_secs(20), feeds_are(true));
     // A publisher with the same name coming back later is discovered afresh.
     let mut w = SlotWriter::create(dir.path(), "brief", 160, 144, PixelFormat::Rgba).unwrap();
     w.publish(&vec![2u8; 160 * 144 * 4], 1).unwrap();
-    let start = Instant::now();
-    while set.feeds().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(5), "not rediscovered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::eventually(
+        "the feed rediscovered",
+        Duration::from_secs(5),
+        feeds_are(false),
+    );
     set.stop();
 }

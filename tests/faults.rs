@@ -10,14 +10,10 @@ use gbwatch::slot::{slot_path, ReadOutcome, SlotReader, SlotWriter};
 use gbwatch::source::SourceSpec;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::eventually(what, timeout, || ok().then_some(()))
 }
 
 fn fast_set(dir: &std::path::Path) -> FeedSet {

@@ -63,8 +63,7 @@ fn slots_of_other_users_need_allow_foreign() {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
     assert_eq!(
-        euid,
-        0,
+        euid, 0,
         "this test chowns a file and needs root (CI runs as root)"
     );
     let dir = Scratch::new("foreign");

@@ -238,14 +238,11 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
     let pid = start_monitor();
     // SAFETY: kill() on a process this test started.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    let start = Instant::now();
-    while process_alive(pid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        "the monitor to end after SIGTERM",
+        Duration::from_secs(5),
+        || (!process_alive(pid)).then_some(()),
+    );
     // Keys typed before the shell's prompt is back may be discarded by it.
     tmux.wait_for("the prompt", 10, |s| {
         !s.contains("latency") && s.trim_end().ends_with('#')
@@ -273,14 +270,11 @@ fn sigterm_and_hangup_end_the_monitor_cleanly() {
 
     let pid = start_monitor();
     tmux.run(&["kill-server"]);
-    let start = Instant::now();
-    while process_alive(pid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "monitor kept running after its terminal closed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        "the monitor to end with its terminal",
+        Duration::from_secs(5),
+        || (!process_alive(pid)).then_some(()),
+    );
 }
 
 /// Rapid resizes, down to a terminal too small to draw in and back, never crash the

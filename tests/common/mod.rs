@@ -128,19 +128,23 @@ pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
     spawn_ready(&mut cmd, "the PyBoy publisher").proc
 }
 
-/// Polls `f` until it returns `Some`, every 20 ms; panics naming `what` after `timeout`.
-pub fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+/// Polls `f` every 20 ms until it returns `Some`, for at most `timeout`.
+pub fn within<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let start = Instant::now();
     loop {
         if let Some(v) = f() {
-            return v;
+            return Some(v);
         }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        if start.elapsed() >= timeout {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Polls `f` until it returns `Some`; panics naming `what` after `timeout`.
+pub fn eventually<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T>) -> T {
+    within(timeout, f).unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
 }
 
 /// Asserts a command was refused as a usage error: status 2 and one line on stderr that

@@ -1,7 +1,7 @@
 //! A private tmux server for tests: one session "t", keys sent, the pane read back.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A private tmux server, killed when dropped.
 pub struct Tmux(pub String);
@@ -29,17 +29,12 @@ impl Tmux {
 
     /// Waits until the screen satisfies `ok`; panics with the screen after `secs`.
     pub fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(secs) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut last = String::new();
+        let found = super::within(Duration::from_secs(secs), || {
+            last = self.screen();
+            ok(&last).then(|| last.clone())
+        });
+        found.unwrap_or_else(|| panic!("timed out waiting for {what}; screen:\n{last}"))
     }
 }
 
