@@ -30,19 +30,7 @@ fn read_frame(reader: &mut SlotReader) -> RawFrame {
     let start = Instant::now();
     loop {
         if let ReadOutcome::Frame(s) = reader.read().unwrap() {
-            let h = s.header;
-            return RawFrame {
-                frame_index: h.frame_index,
-                published_ns: Some(h.timestamp_ns),
-                width: h.width,
-                height: h.height,
-                format: h.format,
-                stride: h.stride as usize,
-                pixels: s.pixels,
-                retries: 0,
-                published_total: None,
-                publisher_cost_ns: None,
-            };
+            return gbwatch::source::raw_frame(s);
         }
         assert!(start.elapsed() < Duration::from_secs(10), "no frame");
         std::thread::sleep(Duration::from_millis(10));

@@ -216,6 +216,16 @@ fn decode_zune(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         Some(ColorSpace::Luma) => PixelFormat::Gray8,
         _ => PixelFormat::Rgb,
     };
+    decoded(w, h, format, pixels)
+}
+
+/// A decoded image, once its pixel buffer is checked against its size and format.
+fn decoded(
+    w: usize,
+    h: usize,
+    format: PixelFormat,
+    pixels: Vec<u8>,
+) -> Result<Decoded, DecodeError> {
     check_len(w, h, format, pixels.len())?;
     Ok(Decoded {
         width: w as u32,
@@ -244,13 +254,7 @@ fn decode_jpeg_decoder(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             )))
         }
     };
-    check_len(w, h, format, pixels.len())?;
-    Ok(Decoded {
-        width: w as u32,
-        height: h as u32,
-        format,
-        pixels,
-    })
+    decoded(w, h, format, pixels)
 }
 
 #[cfg(feature = "turbojpeg")]

@@ -10,7 +10,7 @@ mod shm;
 mod spec;
 
 pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
-pub use shm::ShmSource;
+pub use shm::{raw_frame, ShmSource};
 pub use spec::{Candidate, SourceKind, SourceSpec, SpecError};
 
 use crate::frame::PixelFormat;

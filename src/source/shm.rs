@@ -1,7 +1,7 @@
 //! The shared-memory slot source: one publisher's slot file.
 
 use super::{Poll, RawFrame, Source, SourceError};
-use crate::slot::{ReadOutcome, SlotError, SlotReader};
+use crate::slot::{ReadOutcome, SlotError, SlotReader, SlotSnapshot};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -115,19 +115,7 @@ impl Source for ShmSource {
         match reader.read()? {
             ReadOutcome::Frame(snap) => {
                 self.last_frame = Instant::now();
-                let h = snap.header;
-                Ok(Poll::Frame(RawFrame {
-                    frame_index: h.frame_index,
-                    published_ns: Some(h.timestamp_ns),
-                    width: h.width,
-                    height: h.height,
-                    format: h.format,
-                    stride: h.stride as usize,
-                    pixels: snap.pixels,
-                    retries: snap.retries,
-                    published_total: Some(h.published),
-                    publisher_cost_ns: Some(h.publish_cost_ns),
-                }))
+                Ok(Poll::Frame(raw_frame(snap)))
             }
             ReadOutcome::NoFrameYet => Ok(Poll::Nothing),
             ReadOutcome::Unchanged | ReadOutcome::Busy { .. } => {
@@ -152,5 +140,22 @@ impl Source for ShmSource {
 
     fn take_restart(&mut self) -> bool {
         std::mem::take(&mut self.restarted)
+    }
+}
+
+/// A frame read from a slot, as the pipeline takes it.
+pub fn raw_frame(snap: SlotSnapshot) -> RawFrame {
+    let h = snap.header;
+    RawFrame {
+        frame_index: h.frame_index,
+        published_ns: Some(h.timestamp_ns),
+        width: h.width,
+        height: h.height,
+        format: h.format,
+        stride: h.stride as usize,
+        pixels: snap.pixels,
+        retries: snap.retries,
+        published_total: Some(h.published),
+        publisher_cost_ns: Some(h.publish_cost_ns),
     }
 }

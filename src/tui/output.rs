@@ -175,15 +175,20 @@ mod tests {
         assert_eq!(sink.bytes(), expected);
     }
 
-    #[test]
-    fn busy_until_the_write_returns() {
+    /// A writer whose writes wait until the returned gate is released.
+    fn gated() -> (Arc<Mutex<()>>, TerminalWriter) {
         let gate = Arc::new(Mutex::new(()));
-        let held = gate.lock().unwrap();
         let sink = Sink {
             gate: Some(gate.clone()),
             ..Sink::default()
         };
-        let w = TerminalWriter::spawn(Box::new(sink));
+        (gate, TerminalWriter::spawn(Box::new(sink)))
+    }
+
+    #[test]
+    fn busy_until_the_write_returns() {
+        let (gate, w) = gated();
+        let held = gate.lock().unwrap();
         w.send(b"x".to_vec());
         std::thread::sleep(Duration::from_millis(20));
         assert!(w.report().busy);
@@ -194,13 +199,8 @@ mod tests {
 
     #[test]
     fn a_stalled_terminal_never_holds_up_finish() {
-        let gate = Arc::new(Mutex::new(()));
+        let (gate, w) = gated();
         let held = gate.lock().unwrap();
-        let sink = Sink {
-            gate: Some(gate.clone()),
-            ..Sink::default()
-        };
-        let w = TerminalWriter::spawn(Box::new(sink));
         w.send(b"stuck".to_vec());
         let t = Instant::now();
         assert!(!w.finish(Duration::from_millis(100)));
