@@ -126,6 +126,8 @@ pub struct FeedSet {
         crossbeam_channel::Sender<()>,
         crossbeam_channel::Receiver<()>,
     ),
+    /// The rescanning thread, joined by [`FeedSet::stop`].
+    discovery: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl FeedSet {
@@ -140,12 +142,13 @@ impl FeedSet {
             settings,
             cancel: Cancel::new(),
             arrived: crossbeam_channel::bounded(1),
+            discovery: Arc::default(),
         };
         let mut known = HashSet::new();
         set.scan(&specs, &options, &mut known);
         if specs.iter().any(|s| s.is_dynamic()) {
             let me = set.clone();
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name("discovery".into())
                 .spawn(move || {
                     while !me.cancel.sleep(RESCAN_EVERY) {
@@ -153,6 +156,7 @@ impl FeedSet {
                     }
                 })
                 .expect("spawn discovery thread");
+            *set.discovery.lock().unwrap() = Some(thread);
         }
         set
     }
@@ -238,9 +242,12 @@ impl FeedSet {
         self.feeds.read().unwrap().clone()
     }
 
-    /// Stops every capture thread and waits for them.
+    /// Stops discovery and every capture thread and waits for them.
     pub fn stop(&self) {
         self.cancel.cancel();
+        if let Some(t) = self.discovery.lock().unwrap().take() {
+            let _ = t.join();
+        }
         for feed in self.feeds() {
             if let Some(h) = feed.capture.lock().unwrap().take() {
                 let _ = h.thread.join();
