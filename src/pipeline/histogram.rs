@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 pub struct Percentiles {
     /// Samples in the window (0: the other fields are 0 too).
     pub count: u64,
+    /// Median.
     pub p50_us: u64,
+    /// 95th percentile.
     pub p95_us: u64,
+    /// 99th percentile.
     pub p99_us: u64,
+    /// Largest sample in the window.
     pub max_us: u64,
 }
 

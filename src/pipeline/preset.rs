@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 /// A named combination of scale, frame rate and JPEG quality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preset {
+    /// Lower-case name (`low`, `medium`, …).
     pub name: &'static str,
     /// Integer upscale factor for JPEGs.
     pub scale: u32,
@@ -49,12 +50,16 @@ pub const DEFAULT_PRESET: usize = 1;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PresetError {
     #[error("unknown preset '{0}'; valid presets: low, medium, high, ultra")]
+    /// No preset has this name.
     UnknownPreset(String),
     #[error("quality {0} is outside 1-100")]
+    /// A JPEG quality outside 1-100.
     Quality(u32),
     #[error("scale {0} is outside 1-8")]
+    /// A scale outside 1-8.
     Scale(u32),
     #[error("fps {0} is outside 1-240")]
+    /// A capture rate outside 1-240 fps.
     Fps(u32),
 }
 

@@ -99,15 +99,20 @@ impl FeedUpdate {
 /// What happens to the monitor.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// A key was pressed.
     Key(KeyEvent),
     /// Feeds as they are now (discovery order), at `now_ns` on the monotonic clock.
     Feeds {
+        /// Every feed's reading, in discovery order.
         feeds: Vec<FeedUpdate>,
+        /// The monotonic clock now.
         now_ns: u64,
     },
     /// New frames drawn (by feed key), without a stats refresh, at `now_ns`.
     Frames {
+        /// (feed key, frame) for each feed with a new frame.
         frames: Vec<(String, SharedFrame)>,
+        /// The monotonic clock now.
         now_ns: u64,
     },
     /// New figures from the draw loop.
@@ -121,6 +126,7 @@ pub enum Event {
 /// What the caller must do after an update (the state does no I/O itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Leave the monitor.
     Quit,
     /// Switch every feed to this preset (index into [`PRESETS`]).
     SetPreset(usize),
@@ -156,6 +162,7 @@ pub struct State {
     pub preset: usize,
     /// Notice shown in the status bar in place of the env count.
     pub message: Option<String>,
+    /// The terminal side's figures.
     pub draw: DrawFigures,
     /// The monotonic clock at the last feed refresh: ages are measured against it.
     pub now_ns: u64,

@@ -32,14 +32,20 @@ pub enum Areas {
     Empty,
     /// One feed (index into [`State::feeds`]): its frame block and the side panel.
     Single {
+        /// Index into [`State::feeds`].
         feed: usize,
+        /// The frame block.
         frame: Rect,
+        /// The side panel.
         side: Rect,
     },
     /// The tiles of the page holding the selected feed, as (visible index, rect).
     Grid {
+        /// (index into [`State::visible`], tile rect).
         tiles: Vec<(usize, Rect)>,
+        /// The page shown (0-based).
         page: usize,
+        /// How many pages there are.
         pages: usize,
     },
 }
