@@ -127,6 +127,7 @@ impl Source for ShmSource {
                     retries: snap.retries,
                     published_total: Some(h.published),
                     publisher_cost_ns: Some(h.publish_cost_ns),
+                    info: snap.info,
                 }))
             }
             ReadOutcome::NoFrameYet => Ok(Poll::Nothing),

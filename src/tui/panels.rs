@@ -590,6 +590,7 @@ mod tests {
             height: 144,
             pixels: vec![0; 160 * 144 * 4],
             content_id: 2,
+            info: None,
         })
     }
 

@@ -384,6 +384,7 @@ mod tests {
             height: 2,
             pixels: vec![0; 16],
             content_id: 1,
+            info: None,
         })
     }
 
