@@ -62,6 +62,7 @@ fn load(path: &Path) -> Vec<Frame> {
             height: H,
             pixels: r[8..].to_vec(),
             content_id: i as u64 + 1,
+            info: None,
         })
         .collect()
 }

@@ -24,6 +24,7 @@ pub fn raw_frame(width: u32, height: u32, published_ns: Option<u64>) -> Frame {
         height,
         pixels: vec![0; (width * height * 4) as usize],
         content_id: 1,
+        info: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The frame value every stage passes on, shared (`Arc`) rather than copied.
 
+use crate::info::Info;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,6 +23,9 @@ pub struct Frame {
     pub pixels: Vec<u8>,
     /// Equal for consecutive frames with identical pixels: lets encoders and renderers reuse work.
     pub content_id: u64,
+    /// The training info the publisher sent with exactly this frame (step, episode, return,
+    /// …), if any; see [`crate::info`].
+    pub info: Option<Arc<Info>>,
 }
 
 /// A frame shared between consumers.

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod cmd;
 pub mod encode;
 pub mod frame;
+pub mod info;
 pub mod pipeline;
 pub mod serve;
 pub mod slot;

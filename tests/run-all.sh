@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every gbwatch test, real PyBoy included, after installing what the tests need:
 # system tools (apt, when missing and allowed), a Python venv in .venv with PyBoy, numpy,
-# Pillow and the gbwatch publisher. Safe to run again: finished steps are skipped.
+# Pillow, gymnasium and the gbwatch publisher (reinstalled every run). Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,12 +22,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=$root/.venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyboy, numpy, PIL, gbwatch' 2>/dev/null; then
-  echo "== preparing $venv (PyBoy, numpy, Pillow, gbwatch publisher)"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyboy, numpy, PIL, gymnasium' 2>/dev/null; then
+  echo "== preparing $venv (PyBoy, numpy, Pillow, gymnasium)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check 'pyboy==2.8.1' numpy pillow
-  "$venv/bin/pip" install -q --disable-pip-version-check "$root/examples/python"
+  "$venv/bin/pip" install -q --disable-pip-version-check 'pyboy==2.8.1' numpy pillow gymnasium
 fi
+# The publisher is reinstalled every run (it is small), so no test uses a stale copy.
+"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$root/examples/python"
 export GBWATCH_PYTHON=$venv/bin/python
 
 echo "== ROMs: regenerate and check in real PyBoy"

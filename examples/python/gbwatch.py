@@ -4,7 +4,11 @@ Standard library only; this file also works when copied on its own next to a tra
 
     from gbwatch import Publisher
     pub = Publisher("env-00")
-    pyboy.tick(); pub.publish(pyboy.screen.raw_buffer)
+    pyboy.tick(); pub.publish(pyboy.screen.raw_buffer, info={"step": n})
+
+or, for a gymnasium-style env, one line in make_env:
+
+    env = gbwatch.wrap(env)
 
 The slot format is documented in gbwatch's src/slot/FORMAT.md. A monitoring problem never
 raises into the training loop: it is logged once and publishing turns into a no-op.
@@ -18,8 +22,9 @@ import struct
 import sys
 import tempfile
 import time
+import weakref
 
-__all__ = ["Publisher", "slot_dir", "publish_pyboy"]
+__all__ = ["Publisher", "slot_dir", "publish_pyboy", "wrap", "run_name"]
 
 MAGIC = b"GBWSLOT\0"
 VERSION = 1
@@ -29,6 +34,19 @@ _BPP = {1: 4, 2: 3, 3: 4, 4: 1}
 _OFF_FIELDS = 48  # frame_index, timestamp_ns, publish_cost_ns, published, offered, seq
 _OFF_SEQ = 88
 _OFF_HEARTBEAT = 96
+_OFF_INFO_CAPACITY = 112
+_FLAG_INFO = 1
+# Info limits (see FORMAT.md, "Info").
+MAX_INFO_FIELDS = 32
+MAX_INFO_BYTES = 4096
+MAX_INFO_KEY_BYTES = 64
+_INFO_AREA = 4 + MAX_INFO_BYTES  # u32 length + encoded info
+_INFO_INT, _INFO_FLOAT, _INFO_BOOL, _INFO_STR = 1, 2, 3, 4
+_INFO_PACK = {_INFO_INT: "q", _INFO_FLOAT: "d", _INFO_BOOL: "?"}
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
 _HEADER = struct.Struct("<8sIIIIIIII Q")  # magic .. flags, generation (offsets 0..48)
 _FIELDS = struct.Struct("<QQQQQQ")  # offsets 48..96; seq is written last
 _SEQ = struct.Struct("<Q")
@@ -69,19 +87,169 @@ def _describe(frame):
     raise ValueError("expected a frame shaped (H, W, 3|4) or (H, W) of uint8, or PyBoy's raw_buffer; got shape %r itemsize %d" % (shape, mv.itemsize))
 
 
+class _BadInfo(Exception):
+    pass
+
+
+def _info_type(value):
+    """The info type code of a value, or None when it is not a supported scalar."""
+    t = type(value)
+    if t is bool:
+        return _INFO_BOOL
+    if t is int:
+        return _INFO_INT
+    if t is float:
+        return _INFO_FLOAT
+    if t is str:
+        return _INFO_STR
+    kind = getattr(getattr(value, "dtype", None), "kind", None)  # numpy scalars
+    if kind is not None and getattr(value, "shape", None) == ():
+        return {"b": _INFO_BOOL, "i": _INFO_INT, "u": _INFO_INT, "f": _INFO_FLOAT}.get(kind)
+    return None
+
+
+def _info_schema(keys, values):
+    """Validates keys and value types once per layout; returns what encoding needs."""
+    if len(keys) > MAX_INFO_FIELDS:
+        raise _BadInfo("%d fields, at most %d are allowed" % (len(keys), MAX_INFO_FIELDS))
+    head = bytearray([len(keys)])
+    codes = []
+    for k, v in zip(keys, values):
+        if type(k) is not str:
+            raise _BadInfo("key %r is not a str" % (k,))
+        kb = k.encode("utf-8")
+        if not 1 <= len(kb) <= MAX_INFO_KEY_BYTES or not k.isprintable():
+            raise _BadInfo("key %r is not 1-%d bytes of printable text" % (k, MAX_INFO_KEY_BYTES))
+        code = _info_type(v)
+        if code is None:
+            raise _BadInfo("field %r is a %s; only str, int, float and bool are sent" % (k, type(v).__name__))
+        head += bytes([code, len(kb)]) + kb
+        codes.append(code)
+    types = tuple(map(type, values))
+    floats = tuple(i for i, c in enumerate(codes) if c == _INFO_FLOAT)
+    if _INFO_STR in codes:
+        return types, None, bytes(head), floats, tuple(codes)
+    st = struct.Struct("<I%ds%s" % (len(head), "".join(_INFO_PACK[c] for c in codes)))
+    if st.size - 4 > MAX_INFO_BYTES:
+        raise _BadInfo("info encodes to %d bytes, at most %d are allowed" % (st.size - 4, MAX_INFO_BYTES))
+    return types, st, bytes(head), floats, None
+
+
+def _encode_info_slow(head, codes, values):
+    """The encoding of an info with strings (their lengths vary, so no cached struct)."""
+    parts = [head]
+    for code, v in zip(codes, values):
+        if code == _INFO_INT:
+            parts.append(_I64.pack(v))
+        elif code == _INFO_FLOAT:
+            parts.append(_F64.pack(v))
+        elif code == _INFO_BOOL:
+            parts.append(b"\x01" if v else b"\x00")
+        else:
+            b = v.encode("utf-8")
+            if len(b) > MAX_INFO_BYTES:
+                raise _BadInfo("a string of %d bytes does not fit" % len(b))
+            parts.append(_U16.pack(len(b)))
+            parts.append(b)
+    out = b"".join(parts)
+    if len(out) > MAX_INFO_BYTES:
+        raise _BadInfo("info encodes to %d bytes, at most %d are allowed" % (len(out), MAX_INFO_BYTES))
+    return out
+
+
+_publishers = weakref.WeakSet()
+
+
+def _after_fork_in_child():
+    # A forked child shares the parent's slot mapping and name claim: it must not publish
+    # into them. It starts afresh and claims its own name at its first publish.
+    for pub in list(_publishers):
+        pub._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _clean_name(text, limit):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:limit].strip(".") or "run"
+
+
+def run_name():
+    """The run prefix of automatic names: $GBWATCH_RUN, else the training script's name."""
+    run = os.environ.get("GBWATCH_RUN")
+    if not run:
+        argv0 = sys.argv[0] if sys.argv else ""
+        if argv0 and argv0 not in ("-c", "-m", "-"):
+            run = os.path.splitext(os.path.basename(argv0))[0]
+        else:
+            main = sys.modules.get("__mp_main__") or sys.modules.get("__main__")
+            f = getattr(main, "__file__", None)
+            run = os.path.splitext(os.path.basename(f))[0] if f else "run"
+    return _clean_name(run, 48)
+
+
+def _worker_index():
+    """The index in a process name like gymnasium's `Worker<AsyncVectorEnv>-3`, if any."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return None
+    try:
+        m = re.match(r"^Worker<[^>]*>-(\d+)$", mp.current_process().name)
+    except Exception:
+        return None
+    return int(m.group(1)) if m else None
+
+
+class _Claims:
+    """Names held with an flock on DIR/.claims/NAME.lock, released when the process dies."""
+
+    def __init__(self, directory):
+        self.dir = os.path.join(directory, ".claims")
+
+    def take(self, name):
+        """An open fd holding `name`, or None when another live process holds it."""
+        import fcntl
+
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        path = os.path.join(self.dir, name + ".lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, b"%d\n" % os.getpid(), 0)
+        return fd
+
+    def owner(self, name):
+        try:
+            with open(os.path.join(self.dir, name + ".lock"), "rb") as f:
+                return int(f.read().strip() or b"0")
+        except (OSError, ValueError):
+            return 0
+
+
 class Publisher:
-    """Copies frames into a shared-memory slot named `name` for gbwatch to read.
+    """Copies frames into a shared-memory slot for gbwatch to read.
 
     publish() never raises and never blocks; it copies only while a monitor is reading.
     `max_fps` (optional) caps how often frames are copied.
+
+    `name=None` picks a name at the first publish: $GBWATCH_ENV (a name, or a number that
+    becomes RUN-NN), else RUN-NN with the lowest NN no live process holds (RUN is
+    $GBWATCH_RUN or the script's name). A name another live publisher holds is never
+    taken over: this one warns and publishes as NAME_2 (or _3, ...).
     """
 
-    def __init__(self, name, directory=None, max_fps=None, pixel_format=None):
-        if not _NAME_OK.match(name):
+    def __init__(self, name=None, directory=None, max_fps=None, pixel_format=None):
+        if name is not None and not _NAME_OK.match(name):
             raise ValueError("publisher name must be 1-64 characters of A-Z a-z 0-9 . _ -: %r" % (name,))
-        self.name = name
+        self.requested_name = name
         self.directory = directory or slot_dir()
-        self.path = os.path.join(self.directory, name + ".slot")
+        self.name = None
+        self.path = None
         self.max_fps = max_fps
         self._user_interval_ns = int(1e9 / max_fps) if max_fps else 0
         self._min_interval_ns = self._user_interval_ns
@@ -89,6 +257,8 @@ class Publisher:
         self._mm = None
         self._fd = None
         self._ino = None
+        self._claim_fd = None
+        self._pid = os.getpid()
         self._shape = None
         self._seq = 0
         self._published = 0
@@ -102,8 +272,15 @@ class Publisher:
         self._last_obj = None
         self._data = None
         self._pixels = None
+        self._info_off = 0
+        self._info_len = 0
+        self._info_warned = False
+        self._schemas = {}
         if pixel_format is not None and pixel_format not in FORMATS:
             raise ValueError("pixel_format must be one of %s" % ", ".join(FORMATS))
+        if name is not None:
+            self.name, self.path = name, os.path.join(self.directory, name + ".slot")
+        _publishers.add(self)
         atexit.register(self.close)
 
     # -- context manager -------------------------------------------------------------------
@@ -120,8 +297,22 @@ class Publisher:
         """True while a monitor's heartbeat is fresh (as of the last check)."""
         return self._watched
 
-    def publish(self, frame, frame_index=None):
-        """Offer one frame. Returns True when it was copied into the slot."""
+    def ready(self):
+        """True when the next publish() would copy its frame (or create the slot): lets a
+        caller skip making a frame (render(), info) that nobody will read."""
+        if self._mm is None:
+            return not self._failed
+        t0 = _now()
+        if t0 - self._heartbeat_checked_ns > _HEARTBEAT_CHECK_NS:
+            self._check(None, t0)
+        if not self._watched:
+            return False
+        return not (self._min_interval_ns and t0 - self._last_copy_ns < self._min_interval_ns)
+
+    def publish(self, frame, frame_index=None, info=None):
+        """Offer one frame, and optionally its `info`: a mapping of up to 32 str keys to
+        str, int, float or bool values (4 KB encoded), shown with exactly this frame.
+        Returns True when it was copied into the slot."""
         t0 = _now()
         self._offered += 1
         self._frame_index = self._frame_index + 1 if frame_index is None else frame_index
@@ -134,10 +325,18 @@ class Publisher:
         try:
             if frame is not self._last_obj:
                 self._prepare(frame)
+            schema = None
+            if info is not None:
+                schema = self._info_check(info)
             mm = self._mm
             seq = self._seq + 1
             _pack_seq(mm, _OFF_SEQ, seq)  # odd: writing
             mm[self._pixels] = self._data
+            if schema is not None:
+                self._info_write(mm, schema)
+            elif self._info_len:
+                _U32.pack_into(mm, self._info_off, 0)
+                self._info_len = 0
             self._published += 1
             self._seq = seq = seq + 1
             # Fields in one pass, sequence (even: done) last in that pass.
@@ -150,6 +349,52 @@ class Publisher:
             self._fail(e)
             return False
 
+    def _info_check(self, info):
+        """Validates `info` before the seqlock opens; returns (schema, values) or None after
+        a one-time warning (the frame then goes out without info)."""
+        try:
+            if type(info) is not dict:
+                info = dict(info)
+            keys = tuple(info)
+            values = tuple(info.values())
+            schema = self._schemas.get(keys)
+            if schema is None or schema[0] != tuple(map(type, values)):
+                schema = _info_schema(keys, values)
+                if len(self._schemas) > 64:
+                    self._schemas.clear()
+                self._schemas[keys] = schema
+            for i in schema[3]:
+                v = values[i]
+                if v - v != 0.0:  # NaN or infinite
+                    raise _BadInfo("field %r is %r; floats must be finite" % (keys[i], v))
+            if schema[1] is None:
+                return None, _encode_info_slow(schema[2], schema[4], values)
+            return schema[1], (schema[1].size - 4, schema[2]) + values
+        except Exception as e:
+            self._info_warn(e)
+            return None
+
+    def _info_write(self, mm, schema):
+        st, payload = schema
+        try:
+            if st is not None:
+                st.pack_into(mm, self._info_off, *payload)
+                self._info_len = payload[0]
+            else:
+                end = self._info_off + 4 + len(payload)
+                mm[self._info_off + 4:end] = payload
+                _U32.pack_into(mm, self._info_off, len(payload))
+                self._info_len = len(payload)
+        except struct.error as e:  # an int outside 64 bits
+            _U32.pack_into(mm, self._info_off, 0)
+            self._info_len = 0
+            self._info_warn(e)
+
+    def _info_warn(self, exc):
+        if not self._info_warned:
+            self._info_warned = True
+            print("gbwatch: %s: info not sent (%s); frames still are (shown once)" % (self.name or "publisher", exc), file=sys.stderr)
+
     def _prepare(self, frame):
         """Describe a new frame object and (re)create the slot if its geometry changed."""
         data, h, w, fmt = self._describe(frame)
@@ -160,11 +405,21 @@ class Publisher:
         self._last_obj = frame
 
     def close(self):
-        """Remove the slot file (if it is still ours) and release the mapping."""
+        """Remove the slot file (if it is still ours), release the mapping and the name."""
         try:
             atexit.unregister(self.close)
         except Exception:
             pass
+        self._release_slot()
+        fd, self._claim_fd = self._claim_fd, None
+        if fd is not None and self._pid == os.getpid():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # -- internals -------------------------------------------------------------------------
+    def _release_slot(self):
         mm, fd, ino = self._mm, self._fd, self._ino
         self._mm = self._fd = None
         self._shape = None
@@ -187,7 +442,66 @@ class Publisher:
             except OSError:
                 pass
 
-    # -- internals -------------------------------------------------------------------------
+    def _forget_after_fork(self):
+        for fd in (self._fd, self._claim_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if self._mm is not None:
+            try:
+                self._mm.close()
+            except Exception:
+                pass
+        self._mm = self._fd = self._ino = self._claim_fd = None
+        self._shape = self._last_obj = None
+        self._watched = False
+        self._heartbeat_checked_ns = 0
+        self._info_len = 0
+        self._pid = os.getpid()
+        self.name = self.requested_name
+        self.path = os.path.join(self.directory, self.name + ".slot") if self.name else None
+
+    def _claim(self):
+        """Picks and holds this publisher's name (see the class docstring)."""
+        claims = _Claims(self.directory)
+        requested = self.requested_name
+        env = os.environ.get("GBWATCH_ENV")
+        if requested is None and env:
+            requested = "%s-%02d" % (run_name(), int(env)) if env.isdigit() else _clean_name(env, 64)
+        try:
+            import fcntl  # noqa: F401
+        except ImportError:  # no flock: names as asked, no uniqueness check
+            name = requested or "%s-%02d" % (run_name(), _worker_index() or 0)
+            return name, None
+        if requested is not None:
+            fd = claims.take(requested)
+            if fd is not None:
+                return requested, fd
+            owner = claims.owner(requested)
+            n = 2
+            while True:
+                name = "%s_%d" % (requested[:60], n)
+                fd = claims.take(name)
+                if fd is not None:
+                    print("gbwatch: %s is already published by pid %d; this publisher (pid %d) uses %s" % (requested, owner, os.getpid(), name), file=sys.stderr)
+                    return name, fd
+                n += 1
+        run = run_name()
+        prefer = _worker_index()
+        if prefer is not None:
+            fd = claims.take("%s-%02d" % (run, prefer))
+            if fd is not None:
+                return "%s-%02d" % (run, prefer), fd
+        i = 0
+        while True:
+            name = "%s-%02d" % (run, i)
+            fd = claims.take(name)
+            if fd is not None:
+                return name, fd
+            i += 1
+
     def _check(self, frame, now):
         """Create the slot on first use and refresh the watched flag."""
         self._heartbeat_checked_ns = now
@@ -196,6 +510,8 @@ class Publisher:
             return
         try:
             if self._mm is None:
+                if frame is None:
+                    return
                 self._prepare(frame)
             hb, reader_fps = _HEARTBEAT.unpack_from(self._mm, _OFF_HEARTBEAT)
             self._watched = hb != 0 and now - hb < READER_TIMEOUT_NS
@@ -216,18 +532,32 @@ class Publisher:
         return data, h, w, fmt
 
     def _create(self, h, w, fmt):
-        self.close()
+        self._release_slot()
         atexit.register(self.close)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        if self._claim_fd is None:
+            self.name, self._claim_fd = self._claim()
+            self.path = os.path.join(self.directory, self.name + ".slot")
+            mp = sys.modules.get("multiprocessing")
+            try:
+                if mp is not None and mp.parent_process() is not None:
+                    # multiprocessing children end with os._exit (no atexit): remove the
+                    # slot at their exit all the same.
+                    import multiprocessing.util
+
+                    multiprocessing.util.Finalize(None, self.close, exitpriority=0)
+            except Exception:
+                pass
         stride = w * _BPP[fmt]
-        size = HEADER_SIZE + stride * h
+        size = HEADER_SIZE + stride * h + _INFO_AREA
         tmp = os.path.join(self.directory, ".%s.slot.tmp-%d" % (self.name, os.getpid()))
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
             os.ftruncate(fd, size)
             mm = mmap.mmap(fd, size)
             generation = (time.time_ns() ^ (os.getpid() << 40) ^ int.from_bytes(os.urandom(8), "little")) & (2**64 - 1) | 1
-            _HEADER.pack_into(mm, 0, MAGIC, VERSION, HEADER_SIZE, w, h, fmt, stride, os.getpid(), 0, generation)
+            _HEADER.pack_into(mm, 0, MAGIC, VERSION, HEADER_SIZE, w, h, fmt, stride, os.getpid(), _FLAG_INFO, generation)
+            _U32.pack_into(mm, _OFF_INFO_CAPACITY, _INFO_AREA)
             os.rename(tmp, self.path)
         except Exception:
             os.close(fd)
@@ -240,19 +570,233 @@ class Publisher:
         self._fd, self._mm, self._ino = fd, mm, (st.st_dev, st.st_ino)
         self._shape = (h, w, fmt)
         self._seq = 0
+        self._info_off = HEADER_SIZE + stride * h
+        self._info_len = 0
         # Trust a heartbeat written after we appear; until then assume nobody watches.
         self._watched = False
 
     def _fail(self, exc):
         self._failed = True
         self._watched = False
-        print("gbwatch: publishing to %s stopped: %s: %s (training continues)" % (self.path, type(exc).__name__, exc), file=sys.stderr)
+        print("gbwatch: publishing to %s stopped: %s: %s (training continues)" % (self.path or self.directory, type(exc).__name__, exc), file=sys.stderr)
         try:
-            self.close()
+            self._release_slot()
         except Exception:
             pass
 
 
-def publish_pyboy(publisher, pyboy):
+def publish_pyboy(publisher, pyboy, info=None):
     """Publish a PyBoy instance's current screen with its frame count as the frame index."""
-    return publisher.publish(pyboy.screen.raw_buffer, getattr(pyboy, "frame_count", None))
+    return publisher.publish(pyboy.screen.raw_buffer, getattr(pyboy, "frame_count", None), info)
+
+
+# -- gymnasium-style wrapper -------------------------------------------------------------------
+
+_PYBOY_NAMES = ("pyboy", "emulator", "game", "gb", "_pyboy", "pyboy_instance")
+
+
+def _is_pyboy(obj):
+    try:
+        return hasattr(obj.screen, "raw_buffer")
+    except Exception:
+        return False
+
+
+def _find_pyboy(env):
+    """An object with `.screen.raw_buffer` held by `env` or `env.unwrapped`, or None."""
+    seen = []
+    for obj in (env, getattr(env, "unwrapped", None)):
+        if obj is None or any(obj is s for s in seen):
+            continue
+        seen.append(obj)
+        if _is_pyboy(obj):
+            return obj
+        # Instance attributes only: properties are not evaluated.
+        attrs = getattr(obj, "__dict__", None) or {}
+        for name in _PYBOY_NAMES:
+            if _is_pyboy(attrs.get(name)):
+                return attrs[name]
+        for cand in list(attrs.values()):
+            if _is_pyboy(cand):
+                return cand
+    return None
+
+
+def _scalar(value):
+    """A value as an info scalar: numpy scalars and one-element arrays as Python numbers,
+    other arrays and sequences as short text; None when it cannot be shown."""
+    t = type(value)
+    if t in (int, float, bool, str):
+        return value
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "size", 2) == 1:
+        try:
+            return item()
+        except Exception:
+            pass
+    tolist = getattr(value, "tolist", None)
+    try:
+        return str(tolist() if tolist is not None else value)[:64]
+    except Exception:
+        return None
+
+
+class _Watch:
+    """What `wrap()` adds to an env: publishing after each step."""
+
+    def _gbwatch_setup(self, env, name, fields, directory):
+        self._gbwatch_pub = Publisher(name, directory=directory)
+        self._gbwatch_fields = tuple(fields or ())
+        self._gbwatch_step = 0
+        self._gbwatch_episode = 0
+        self._gbwatch_return = 0.0
+        self._gbwatch_pyboy = None
+        self._gbwatch_searched = False
+        self._gbwatch_warned = False
+
+    @property
+    def gbwatch_name(self):
+        """The slot name, once the first step has claimed it (None before)."""
+        return self._gbwatch_pub.name if self._gbwatch_pub._claim_fd is not None else None
+
+    @property
+    def gbwatch_publisher(self):
+        return self._gbwatch_pub
+
+    def reset(self, *args, **kwargs):
+        result = self.env.reset(*args, **kwargs)
+        if self._gbwatch_step:
+            self._gbwatch_episode += 1
+        self._gbwatch_return = 0.0
+        return result
+
+    def step(self, action):
+        result = self.env.step(action)
+        try:
+            self._gbwatch_after_step(action, result)
+        except Exception as e:  # never raise into the training loop
+            if not self._gbwatch_warned:
+                self._gbwatch_warned = True
+                print("gbwatch: wrap: %s: %s (training continues)" % (type(e).__name__, e), file=sys.stderr)
+        return result
+
+    def _gbwatch_after_step(self, action, result):
+        self._gbwatch_step += 1
+        reward = result[1]
+        try:
+            reward = float(reward)
+        except (TypeError, ValueError):
+            reward = 0.0
+        self._gbwatch_return += reward
+        pub = self._gbwatch_pub
+        if not pub.ready():
+            return
+        if not self._gbwatch_searched:
+            self._gbwatch_searched = True
+            self._gbwatch_pyboy = _find_pyboy(self.env)
+        info = {
+            "step": self._gbwatch_step,
+            "episode": self._gbwatch_episode,
+            "episode_return": self._gbwatch_return,
+            "reward": reward,
+            "action": _scalar(action),
+        }
+        if info["action"] is None:
+            del info["action"]
+        if self._gbwatch_fields:
+            step_info = result[-1] if isinstance(result[-1], dict) else {}
+            for key in self._gbwatch_fields:
+                if key in step_info:
+                    v = _scalar(step_info[key])
+                    if v is not None:
+                        info[key] = v
+        pyboy = self._gbwatch_pyboy
+        if pyboy is not None:
+            pub.publish(pyboy.screen.raw_buffer, getattr(pyboy, "frame_count", None), info)
+        else:
+            frame = self.env.render()
+            if frame is not None:
+                pub.publish(frame, self._gbwatch_step, info)
+
+    def close(self):
+        try:
+            self._gbwatch_pub.close()
+        finally:
+            return self.env.close()
+
+
+class _DuckWrapper(_Watch):
+    """The wrapper when gymnasium is not installed (or the env is not a gymnasium.Env)."""
+
+    def __init__(self, env, name=None, fields=None, directory=None):
+        self.env = env
+        self._gbwatch_setup(env, name, fields, directory)
+
+    def __getattr__(self, name):
+        if name.startswith("_gbwatch") or name == "env":
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+    @property
+    def unwrapped(self):
+        return getattr(self.env, "unwrapped", self.env)
+
+    def render(self, *args, **kwargs):
+        return self.env.render(*args, **kwargs)
+
+    def get_wrapper_attr(self, name):
+        if name in ("gbwatch_name", "gbwatch_publisher") or name in self.__dict__:
+            return getattr(self, name)
+        inner = getattr(self.env, "get_wrapper_attr", None)
+        return inner(name) if inner is not None else getattr(self.env, name)
+
+    def has_wrapper_attr(self, name):
+        try:
+            self.get_wrapper_attr(name)
+            return True
+        except AttributeError:
+            return False
+
+    def set_wrapper_attr(self, name, value, *, force=True):
+        setattr(self.env, name, value)
+
+    def __repr__(self):
+        return "<gbwatch.wrap%r>" % (self.env,)
+
+
+_gym_wrapper_class = None
+
+
+def _gym_class():
+    """A gymnasium.Wrapper subclass, made the first time it is needed (gymnasium is only
+    imported when an env is wrapped, and only if it is installed)."""
+    global _gym_wrapper_class
+    if _gym_wrapper_class is None:
+        import gymnasium
+
+        class GbwatchWrapper(_Watch, gymnasium.Wrapper):
+            def __init__(self, env, name=None, fields=None, directory=None):
+                gymnasium.Wrapper.__init__(self, env)
+                self._gbwatch_setup(env, name, fields, directory)
+
+        _gym_wrapper_class = GbwatchWrapper
+    return _gym_wrapper_class
+
+
+def wrap(env, name=None, fields=None, directory=None):
+    """Publishes `env` to gbwatch after every step(): the PyBoy screen when the env holds a
+    PyBoy (on the env or its `unwrapped`), else `render()` (rgb_array mode), with info
+    `step`, `episode`, `episode_return`, `reward`, `action` and the step info's keys listed
+    in `fields`. `name=None` picks one at the first step (see Publisher). Nothing is
+    rendered or encoded while no monitor is reading."""
+    gym = sys.modules.get("gymnasium")
+    if gym is None:
+        try:
+            import gymnasium as gym
+        except ImportError:
+            gym = None
+    if gym is not None and isinstance(env, gym.Env):
+        return _gym_class()(env, name=name, fields=fields, directory=directory)
+    return _DuckWrapper(env, name=name, fields=fields, directory=directory)

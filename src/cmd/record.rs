@@ -83,8 +83,13 @@ fn record(
         let first = *first_ts.get_or_insert(t);
         // Timestamps never go back, even across a publisher restart.
         last_ts = t.saturating_sub(first).max(last_ts);
-        w.write_frame(frame.frame_index, last_ts, &frame.pixels)
-            .with_context(|| format!("{}: writing {}", feed.name, args.out.display()))?;
+        w.write_frame_with_info(
+            frame.frame_index,
+            last_ts,
+            &frame.pixels,
+            frame.info.as_deref(),
+        )
+        .with_context(|| format!("{}: writing {}", feed.name, args.out.display()))?;
         // Each record reaches the file whole, so an interrupted recording still replays.
         w.flush()
             .with_context(|| format!("writing {}", args.out.display()))?;

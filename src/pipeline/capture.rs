@@ -93,6 +93,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                 frame.capture_us = started.elapsed().as_micros() as u64;
                 let copy_us = frame.capture_us;
                 let frame = Arc::new(frame);
+                t.stats.record_info(frame.frame_index, frame.info.as_ref());
                 t.stats.record_capture(
                     Instant::now(),
                     CaptureRecord {
@@ -163,6 +164,7 @@ fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {
 /// Converts a raw frame to RGBA8, reusing the buffer when it already is tight RGBA.
 pub fn to_frame(raw: RawFrame) -> Frame {
     let (w, h) = (raw.width as usize, raw.height as usize);
+    let info = raw.info;
     let pixels = if raw.format == PixelFormat::Rgba
         && raw.stride == w * 4
         && raw.pixels.len() == w * h * 4
@@ -185,5 +187,6 @@ pub fn to_frame(raw: RawFrame) -> Frame {
         pixels,
         capture_us: 0,
         content_id: 0,
+        info,
     }
 }

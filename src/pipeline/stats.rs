@@ -3,8 +3,9 @@
 
 use super::histogram::{Percentiles, WindowedHistogram};
 use super::queue::QueueCounts;
+use crate::info::Info;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A measured stage of the pipeline.
@@ -62,6 +63,7 @@ struct Inner {
     age_from_publisher: bool,
     hist: [WindowedHistogram; 6],
     captures: VecDeque<(Instant, u64)>,
+    info: Option<(u64, Arc<Info>)>,
 }
 
 /// Counters and latencies of one feed, updated by the capture thread and the consumers.
@@ -179,6 +181,17 @@ impl FeedStats {
         {
             g.captures.pop_front();
         }
+    }
+
+    /// Keeps the info of the newest captured frame that had one (with its frame index), so
+    /// `stats` and `serve` can show it without holding frames.
+    pub fn record_info(&self, frame_index: u64, info: Option<&Arc<Info>>) {
+        self.inner.lock().unwrap().info = info.map(|i| (frame_index, i.clone()));
+    }
+
+    /// The newest captured frame's info and its frame index (`None`: that frame had none).
+    pub fn latest_info(&self) -> Option<(u64, Arc<Info>)> {
+        self.inner.lock().unwrap().info.clone()
     }
 
     /// Forgets the frame-index baseline (the publisher restarted: its indexes begin again).

@@ -23,6 +23,7 @@ pub(crate) const OFF_HEIGHT: usize = 20;
 pub(crate) const OFF_FORMAT: usize = 24;
 pub(crate) const OFF_STRIDE: usize = 28;
 pub(crate) const OFF_PID: usize = 32;
+pub(crate) const OFF_FLAGS: usize = 36;
 pub(crate) const OFF_GENERATION: usize = 40;
 pub(crate) const OFF_FRAME_INDEX: usize = 48;
 pub(crate) const OFF_TIMESTAMP: usize = 56;
@@ -31,6 +32,13 @@ pub(crate) const OFF_PUBLISHED: usize = 72;
 pub(crate) const OFF_OFFERED: usize = 80;
 pub(crate) const OFF_SEQ: usize = 88;
 pub(crate) const OFF_HEARTBEAT: usize = 96;
+pub(crate) const OFF_INFO_CAPACITY: usize = 112;
+
+/// `flags` bit: the file has an info area after the pixels (its size at offset 112).
+pub const FLAG_INFO: u32 = 1;
+/// Size of the info area publishers create: a 4-byte length and up to
+/// [`crate::info::MAX_ENCODED`] bytes of encoded info.
+pub const INFO_AREA_SIZE: u32 = 4 + crate::info::MAX_ENCODED as u32;
 
 /// A parsed, validated slot header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +67,9 @@ pub struct Header {
     /// A reader's last visit, `CLOCK_MONOTONIC` in ns (0: never); publishers skip copying
     /// frames when it is 0 or over 2 s old.
     pub reader_heartbeat_ns: u64,
+    /// Bytes of the info area after the pixels; 0 when the file has none (publishers older
+    /// than the info area, or that never send info).
+    pub info_capacity: u32,
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {
@@ -155,7 +166,20 @@ impl Header {
                 height,
             });
         }
-        let needed = HEADER_SIZE as u64 + pixel_bytes;
+        // Unknown flag bits are optional areas a newer publisher added: ignored.
+        let info_capacity = if u32_at(bytes, OFF_FLAGS) & FLAG_INFO != 0 {
+            let cap = u32_at(bytes, OFF_INFO_CAPACITY);
+            if !(4..=INFO_AREA_SIZE).contains(&cap) {
+                return Err(SlotError::BadHeader {
+                    path: path_buf(),
+                    detail: format!("info area of {cap} bytes (4-{INFO_AREA_SIZE} allowed)"),
+                });
+            }
+            cap
+        } else {
+            0
+        };
+        let needed = HEADER_SIZE as u64 + pixel_bytes + info_capacity as u64;
         if file_len < needed {
             return Err(SlotError::Truncated {
                 path: path_buf(),
@@ -177,6 +201,7 @@ impl Header {
             published: u64_at(bytes, OFF_PUBLISHED),
             offered: u64_at(bytes, OFF_OFFERED),
             reader_heartbeat_ns: u64_at(bytes, OFF_HEARTBEAT),
+            info_capacity,
         })
     }
 
@@ -185,7 +210,27 @@ impl Header {
         self.stride as usize * self.height as usize
     }
 
-    /// Serialises a fresh header (sequence 0, no frame yet).
+    /// Offset of the info area (right after the pixels).
+    pub fn info_offset(&self) -> u64 {
+        HEADER_SIZE as u64 + self.pixel_bytes() as u64
+    }
+
+    /// Serialises a fresh header with an info area of [`INFO_AREA_SIZE`] bytes after the
+    /// pixels (what both publishers write).
+    pub fn encode_with_info(
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        generation: u64,
+    ) -> [u8; HEADER_SIZE] {
+        let mut b = Header::encode_new(width, height, format, generation);
+        b[OFF_FLAGS..OFF_FLAGS + 4].copy_from_slice(&FLAG_INFO.to_le_bytes());
+        b[OFF_INFO_CAPACITY..OFF_INFO_CAPACITY + 4].copy_from_slice(&INFO_AREA_SIZE.to_le_bytes());
+        b
+    }
+
+    /// Serialises a fresh header without an info area (the layout before it existed;
+    /// sequence 0, no frame yet).
     pub fn encode_new(
         width: u32,
         height: u32,

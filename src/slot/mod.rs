@@ -8,8 +8,10 @@ mod reader;
 mod writer;
 
 pub use dir::{default_dir, slot_path, SlotDir, SlotEntry, SLOT_EXTENSION};
-pub use header::{Header, HEADER_SIZE, MAGIC, MAX_DIMENSION, MAX_PIXEL_BYTES, VERSION};
-pub use reader::{ReadOutcome, SlotReader, SlotSnapshot};
+pub use header::{
+    Header, FLAG_INFO, HEADER_SIZE, INFO_AREA_SIZE, MAGIC, MAX_DIMENSION, MAX_PIXEL_BYTES, VERSION,
+};
+pub use reader::{decode_info_area, ReadOutcome, SlotReader, SlotSnapshot};
 pub use writer::SlotWriter;
 
 use std::path::PathBuf;

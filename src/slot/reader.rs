@@ -6,10 +6,12 @@
 use super::header::{Header, HEADER_SIZE, OFF_HEARTBEAT, OFF_SEQ};
 use super::SlotError;
 use crate::clock::monotonic_ns;
+use crate::info::{Info, InfoError};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the reader stamps its heartbeat into the slot.
@@ -23,6 +25,10 @@ pub struct SlotSnapshot {
     pub header: Header,
     /// Pixel rows in the slot's own format and stride.
     pub pixels: Vec<u8>,
+    /// The info published with these pixels (same seqlock copy), if any.
+    pub info: Option<Arc<Info>>,
+    /// Why the info area of this frame could not be decoded (the frame is still good).
+    pub info_error: Option<InfoError>,
     /// Copies thrown away because the publisher wrote during them.
     pub retries: u32,
 }
@@ -177,6 +183,8 @@ impl SlotReader {
         self.heartbeat();
         let mut retries = 0;
         let pixel_bytes = self.header.pixel_bytes();
+        // The info area is copied with the pixels, inside the same seqlock read.
+        let body_bytes = pixel_bytes + self.header.info_capacity as usize;
         for _ in 0..MAX_ATTEMPTS {
             let seq_before = self.read_seq()?;
             if seq_before == 0 {
@@ -192,13 +200,13 @@ impl SlotReader {
             }
             fence(Ordering::Acquire);
             let mut head = [0u8; HEADER_SIZE];
-            let mut pixels = vec![0u8; pixel_bytes];
+            let mut pixels = vec![0u8; body_bytes];
             let n = self.read_header_and_pixels(&mut head, &mut pixels)?;
-            if n < HEADER_SIZE + pixel_bytes {
+            if n < HEADER_SIZE + body_bytes {
                 let actual = self.file.metadata().map(|m| m.len()).unwrap_or(n as u64);
                 return Err(SlotError::Truncated {
                     path: self.path.clone(),
-                    needed: (HEADER_SIZE + pixel_bytes) as u64,
+                    needed: (HEADER_SIZE + body_bytes) as u64,
                     actual,
                 });
             }
@@ -212,9 +220,16 @@ impl SlotReader {
             self.check_geometry(&header)?;
             self.header = header;
             self.last_seq = Some(seq_before);
+            let (info, info_error) = match decode_info_area(&pixels[pixel_bytes..]) {
+                Ok(info) => (info, None),
+                Err(e) => (None, Some(e)),
+            };
+            pixels.truncate(pixel_bytes);
             return Ok(ReadOutcome::Frame(SlotSnapshot {
                 header,
                 pixels,
+                info,
+                info_error,
                 retries,
             }));
         }
@@ -229,8 +244,15 @@ impl SlotReader {
             header.format,
             header.stride,
             header.generation,
-        ) != (h.width, h.height, h.format, h.stride, h.generation)
-        {
+            header.info_capacity,
+        ) != (
+            h.width,
+            h.height,
+            h.format,
+            h.stride,
+            h.generation,
+            h.info_capacity,
+        ) {
             return Err(SlotError::BadHeader {
                 path: self.path.clone(),
                 detail: "geometry or generation changed in place; publishers must create a new slot file".into(),
@@ -305,6 +327,26 @@ impl SlotReader {
         }
         Ok(done)
     }
+}
+
+/// Decodes a copied info area: a little-endian u32 length, then that many bytes of
+/// [`Info`] encoding. Length 0 (or no area) is no info.
+pub fn decode_info_area(area: &[u8]) -> Result<Option<Arc<Info>>, InfoError> {
+    if area.len() < 4 {
+        return Ok(None);
+    }
+    let n = u32::from_le_bytes(area[..4].try_into().unwrap()) as usize;
+    if n == 0 {
+        return Ok(None);
+    }
+    let body = &area[4..];
+    if n > body.len() {
+        return Err(InfoError::Damaged {
+            offset: 0,
+            what: "length is larger than the info area",
+        });
+    }
+    Info::decode(&body[..n]).map(|i| Some(Arc::new(i)))
 }
 
 /// Reads as much of `buf` as the file has at `offset`.

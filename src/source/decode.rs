@@ -68,6 +68,7 @@ impl Decoded {
             retries: 0,
             published_total: None,
             publisher_cost_ns: None,
+            info: None,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct RawFrame {
     pub published_total: Option<u64>,
     /// The publisher's own cost per publish, in ns, when known.
     pub publisher_cost_ns: Option<u64>,
+    /// The info published with these pixels, if any.
+    pub info: Option<std::sync::Arc<crate::info::Info>>,
 }
 
 /// What one poll of a source found.

@@ -157,5 +157,6 @@ pub fn raw_frame(snap: SlotSnapshot) -> RawFrame {
         retries: snap.retries,
         published_total: Some(h.published),
         publisher_cost_ns: Some(h.publish_cost_ns),
+        info: snap.info,
     }
 }

@@ -3,6 +3,7 @@
     python publisher_cases.py DIR formats   # publishes RGB, GRAY8, BGRA and RGBA frames, waits for "done" on stdin
     python publisher_cases.py DIR misuse    # bad frames and names: nothing raises into the caller
     python publisher_cases.py DIR safety S  # publishes for S seconds; prints the slowest publish() in µs
+    python publisher_cases.py DIR info      # frames 1-7 with good and bad info, 0.3 s apart
 """
 
 import os
@@ -78,3 +79,23 @@ elif case == "safety":
         n += 1
         time.sleep(0.0005)
     print(n, worst / 1000, flush=True)
+elif case == "info":
+    pub = Publisher("info", directory=directory)
+    frame = pattern(144, 160, 4)
+    pub.publish(frame, 0)
+    print("ready", flush=True)
+    publish_until_watched(pub, frame)
+    infos = [
+        {"step": 1, "reward": 0.5, "map": "route 1", "done": False, "action": np.int64(3)},
+        {"step": 2, "reward": float("nan")},  # NaN
+        {"step": 3, "obs": [1, 2]},  # a list
+        {"k%d" % i: i for i in range(33)},  # too many fields
+        {"step": 5, "text": "x" * 5000},  # too big
+        {"step": 2**70},  # outside 64 bits
+        {"step": 7, "reward": np.float32(0.25), "flag": np.bool_(True)},
+    ]
+    for i, info in enumerate(infos, 1):
+        pub.publish(frame, i, info=info)
+        time.sleep(0.3)
+    print("published", flush=True)
+    sys.stdin.readline()

@@ -32,6 +32,7 @@ ap.add_argument("--seconds", type=float, default=None)
 ap.add_argument("--frames", type=int, default=None)
 ap.add_argument("--save", default=None)
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
+ap.add_argument("--info", action="store_true", help="publish info with each frame: step, frame, episode, episode_return, map")
 args = ap.parse_args()
 
 pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
@@ -52,7 +53,11 @@ with Publisher(args.name, directory=args.dir) as pub:
             break
         pyboy.tick()
         n += 1
-        pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+        info = None
+        if args.info:
+            info = {"step": n, "frame": pyboy.frame_count, "episode": n // 100,
+                    "episode_return": (n % 100) * 0.5, "map": "demo-%d" % (n // 100)}
+        pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count, info)
         if save is not None:
             save.write(struct.pack("<Q", pyboy.frame_count))
             save.write(memoryview(pyboy.screen.raw_buffer).cast("B"))

@@ -1,13 +1,19 @@
 //! The recording file format (see RECORDING.md): writing and reading frames.
 
+use crate::info::{Info, MAX_ENCODED};
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 use zstd::zstd_safe::{CCtx, CParameter, DCtx};
 
 /// First 8 bytes of every recording.
 pub const MAGIC: [u8; 8] = *b"GBWREC\0\0";
-/// Format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// Format version this build writes; it also reads [`OLDEST_VERSION`] and later.
+pub const VERSION: u16 = 2;
+/// The oldest format version this build reads (version 1 has no info).
+pub const OLDEST_VERSION: u16 = 1;
+/// Record flag (byte 5, version 2): an info section follows the payload.
+const RECORD_HAS_INFO: u8 = 1;
 /// Size of the file header.
 pub const FILE_HEADER_SIZE: usize = 32;
 /// Size of each frame record's header.
@@ -54,7 +60,7 @@ pub enum RecordingError {
     #[error("not a gbwatch recording (bad magic)")]
     BadMagic,
     /// A format version this build does not read (the file's).
-    #[error("recording format version {0} is not supported (this build reads {VERSION})")]
+    #[error("recording format version {0} is not supported (this build reads {OLDEST_VERSION}-{VERSION})")]
     Version(u16),
     /// The file header or a record fails its checks at byte `offset`; `what` says how.
     #[error("recording damaged at byte {offset}: {what}")]
@@ -85,13 +91,15 @@ pub struct RecordingHeader {
     pub height: u32,
     /// A keyframe comes at least every this many frames.
     pub keyframe_interval: u16,
+    /// The file's format version (new recordings: [`VERSION`]).
+    pub version: u16,
 }
 
 impl RecordingHeader {
     fn to_bytes(self) -> [u8; FILE_HEADER_SIZE] {
         let mut b = [0u8; FILE_HEADER_SIZE];
         b[0..8].copy_from_slice(&MAGIC);
-        b[8..10].copy_from_slice(&VERSION.to_le_bytes());
+        b[8..10].copy_from_slice(&self.version.to_le_bytes());
         b[10..12].copy_from_slice(&(FILE_HEADER_SIZE as u16).to_le_bytes());
         b[12..16].copy_from_slice(&self.width.to_le_bytes());
         b[16..20].copy_from_slice(&self.height.to_le_bytes());
@@ -118,7 +126,7 @@ impl RecordingHeader {
             what: what.into(),
         };
         let version = u16::from_le_bytes([b[8], b[9]]);
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(RecordingError::Version(version));
         }
         if crc32fast::hash(&b[0..24]) != u32_at(b, 24) {
@@ -144,6 +152,7 @@ impl RecordingHeader {
             width,
             height,
             keyframe_interval: u16::from_le_bytes([b[22], b[23]]),
+            version,
         })
     }
 
@@ -204,6 +213,7 @@ impl<W: Write> RecordingWriter<W> {
             width,
             height,
             keyframe_interval: KEYFRAME_INTERVAL,
+            version: VERSION,
         };
         out.write_all(&header.to_bytes())?;
         Ok(RecordingWriter {
@@ -244,6 +254,19 @@ impl<W: Write> RecordingWriter<W> {
         timestamp_ns: u64,
         rgba: &[u8],
     ) -> Result<usize, RecordingError> {
+        self.write_frame_with_info(frame_index, timestamp_ns, rgba, None)
+    }
+
+    /// [`RecordingWriter::write_frame`] with the frame's info, kept in the same record. An
+    /// info that does not encode is left out (the frame is still written).
+    pub fn write_frame_with_info(
+        &mut self,
+        frame_index: u64,
+        timestamp_ns: u64,
+        rgba: &[u8],
+        info: Option<&Info>,
+    ) -> Result<usize, RecordingError> {
+        let info = info.and_then(|i| i.encode().ok());
         let n = self.header.pixels();
         if rgba.len() != n * 4 {
             return Err(RecordingError::Io(io::Error::new(
@@ -262,12 +285,16 @@ impl<W: Write> RecordingWriter<W> {
         let mut record = Vec::with_capacity(RECORD_HEADER_SIZE + payload.len());
         record.extend_from_slice(&[0u8; 4]);
         record.push(kind as u8);
-        record.push(0);
+        record.push(if info.is_some() { RECORD_HAS_INFO } else { 0 });
         record.extend_from_slice(&(new_colours as u16).to_le_bytes());
         record.extend_from_slice(&frame_index.to_le_bytes());
         record.extend_from_slice(&timestamp_ns.to_le_bytes());
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         record.extend_from_slice(&payload);
+        if let Some(info) = &info {
+            record.extend_from_slice(&(info.len() as u16).to_le_bytes());
+            record.extend_from_slice(info);
+        }
         let crc = crc32fast::hash(&record[4..]);
         record[0..4].copy_from_slice(&crc.to_le_bytes());
         self.out.write_all(&record)?;
@@ -381,12 +408,14 @@ fn index_into(
 }
 
 /// One decoded frame; `pixels` are tight RGBA rows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DecodedFrame<'a> {
     pub frame_index: u64,
     /// Nanoseconds since the recording's first frame.
     pub timestamp_ns: u64,
     pub pixels: &'a [u8],
+    /// The info recorded with the frame (version 2 recordings), if any.
+    pub info: Option<Arc<Info>>,
 }
 
 /// A byte stream a recording can be read from.
@@ -547,6 +576,8 @@ impl RecordingReader {
                 "frame record claims {len} bytes (at most {max_len} possible)"
             )));
         }
+        let flags = h[5];
+        let has_info = self.header.version >= 2 && flags & RECORD_HAS_INFO != 0;
         let got = self.fill(len)?;
         if got < len {
             return Err(self.fail_truncated(format!("frame record has {got} of {len} bytes")));
@@ -554,19 +585,54 @@ impl RecordingReader {
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&h[4..]);
         hasher.update(&self.payload);
+        let mut info_bytes = Vec::new();
+        if has_info {
+            let mut n = Vec::with_capacity(2);
+            (&mut self.input).take(2).read_to_end(&mut n)?;
+            if n.len() < 2 {
+                return Err(self.fail_truncated("frame record's info length is missing".into()));
+            }
+            let n = u16::from_le_bytes([n[0], n[1]]) as usize;
+            if n > MAX_ENCODED {
+                return Err(self.fail_damaged(format!(
+                    "frame record's info claims {n} bytes (at most {MAX_ENCODED})"
+                )));
+            }
+            (&mut self.input)
+                .take(n as u64)
+                .read_to_end(&mut info_bytes)?;
+            if info_bytes.len() < n {
+                return Err(self.fail_truncated(format!(
+                    "frame record's info has {} of {n} bytes",
+                    info_bytes.len()
+                )));
+            }
+            hasher.update(&(n as u16).to_le_bytes());
+            hasher.update(&info_bytes);
+        }
         if hasher.finalize() != u32_at(&h, 0) {
             return Err(self.fail_damaged("frame record checksum mismatch".into()));
         }
+        let info = if has_info {
+            match Info::decode(&info_bytes) {
+                Ok(i) => Some(Arc::new(i)),
+                Err(e) => return Err(self.fail_damaged(format!("frame record's {e}"))),
+            }
+        } else {
+            None
+        };
         if let Err(what) = self.decode(kind, new_colours) {
             return Err(self.fail_damaged(what));
         }
         self.peeked = None;
-        self.pos += (RECORD_HEADER_SIZE + len) as u64;
+        let info_len = if has_info { 2 + info_bytes.len() } else { 0 };
+        self.pos += (RECORD_HEADER_SIZE + len + info_len) as u64;
         self.has_frame = true;
         Ok(Some(DecodedFrame {
             frame_index,
             timestamp_ns,
             pixels: &self.rgba,
+            info,
         }))
     }
 
@@ -777,6 +843,53 @@ mod tests {
             .to_string()
             .contains("at byte 0"));
         assert!(RecordingWriter::new(Vec::new(), 0, 10).is_err());
+    }
+
+    #[test]
+    fn info_is_kept_with_its_frame() {
+        let input = frames(10);
+        let mut w = RecordingWriter::new(Vec::new(), W, H).unwrap();
+        for (i, f) in input.iter().enumerate() {
+            let mut info = Info::new();
+            info.push("step", crate::info::Scalar::Int(i as i64))
+                .unwrap();
+            // Every third frame has none.
+            let info = (i % 3 != 2).then_some(info);
+            w.write_frame_with_info(i as u64, i as u64, f, info.as_ref())
+                .unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        let mut r = RecordingReader::from_vec(bytes.clone()).unwrap();
+        assert_eq!(r.header().version, 2);
+        let mut i = 0;
+        while let Some(f) = r.next_frame().unwrap() {
+            assert!(f.pixels == &input[i][..]);
+            match f.info {
+                Some(info) => assert_eq!(info.line(), format!("step={i}")),
+                None => assert_eq!(i % 3, 2),
+            }
+            i += 1;
+        }
+        assert_eq!(i, 10);
+        // Damage inside an info section is caught by the record's checksum.
+        let mut v = bytes;
+        let at = v.len() - 3;
+        v[at] ^= 1;
+        let (out, err) = decode_all(v);
+        assert_eq!(out.len(), 9);
+        assert!(err.unwrap().to_string().contains("checksum"));
+    }
+
+    #[test]
+    fn version_1_recordings_still_play_without_info() {
+        let mut r = RecordingReader::from_bytes(crate::source::recording::DEMO_RECORDING).unwrap();
+        assert_eq!(
+            r.header().version,
+            1,
+            "the built-in demo is a version 1 file"
+        );
+        let f = r.next_frame().unwrap().unwrap();
+        assert!(f.info.is_none());
     }
 
     #[test]

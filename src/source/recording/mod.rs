@@ -4,8 +4,8 @@ mod format;
 
 pub use format::{
     DecodedFrame, RecordingError, RecordingHeader, RecordingInput, RecordingReader,
-    RecordingWriter, FILE_HEADER_SIZE, KEYFRAME_INTERVAL, MAGIC, MAX_DIMENSION, RECORD_HEADER_SIZE,
-    VERSION, ZSTD_LEVEL,
+    RecordingWriter, FILE_HEADER_SIZE, KEYFRAME_INTERVAL, MAGIC, MAX_DIMENSION, OLDEST_VERSION,
+    RECORD_HEADER_SIZE, VERSION, ZSTD_LEVEL,
 };
 
 use super::{Poll, RawFrame, Source, SourceError};
@@ -132,7 +132,7 @@ impl Source for RecordingSource {
             };
         }
         let now_ns = (self.started.elapsed().as_nanos() as f64 * self.speed) as u64;
-        let mut newest: Option<u64> = None;
+        let mut newest: Option<(u64, Option<std::sync::Arc<crate::info::Info>>)> = None;
         loop {
             let due = match self.reader.peek_timestamp() {
                 Ok(Some(ts)) => ts <= now_ns,
@@ -157,7 +157,7 @@ impl Source for RecordingSource {
             match self.reader.next_frame() {
                 Ok(Some(f)) => {
                     self.frames_in_pass += 1;
-                    newest = Some(f.frame_index);
+                    newest = Some((f.frame_index, f.info));
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -167,7 +167,7 @@ impl Source for RecordingSource {
             }
         }
         match newest {
-            Some(frame_index) => {
+            Some((frame_index, info)) => {
                 let header = self.reader.header();
                 Ok(Poll::Frame(RawFrame {
                     frame_index,
@@ -180,6 +180,7 @@ impl Source for RecordingSource {
                     retries: 0,
                     published_total: None,
                     publisher_cost_ns: None,
+                    info,
                 }))
             }
             None => match self.pending_error.take() {
