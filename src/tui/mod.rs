@@ -14,9 +14,10 @@ pub mod snapshot;
 pub mod state;
 pub mod terminal;
 pub mod theme;
+pub mod training;
 
 pub use halfblock::{dimmed, ColorMode, HalfblockRenderer};
 pub use monitor::{Exit, Monitor, Setup};
 pub use panels::{layout, ImageSlot, Panels, Screen};
-pub use state::{Action, DrawFigures, Event, FeedUpdate, FeedView, State, View};
+pub use state::{Action, DrawFigures, Event, FeedUpdate, FeedView, Order, State, View};
 pub use terminal::TerminalGuard;

@@ -1,11 +1,16 @@
 //! The monitor's state and `update(event)`: no I/O here, so every key and every figure can
 //! be tested without a terminal.
 
+use super::training::{Training, RETURN_FIELD};
 use crate::frame::SharedFrame;
+use crate::info::Scalar;
 use crate::pipeline::{FeedState, Stage, StatsSnapshot, PRESETS};
 use crate::source::DEMO_KEY;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::VecDeque;
+
+/// Stuck after 30 s without a change, unless `--stuck-after` says otherwise.
+pub const DEFAULT_STUCK_AFTER_NS: u64 = 30_000_000_000;
 
 /// How many samples each latency sparkline keeps.
 pub const HISTORY: usize = 60;
@@ -22,6 +27,8 @@ pub struct FeedView {
     pub frame: Option<SharedFrame>,
     /// p99 per panel stage (µs), one sample per refresh.
     pub history: [VecDeque<u64>; 4],
+    /// Its training as seen in the frames drawn: stuck detection, episode returns.
+    pub training: Training,
 }
 
 impl FeedView {
@@ -31,6 +38,7 @@ impl FeedView {
             reading: FeedUpdate::new(name, key),
             frame: None,
             history: Default::default(),
+            training: Training::default(),
         }
     }
 
@@ -134,6 +142,18 @@ pub enum Action {
     Snapshot(String),
 }
 
+/// The grid's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Discovery order.
+    #[default]
+    Discovery,
+    /// By the label field, lowest first (envs without it last).
+    Ascending,
+    /// By the label field, highest first (envs without it last).
+    Descending,
+}
+
 /// What the screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -170,6 +190,16 @@ pub struct State {
     pub source_hint: String,
     /// Terminal size in cells (columns, rows).
     pub size: (u16, u16),
+    /// The info field tiles show, sort by and watch for stuck envs.
+    pub label: Option<String>,
+    /// The grid's order.
+    pub order: Order,
+    /// Only envs whose name contains this (any case) are shown.
+    pub filter: String,
+    /// Keys go to the filter (after `/`, until enter or esc).
+    pub filtering: bool,
+    /// An env whose picture or label field has not changed for this long is stuck.
+    pub stuck_after_ns: u64,
 }
 
 impl State {
@@ -178,16 +208,69 @@ impl State {
         State {
             preset,
             source_hint: source_hint.to_string(),
+            label: Some(RETURN_FIELD.to_string()),
+            stuck_after_ns: DEFAULT_STUCK_AFTER_NS,
             ..State::default()
         }
     }
 
-    /// Indexes of the feeds shown: the demo feed only while no real feed exists.
+    /// Indexes of the feeds shown, in the grid's order: the demo feed only while no real
+    /// feed exists, and only feeds that pass the filter.
     pub fn visible(&self) -> Vec<usize> {
         let real = self.feeds.iter().any(|f| f.key() != DEMO_KEY);
-        (0..self.feeds.len())
+        let filter = self.filter.to_lowercase();
+        let mut shown: Vec<usize> = (0..self.feeds.len())
             .filter(|&i| !real || self.feeds[i].key() != DEMO_KEY)
-            .collect()
+            .filter(|&i| self.feeds[i].name().to_lowercase().contains(&filter))
+            .collect();
+        if self.order != Order::Discovery {
+            let value = |i: usize| self.label_value(&self.feeds[i]).and_then(|v| v.as_f64());
+            shown.sort_by(|&a, &b| match (value(a), value(b)) {
+                (Some(x), Some(y)) if self.order == Order::Ascending => x.total_cmp(&y),
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+        shown
+    }
+
+    /// The label field's value in the frame on screen for `feed`.
+    pub fn label_value<'a>(&self, feed: &'a FeedView) -> Option<&'a Scalar> {
+        let label = self.label.as_deref()?;
+        feed.frame.as_ref()?.info.as_deref()?.get(label)
+    }
+
+    /// How long `feed` has looked stuck, if it does (it is online and has a frame).
+    pub fn stuck_for(&self, feed: &FeedView) -> Option<u64> {
+        if feed.is_offline() || feed.frame.is_none() || self.frozen {
+            return None;
+        }
+        feed.training.stuck_for(self.now_ns, self.stuck_after_ns)
+    }
+
+    /// How many shown feeds look stuck.
+    pub fn stuck_count(&self) -> usize {
+        self.visible()
+            .into_iter()
+            .filter(|&i| self.stuck_for(&self.feeds[i]).is_some())
+            .count()
+    }
+
+    /// The info fields of the frames on screen, in first-seen order.
+    pub fn fields(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for f in &self.feeds {
+            if let Some(info) = f.frame.as_ref().and_then(|fr| fr.info.as_deref()) {
+                for (k, _) in info.fields() {
+                    if !names.contains(k) {
+                        names.push(k.clone());
+                    }
+                }
+            }
+        }
+        names
     }
 
     /// One feed full size when only one is shown or a tile is zoomed, else the grid.
@@ -227,8 +310,10 @@ impl State {
             Event::Frames { frames, now_ns } => {
                 self.now_ns = now_ns;
                 if !self.frozen {
+                    let label = self.label.as_deref();
                     for (key, frame) in frames {
                         if let Some(f) = self.feeds.iter_mut().find(|f| f.key() == key) {
+                            f.training.observe(&frame, label, now_ns);
                             f.frame = Some(frame);
                         }
                     }
@@ -292,11 +377,21 @@ impl State {
             }
             return Vec::new();
         }
+        if self.filtering {
+            self.filter_key(key.code);
+            return Vec::new();
+        }
         let n = self.visible().len();
         match key.code {
             KeyCode::Char('q') => {
                 return vec![Action::Quit];
             }
+            KeyCode::Char('/') => {
+                self.filtering = true;
+                self.message = Some(format!("filter: {}_", self.filter));
+            }
+            KeyCode::Char('L') => self.next_label(),
+            KeyCode::Char('o') => self.next_order(),
             KeyCode::Esc => {
                 if self.zoomed && n > 1 {
                     self.zoomed = false;
@@ -356,6 +451,65 @@ impl State {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// A key while the filter is being typed: text, backspace, enter keeps it, esc clears it.
+    fn filter_key(&mut self, code: KeyCode) {
+        match code {
+            KeyCode::Char(c) => self.filter.push(c),
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Esc => {
+                self.filter.clear();
+                self.filtering = false;
+            }
+            _ => {}
+        }
+        self.selected = 0;
+        self.message = Some(if self.filtering {
+            format!("filter: {}_", self.filter)
+        } else if self.filter.is_empty() {
+            "filter cleared".to_string()
+        } else {
+            format!("filter: {}", self.filter)
+        });
+    }
+
+    /// The next info field as the label (after the last: none).
+    fn next_label(&mut self) {
+        let fields = self.fields();
+        let at = self
+            .label
+            .as_ref()
+            .and_then(|l| fields.iter().position(|f| f == l));
+        self.label = match at {
+            Some(i) => fields.get(i + 1).cloned(),
+            None => fields.first().cloned(),
+        };
+        for f in &mut self.feeds {
+            f.training.relabel();
+        }
+        self.message = Some(match &self.label {
+            Some(l) => format!("label: {l}"),
+            None => "label: none".to_string(),
+        });
+    }
+
+    /// Discovery order, then lowest label value first, then highest first.
+    fn next_order(&mut self) {
+        self.order = match self.order {
+            Order::Discovery => Order::Ascending,
+            Order::Ascending => Order::Descending,
+            Order::Descending => Order::Discovery,
+        };
+        let label = self.label.as_deref().unwrap_or("-");
+        self.message = Some(match self.order {
+            Order::Discovery => "order: discovery".to_string(),
+            Order::Ascending => format!("order: {label}, lowest first"),
+            Order::Descending => format!("order: {label}, highest first"),
+        });
     }
 
     /// Columns of the grid at the current size.
@@ -514,5 +668,95 @@ mod tests {
         s.update(frames("env-00", frame(None), 251_000_000));
         // Without a publisher clock, the age counts from capture (captured_ns = 1000).
         assert_eq!(s.age_ns(&s.feeds[0]), Some(251_000_000 - 1_000));
+    }
+
+    fn with_info(ret: f64, content: u64) -> SharedFrame {
+        let mut f = fixtures::raw_frame(2, 2, None);
+        f.content_id = content;
+        let mut info = crate::info::Info::new();
+        info.push("episode_return", Scalar::Float(ret)).unwrap();
+        info.push("step", Scalar::Int(content as i64)).unwrap();
+        f.info = Some(Arc::new(info));
+        Arc::new(f)
+    }
+
+    fn three_envs() -> State {
+        let mut s = State::new(1, "");
+        s.size = (200, 60);
+        let names = ["env-00", "env-01", "other-02"];
+        s.update(Event::Feeds {
+            feeds: names.iter().map(|n| upd(n)).collect(),
+            now_ns: 0,
+        });
+        for (i, (n, ret)) in names.iter().zip([5.0, -1.0, 2.0]).enumerate() {
+            s.update(frames(n, with_info(ret, i as u64 + 1), 0));
+        }
+        s
+    }
+
+    fn shown(s: &State) -> Vec<&str> {
+        s.visible().iter().map(|&i| s.feeds[i].name()).collect()
+    }
+
+    #[test]
+    fn sort_by_the_label_field_both_ways() {
+        let mut s = three_envs();
+        assert_eq!(shown(&s), ["env-00", "env-01", "other-02"]);
+        s.update(key(KeyCode::Char('o')));
+        assert_eq!(shown(&s), ["env-01", "other-02", "env-00"]);
+        s.update(key(KeyCode::Char('o')));
+        assert_eq!(shown(&s), ["env-00", "other-02", "env-01"]);
+        s.update(key(KeyCode::Char('o')));
+        assert_eq!(shown(&s), ["env-00", "env-01", "other-02"]);
+    }
+
+    #[test]
+    fn the_label_key_cycles_through_the_fields() {
+        let mut s = three_envs();
+        assert_eq!(s.label.as_deref(), Some("episode_return"));
+        s.update(key(KeyCode::Char('L')));
+        assert_eq!(s.label.as_deref(), Some("step"));
+        assert_eq!(s.label_value(&s.feeds[2]), Some(&Scalar::Int(3)));
+        s.update(key(KeyCode::Char('L')));
+        assert_eq!(s.label, None);
+        s.update(key(KeyCode::Char('L')));
+        assert_eq!(s.label.as_deref(), Some("episode_return"));
+    }
+
+    #[test]
+    fn slash_filters_by_name_until_esc() {
+        let mut s = three_envs();
+        s.update(key(KeyCode::Char('/')));
+        for c in "ENV".chars() {
+            s.update(key(KeyCode::Char(c)));
+        }
+        // Typed keys go to the filter, q included.
+        assert!(s.update(key(KeyCode::Char('q'))).is_empty());
+        s.update(key(KeyCode::Backspace));
+        s.update(key(KeyCode::Enter));
+        assert_eq!(shown(&s), ["env-00", "env-01"]);
+        assert!(!s.filtering);
+        s.update(key(KeyCode::Char('/')));
+        s.update(key(KeyCode::Esc));
+        assert_eq!(shown(&s).len(), 3);
+    }
+
+    #[test]
+    fn an_env_whose_picture_stays_is_stuck_and_counted() {
+        let mut s = three_envs();
+        s.stuck_after_ns = 10_000_000_000;
+        s.label = None;
+        // env-00 keeps sending the same picture; the others move.
+        for t in 1..=12u64 {
+            let now = t * 1_000_000_000;
+            s.update(frames("env-00", with_info(5.0, 1), now));
+            s.update(frames("env-01", with_info(-1.0, 100 + t), now));
+            s.update(frames("other-02", with_info(2.0, 200 + t), now));
+        }
+        assert_eq!(s.stuck_for(&s.feeds[0]), Some(12_000_000_000));
+        assert_eq!(s.stuck_for(&s.feeds[1]), None);
+        assert_eq!(s.stuck_count(), 1);
+        s.update(frames("env-00", with_info(5.0, 2), 13_000_000_000));
+        assert_eq!(s.stuck_count(), 0);
     }
 }

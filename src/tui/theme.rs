@@ -14,6 +14,11 @@ pub const OFFLINE: Style = Style::new().fg(Color::DarkGray);
 pub const ERROR: Style = Style::new().fg(Color::Red);
 /// Warnings (a slow terminal).
 pub const WARNING: Style = Style::new().fg(Color::Yellow);
+/// An env that looks stuck.
+pub const STUCK: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Yellow)
+    .add_modifier(Modifier::BOLD);
 /// The "FROZEN" badge.
 pub const FROZEN: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
 /// The active preset.

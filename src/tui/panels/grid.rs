@@ -20,18 +20,35 @@ pub fn render(
     let vis = state.visible();
     for &(i, rect) in tiles {
         let feed = &state.feeds[vis[i]];
-        let fps = format!("{:.0}fps", feed.reading.stats.captured_fps);
-        let age = state
-            .age_ns(feed)
-            .map(fmt_age)
-            .unwrap_or_else(|| "-".to_string());
-        // One title, so a narrow tile keeps the name and loses the figures.
-        let mut block =
-            Block::bordered().title(Line::from(format!(" {} {fps} {age} ", feed.name())));
+        let mut title = format!(" {} ", feed.name());
+        if let (Some(label), Some(value)) = (&state.label, state.label_value(feed)) {
+            title.push_str(&format!("{label}={value} "));
+        }
+        // Shorter figures for narrow tiles, never a number cut from its unit.
+        let fps = format!(" {:.0} fps ", feed.reading.stats.captured_fps);
+        let figures = match state.age_ns(feed) {
+            Some(age) => format!(
+                " {:.0} fps, {} old ",
+                feed.reading.stats.captured_fps,
+                fmt_age(age)
+            ),
+            None => fps.clone(),
+        };
+        let room = rect.width.saturating_sub(2) as usize;
+        let figures = [figures, fps]
+            .into_iter()
+            .find(|f| f.chars().count() <= room)
+            .unwrap_or_default();
+        let mut block = Block::bordered()
+            .title(Line::from(title))
+            .title_bottom(Line::from(figures).left_aligned());
         if feed.is_offline() {
             block = block
-                .title_bottom(Line::from(" offline ").centered())
+                .title_bottom(Line::from(" offline ").right_aligned())
                 .style(theme::OFFLINE);
+        } else if let Some(ns) = state.stuck_for(feed) {
+            let stuck = format!(" STUCK {}s ", ns / 1_000_000_000);
+            block = block.title_bottom(Line::styled(stuck, theme::STUCK).right_aligned());
         }
         if i == state.selected {
             block = block.border_style(theme::SELECTED).borders(Borders::ALL);

@@ -7,13 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 /// The keys and what they do.
-pub const KEYS: [(&str, &str); 9] = [
+pub const KEYS: [(&str, &str); 12] = [
     ("1 2 3 4", "preset LOW / MEDIUM / HIGH / ULTRA"),
     ("+ -", "next / previous preset"),
     ("space f", "freeze / resume"),
     ("s", "save a JPEG snapshot of the frame"),
     ("arrows hjkl", "select an env (grid)"),
     ("enter e", "zoom the selected env"),
+    ("L", "next info field as the tile label"),
+    ("o", "sort the grid by the label: low, high, off"),
+    ("/", "filter envs by name (enter keeps, esc clears)"),
     ("esc", "back to the grid / quit"),
     ("q ctrl-c", "quit"),
     ("?", "this help (any key closes it)"),
@@ -30,7 +33,7 @@ pub fn render(area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let w = 52.min(area.width);
+    let w = 64.min(area.width);
     let h = (text.len() as u16 + 2).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,

@@ -8,6 +8,7 @@ mod help;
 mod layout;
 mod single;
 mod status;
+mod training;
 
 pub use format::{fmt_age, fmt_rate, fmt_us};
 pub use help::KEYS;

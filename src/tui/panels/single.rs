@@ -36,13 +36,27 @@ pub fn render(state: &State, feed_idx: usize, frame_area: Rect, side: Rect, buf:
     if feed.frame.is_none() {
         centred_line(no_frame_message(feed), inner, buf);
     }
-    let [info, lat, presets] = Layout::vertical([
-        Constraint::Length(10),
-        Constraint::Length(7),
-        Constraint::Min(3),
-    ])
-    .areas(side);
+    let training_rows = super::training::height(feed);
+    let (info, training, lat, presets) = if training_rows == 0 {
+        let [info, lat, presets] = Layout::vertical([
+            Constraint::Length(10),
+            Constraint::Length(7),
+            Constraint::Min(3),
+        ])
+        .areas(side);
+        (info, Rect::default(), lat, presets)
+    } else {
+        let [info, training, lat, presets] = Layout::vertical([
+            Constraint::Length(10),
+            Constraint::Max(training_rows),
+            Constraint::Length(7),
+            Constraint::Min(3),
+        ])
+        .areas(side);
+        (info, training, lat, presets)
+    };
     render_info(state, feed, info, buf);
+    super::training::render(state, feed, training, buf);
     render_latency(feed, lat, buf);
     render_presets(state, presets, buf);
 }
@@ -69,8 +83,15 @@ fn render_info(state: &State, feed: &FeedView, area: Rect, buf: &mut Buffer) {
         None => "-".to_string(),
     };
     let d = &state.draw;
+    let mut state_line = vec![label("state     "), state_span(feed)];
+    if let Some(ns) = state.stuck_for(feed) {
+        state_line.push(Span::styled(
+            format!(" STUCK {}s", ns / 1_000_000_000),
+            theme::STUCK,
+        ));
+    }
     let mut lines = vec![
-        Line::from(vec![label("state     "), state_span(feed)]),
+        Line::from(state_line),
         Line::from(vec![label("age       "), Span::from(age)]),
         Line::from(vec![
             label("fps       "),

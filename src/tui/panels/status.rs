@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 /// The key line on the left, the env count (or a notice) on the right.
 pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let left = match state.view() {
-        View::Grid => " ←↓↑→ select  enter zoom  1-4 preset  s snapshot  ? help  q quit",
+        View::Grid => {
+            " ←↓↑→ select  enter zoom  1-4 preset  space freeze  L label  o sort  / filter  s snapshot  ? help  q quit"
+        }
         View::Single(_) if state.visible().len() > 1 => {
             " esc grid  1-4 preset  space freeze  s snapshot  ? help  q quit"
         }
@@ -19,7 +21,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let n = state.visible().len();
     let right = match &state.message {
         Some(m) => format!("{m} "),
-        None => format!("{n} env{} ", if n == 1 { "" } else { "s" }),
+        None => {
+            let stuck = match state.stuck_count() {
+                0 => String::new(),
+                k => format!("{k} stuck · "),
+            };
+            format!("{stuck}{n} env{} ", if n == 1 { "" } else { "s" })
+        }
     };
     let rw = (right.chars().count() as u16).min(area.width);
     Paragraph::new(left).style(theme::STATUS).render(area, buf);
