@@ -252,7 +252,7 @@ fn dump_and_stats_end_to_end() {
         &url("/stream?fps=30"),
     ]));
     let feed = &json["feeds"][0];
-    assert_eq!(feed["state"], "Online");
+    assert_eq!(feed["state"], "online");
     assert!(feed["captured"].as_u64().unwrap() >= 5, "{feed}");
     assert_eq!(feed["invariant_holds"], true);
 }

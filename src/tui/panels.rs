@@ -192,6 +192,7 @@ fn state_span(feed: &FeedView) -> Span<'static> {
     match &feed.state {
         FeedState::Waiting => "waiting".yellow(),
         FeedState::Online => "online".green(),
+        FeedState::Stale => "stale".yellow(),
         FeedState::Offline(r) => format!("offline: {r}").dark_gray(),
         FeedState::Error(e) => format!("error: {e}").red(),
         FeedState::Ended => "ended".dark_gray(),
