@@ -50,12 +50,29 @@ fn load(path: &PathBuf) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The Python with PyBoy: `$GBWATCH_PYTHON`, else `.venv/bin/python`; when neither exists,
+/// one line saying how to get it, and exit status 1 (no panic, no backtrace).
+fn python() -> PathBuf {
+    let p = std::env::var_os("GBWATCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    if !p.exists() {
+        eprintln!(
+            "{}: no Python with PyBoy at {}: run `bash tests/run-all.sh` (it creates .venv) or set GBWATCH_PYTHON",
+            env!("CARGO_CRATE_NAME"),
+            p.display()
+        );
+        std::process::exit(1);
+    }
+    p
+}
+
 fn record() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("gbwatch-bench-{}", std::process::id()));
     let file = dir.join("frames.bin");
     std::fs::create_dir_all(&dir).unwrap();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut child = std::process::Command::new(root.join(".venv/bin/python"))
+    let mut child = std::process::Command::new(python())
         .arg(root.join("tests/py/pyboy_publisher.py"))
         .args([
             "--dir",

@@ -37,13 +37,37 @@ pub enum Command {
     Record(RecordArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
+    /// Print a shell completion script (e.g. `gbwatch completions bash > /etc/bash_completion.d/gbwatch`).
+    Completions(CompletionsArgs),
+    /// Print a manual page in roff (e.g. `gbwatch man > ~/.local/share/man/man1/gbwatch.1`).
+    Man(ManArgs),
+}
+
+/// Arguments of `gbwatch man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand's page instead of gbwatch(1): `gbwatch man dump` is gbwatch-dump(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
+/// Arguments of `gbwatch completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where frames come from.
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
-    /// Slot file or directory, or a recording (default: the slot directory, $GBWATCH_DIR or
-    /// /dev/shm/gbwatch, plus the built-in demo when it has no publishers).
+    /// Where frames come from: a slot directory or DIR/NAME.slot, a recording (FILE.gbrec), an
+    /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT), a
+    /// directory or quoted glob of JPEG/PNG files ('sessions/*/curframe_*.jpeg'), or `demo`
+    /// (the built-in demo). Default: the slot directory ($GBWATCH_DIR, else
+    /// /dev/shm/gbwatch); `watch` shows the demo while it has no publisher, the other commands
+    /// wait for one.
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Read slots owned by other users too.
@@ -85,6 +109,18 @@ pub struct ListArgs {
     /// List slots owned by other users too.
     #[arg(long)]
     pub allow_foreign: bool,
+    /// Remove the slots of publishers that are dead (only slot files, only your own).
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// How long to wait for the first frame.
+#[derive(Debug, Args, Clone)]
+pub struct WaitArgs {
+    /// Give up (status 1, with the last reason) when no frame arrived within S seconds
+    /// (default: wait as long as it takes, printing each change of the sources' state).
+    #[arg(long, value_name = "S")]
+    pub wait: Option<f64>,
 }
 
 /// Arguments of `gbwatch dump`.
@@ -94,6 +130,8 @@ pub struct DumpArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub preset: PresetArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Directory for the JPEG files (created if missing).
     #[arg(
         long,
@@ -107,7 +145,7 @@ pub struct DumpArgs {
     #[arg(long)]
     pub stdout: bool,
     /// Stop after N frames.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after S seconds.
     #[arg(long, value_name = "S")]
@@ -127,6 +165,8 @@ pub struct StatsArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub preset: PresetArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Print JSON (the original dashboard's field names plus gbwatch's).
     #[arg(long)]
     pub json: bool,
@@ -154,11 +194,13 @@ pub struct RecordArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub preset: PresetArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// The recording file to write (replaced if it exists).
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
     /// Stop after N frames.
-    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    #[arg(long, value_name = "N", conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after S seconds.
     #[arg(long, value_name = "S")]

@@ -15,7 +15,12 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Serve(args)) => cmd::serve::run(args),
         Some(Command::Watch(args)) => cmd::watch::run(args),
-        None => cmd::watch::run(cli.watch),
+        Some(Command::Completions(args)) => cmd::docs::completions(args),
+        Some(Command::Man(args)) => cmd::docs::man(args),
+        None => match cmd::check_subcommand_typo(&cli.watch.source.sources) {
+            Ok(()) => cmd::watch::run(cli.watch),
+            Err(e) => Err(e.into()),
+        },
     };
     cmd::finish(result)
 }

@@ -252,7 +252,7 @@ fn dump_and_stats_end_to_end() {
         &url("/stream?fps=30"),
     ]));
     let feed = &json["feeds"][0];
-    assert_eq!(feed["state"], "Online");
+    assert_eq!(feed["state"], "online");
     assert!(feed["captured"].as_u64().unwrap() >= 5, "{feed}");
     assert_eq!(feed["invariant_holds"], true);
 }
@@ -312,6 +312,49 @@ fn wrong_answers_give_one_line_errors() {
         FeedState::Error(format!(
             "http://127.0.0.1:{port}/ serves no frames (/stream: HTTP 404 Not Found; /api/screenshot: HTTP 404 Not Found)"
         ))
+    );
+    set.stop();
+}
+
+#[test]
+fn images_with_a_generic_or_no_content_type_are_sniffed() {
+    // Python's http.server itself: JPEG and PNG as application/octet-stream and with no
+    // Content-Type; the magic bytes decide.
+    for path in ["/octet/jpeg", "/octet/png", "/untyped/jpeg", "/untyped/png"] {
+        let set = start(&url(path), 20);
+        let feed = only_feed(&set);
+        if path.ends_with("jpeg") {
+            assert_eq!(
+                collect_frames(&feed, 3, Duration::from_secs(10)),
+                3,
+                "{path}"
+            );
+        } else {
+            // PNGs are lossless: compare loosely with the served JPEGs, as png_screenshots_decode.
+            for _ in 0..3 {
+                let f = feed.queue.pop_timeout(Duration::from_secs(10)).expect(path);
+                let best = server()
+                    .frames
+                    .iter()
+                    .map(|(_, _, rgb)| diff_rgba_rgb(&f.pixels, rgb))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(best < 6.0, "{path}: {best}");
+            }
+        }
+        assert_eq!(feed.status().state, FeedState::Online, "{path}");
+        set.stop();
+    }
+    // A generic type on a body that is no image is still a one-line error.
+    let set = start(&url("/octet/text"), 10);
+    let feed = only_feed(&set);
+    let state = wait_state(&feed, Duration::from_secs(10), |s| {
+        matches!(s, FeedState::Error(_))
+    });
+    assert_eq!(
+        state,
+        FeedState::Error(
+            "Content-Type \"application/octet-stream\" and the body is not a JPEG or PNG".into()
+        )
     );
     set.stop();
 }

@@ -45,12 +45,6 @@ fn read_all(bytes: Vec<u8>) -> (Vec<Decoded>, Option<RecordingError>) {
     }
 }
 
-fn one_line(stderr: &[u8]) -> String {
-    let s = String::from_utf8_lossy(stderr).to_string();
-    assert_eq!(s.trim_end().lines().count(), 1, "one line: {s:?}");
-    s.trim_end().to_string()
-}
-
 fn jpegs(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -179,8 +173,22 @@ fn pyboy_frames_round_trip_and_damage_is_reported() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{tag}");
-        let line = one_line(&out.stderr);
-        assert!(line.contains(expect), "{tag}: {line}");
+        // The feed's state changes as they happened, then the one-line error.
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let (line, before) = stderr
+            .trim_end()
+            .lines()
+            .collect::<Vec<_>>()
+            .split_last()
+            .map(|(l, b)| (l.to_string(), b.to_vec()))
+            .unwrap();
+        assert!(line.contains(expect), "{tag}: {stderr}");
+        assert!(
+            before
+                .iter()
+                .all(|l| l.starts_with(&format!("gbwatch: {tag}: "))),
+            "{tag}: {stderr}"
+        );
         assert!(
             !jpegs(&dir).is_empty(),
             "{tag}: frames before the damage dumped"
@@ -189,7 +197,7 @@ fn pyboy_frames_round_trip_and_damage_is_reported() {
 }
 
 #[test]
-fn empty_slot_directory_dumps_the_demo() {
+fn the_demo_source_dumps_real_frames() {
     let tmp = Scratch::new("demo");
     let empty = tmp.path().join("slots");
     std::fs::create_dir(&empty).unwrap();
@@ -197,7 +205,7 @@ fn empty_slot_directory_dumps_the_demo() {
     run_ok(
         gbwatch()
             .env("GBWATCH_DIR", &empty)
-            .args(["dump", "--count", "5", "--out"])
+            .args(["dump", "demo", "--count", "5", "--out"])
             .arg(&out_dir),
     );
     let files = jpegs(&out_dir);
@@ -224,10 +232,11 @@ fn empty_slot_directory_dumps_the_demo() {
 }
 
 #[test]
-fn empty_slot_directory_stats_the_demo() {
+fn stats_takes_the_demo_only_when_asked() {
     let tmp = Scratch::new("demostats");
     let v = stats_json(gbwatch().env("GBWATCH_DIR", tmp.path()).args([
         "stats",
+        "demo",
         "--json",
         "--duration",
         "1",
@@ -236,7 +245,19 @@ fn empty_slot_directory_stats_the_demo() {
     assert!(v["frames_captured"].as_u64().unwrap() >= 5, "{v}");
     assert_eq!(v["feeds"][0]["invariant_holds"], true);
 
-    // With a publisher in the directory, no demo.
+    // An empty slot directory is waited on, never replaced by the demo.
+    let o = gbwatch()
+        .env("GBWATCH_DIR", tmp.path())
+        .args(["stats", "--json", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["feeds"].as_array().unwrap().len(), 0, "{v}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("waiting for a publisher in"), "{err}");
+
+    // With a publisher in the directory, its feed.
     let _publisher = pyboy_publisher(tmp.path(), "env-00", &["--seconds", "20"]);
     let v = stats_json(gbwatch().env("GBWATCH_DIR", tmp.path()).args([
         "stats",
@@ -262,7 +283,7 @@ fn record_usage_errors_are_one_line_with_status_2() {
     let missing_dir = tmp.path().join("no/such/dir/x.gbrec");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["record"], "--out"),
-        (vec!["record", "-o", o, "--count", "0"], "--count 0"),
+        (vec!["record", "-o", o, "--count", "0"], "--count"),
         (vec!["record", "-o", o, "--duration=-1"], "--duration"),
         (
             vec!["record", "-o", o, "--count", "3", "--duration", "1"],

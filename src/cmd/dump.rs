@@ -1,6 +1,6 @@
 //! `gbwatch dump`: numbered JPEG files written atomically, or MJPEG on stdout.
 
-use super::{first_feed, start_feeds, UsageError};
+use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
 use crate::cli::DumpArgs;
 use crate::encode::{Backend, JpegCache};
 use std::collections::VecDeque;
@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Runs `gbwatch dump`: one feed's frames as numbered JPEG files or MJPEG on stdout, until
-/// `--count`, `--duration` or the end of the source.
+/// `--count`, `--duration`, the end of the source or a termination signal (which still
+/// prints the summary).
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         check_writable(dir)?;
@@ -20,29 +21,46 @@ pub fn run(args: DumpArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let set = start_feeds(&args.source, &args.preset)?;
-    let result = dump(&args, &set);
-    set.stop();
+    let wait = wait_limit(args.wait.wait)?;
+    let signals = Signals::install()?;
+    let mut started = start_feeds(&args.source, &args.preset)?;
+    let result = dump(&args, &mut started, wait, &signals);
+    started.set.stop();
     result
 }
 
-fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
+fn dump(
+    args: &DumpArgs,
+    started: &mut Started,
+    wait: Option<Duration>,
+    signals: &Signals,
+) -> anyhow::Result<()> {
+    let feed = first_feed(started, args.env.as_deref(), wait, signals)?;
+    let set = &started.set;
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
-    let feed = first_feed(set, args.env.as_deref())?;
     let mut cache = JpegCache::new(Backend::best());
     let mut writer = match &args.out {
         Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep)),
         None => Sink::Stdout(std::io::stdout().lock()),
     };
-    let progress = std::io::stderr().is_terminal() && args.out.is_some();
-    let started = Instant::now();
+    let mut progress = Progress::new(args.out.is_some(), args.count, deadline);
     let mut written = 0u64;
+    let mut interrupted = None;
     while args.count.is_none_or(|c| written < c) && deadline.is_none_or(|d| Instant::now() < d) {
+        if let Some(signal) = signals.received() {
+            interrupted = Some(signal);
+            break;
+        }
         let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
-            if feed.capture_finished() && feed.queue.counts().queued == 0 {
+            if source_done(&feed, started.log.dynamic) {
                 break;
+            }
+            let lines = started.log.changes(set);
+            if !lines.is_empty() {
+                progress.pause();
+                lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
             }
             continue;
         };
@@ -52,20 +70,16 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
             Sink::Files(files) => files.write(&jpeg.jpeg)?,
             Sink::Stdout(out) => match out.write_all(&jpeg.jpeg).and_then(|_| out.flush()) {
                 Ok(()) => {}
-                // The reader went away (`| head`, ffmpeg done): a normal end.
+                // The reader went away (`| head -c 1M`, ffmpeg done): a normal end.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
                 Err(e) => return Err(anyhow::Error::new(e).context("writing to stdout")),
             },
         }
         feed.stats.record_done(&frame);
         written += 1;
-        if progress {
-            print_progress(written, args.count, deadline, started);
-        }
+        progress.show(written);
     }
-    if progress {
-        eprintln!();
-    }
+    progress.finish();
     // A source that stopped on an error (a damaged recording) fails the command, after
     // every frame before the damage was used.
     if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
@@ -73,15 +87,27 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
             anyhow::bail!("{msg}");
         }
     }
-    if written == 0 {
-        anyhow::bail!("{}: no frames arrived", feed.name);
-    }
     let s = feed.snapshot();
     eprintln!(
         "gbwatch: wrote {written} frames of {} (captured {} = delivered {} + dropped {} + queued {}; missed {}, identical {})",
         feed.name, s.captured, s.delivered, s.dropped, s.queued, s.missed, s.identical
     );
-    Ok(())
+    match interrupted {
+        Some(signal) => Err(Terminated(signal).into()),
+        None => Ok(()),
+    }
+}
+
+/// True when the feed will deliver nothing more: its source ended or failed for good, or
+/// went away with nothing watching for it to come back.
+pub(crate) fn source_done(feed: &crate::pipeline::Feed, dynamic: bool) -> bool {
+    use crate::pipeline::FeedState;
+    feed.capture_finished()
+        && feed.queue.counts().queued == 0
+        && match feed.status().state {
+            FeedState::Gone => !dynamic,
+            _ => true,
+        }
 }
 
 enum Sink<'a> {
@@ -143,19 +169,70 @@ fn check_writable(dir: &Path) -> Result<(), UsageError> {
     Ok(())
 }
 
-fn print_progress(written: u64, count: Option<u64>, deadline: Option<Instant>, started: Instant) {
-    let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-    let rate = written as f64 / elapsed;
-    let eta = match (count, deadline) {
-        (Some(c), _) if rate > 0.0 => {
-            format!("ETA {:.0}s", (c.saturating_sub(written)) as f64 / rate)
+/// A progress line on stderr for long runs, redrawn in place; only when stderr is a
+/// terminal, and erased before anything else is printed.
+pub(crate) struct Progress {
+    on: bool,
+    shown: bool,
+    count: Option<u64>,
+    deadline: Option<Instant>,
+    started: Instant,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    /// A progress line for `count` frames or until `deadline`, drawn when `wanted` and
+    /// stderr is a terminal.
+    pub(crate) fn new(wanted: bool, count: Option<u64>, deadline: Option<Instant>) -> Progress {
+        Progress {
+            on: wanted && std::io::stderr().is_terminal(),
+            shown: false,
+            count,
+            deadline,
+            started: Instant::now(),
+            last: None,
         }
-        (None, Some(d)) => format!(
-            "ETA {:.0}s",
-            d.saturating_duration_since(Instant::now()).as_secs_f64()
-        ),
-        _ => String::new(),
-    };
-    let total = count.map_or(String::new(), |c| format!("/{c}"));
-    eprint!("\r{written}{total} frames  {rate:.1} fps  {eta}   ");
+    }
+
+    /// Redraws the line (at most 10 times a second).
+    pub(crate) fn show(&mut self, done: u64) {
+        if !self.on
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / elapsed;
+        let eta = match (self.count, self.deadline) {
+            (Some(c), _) if rate > 0.0 => {
+                format!("ETA {:.0}s", (c.saturating_sub(done)) as f64 / rate)
+            }
+            (None, Some(d)) => format!(
+                "ETA {:.0}s",
+                d.saturating_duration_since(Instant::now()).as_secs_f64()
+            ),
+            _ => String::new(),
+        };
+        let total = self.count.map_or(String::new(), |c| format!("/{c}"));
+        eprint!("\r\x1b[2K{done}{total} frames  {rate:.1} fps  {eta}");
+        self.shown = true;
+    }
+
+    /// Erases the line so another line can be printed (it comes back with the next frame).
+    pub(crate) fn pause(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+            self.last = None;
+        }
+    }
+
+    /// Erases the line for good.
+    pub(crate) fn finish(&mut self) {
+        self.pause();
+        self.on = false;
+    }
 }

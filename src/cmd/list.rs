@@ -1,9 +1,13 @@
 //! `gbwatch list`: one line per publisher.
 
+use super::{print_stdout, UsageError};
 use crate::cli::ListArgs;
 use crate::clock::monotonic_ns;
+use crate::pipeline::STALE_AFTER;
 use crate::slot::{default_dir, SlotDir, SlotReader};
-use std::io::Write;
+use std::fmt::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Time to wait between the two header reads that give the frame rate. The first read's
@@ -23,22 +27,40 @@ pub struct SlotLine {
     pub age_ms: Option<f64>,
     /// The publisher's cost of its last `publish()`, in µs.
     pub cost_us: f64,
-    /// Publisher alive, slot not replaced, and a frame less than 5 s old.
-    pub online: bool,
+    /// `online` (publisher alive, a frame younger than [`STALE_AFTER`]), `stale` (alive,
+    /// older frame or none yet) or `offline` (publisher gone, slot replaced).
+    pub state: &'static str,
 }
 
 /// Runs `gbwatch list`: reads each slot's header twice, half a second apart, and prints one
-/// line per publisher.
+/// line per publisher; `--prune` first removes the slots of dead publishers.
 pub fn run(args: ListArgs) -> anyhow::Result<()> {
-    let dir = SlotDir::new(args.dir.unwrap_or_else(default_dir));
+    if let Some(dir) = &args.dir {
+        if !dir.is_dir() {
+            let why = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            return Err(UsageError(format!("{}: {why}", dir.display())).into());
+        }
+    }
+    let dir = SlotDir::new(args.dir.clone().unwrap_or_else(default_dir));
     if let Some(w) = dir.permission_warning() {
         eprintln!("gbwatch: warning: {w}");
     }
-    let entries = dir.scan()?;
+    let entries = dir
+        .scan()
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.path.display()))?;
     let mut readers = Vec::new();
     for entry in entries {
         match SlotReader::open(&entry.path, args.allow_foreign) {
-            Ok(r) => readers.push((entry.name, r)),
+            Ok(r) => {
+                if args.prune && prune(&entry.path, &r)? {
+                    continue;
+                }
+                readers.push((entry.name, r));
+            }
             Err(e) => eprintln!("gbwatch: {e}"),
         }
     }
@@ -54,14 +76,14 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
         })
         .collect();
     std::thread::sleep(SAMPLE);
-    let mut out = std::io::stdout().lock();
-    writeln!(
+    let mut out = String::new();
+    let _ = writeln!(
         out,
         "{:<20} {:>9} {:<6} {:>8} {:>10} {:>9}  STATE",
         "NAME", "DIMS", "FORMAT", "FPS", "AGE", "COST"
-    )?;
+    );
     if readers.is_empty() {
-        writeln!(out, "(no publishers in {})", dir.path.display())?;
+        let _ = writeln!(out, "(no publishers in {})", dir.path.display());
     }
     for ((name, reader), before) in readers.iter_mut().zip(first) {
         let line = match reader.refresh_header() {
@@ -72,6 +94,8 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
                     h.frame_index.saturating_sub(fi) as f64 / t.elapsed().as_secs_f64()
                 });
                 let age_ms = (h.seq > 0).then(|| now.saturating_sub(h.timestamp_ns) as f64 / 1e6);
+                let alive = reader.publisher_alive() && !reader.replaced();
+                let fresh = age_ms.is_some_and(|a| a < STALE_AFTER.as_secs_f64() * 1000.0);
                 SlotLine {
                     name: name.clone(),
                     dims: format!("{}x{}", h.width, h.height),
@@ -79,9 +103,11 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
                     fps,
                     age_ms,
                     cost_us: h.publish_cost_ns as f64 / 1000.0,
-                    online: reader.publisher_alive()
-                        && !reader.replaced()
-                        && age_ms.is_some_and(|a| a < 5000.0),
+                    state: match (alive, fresh) {
+                        (true, true) => "online",
+                        (true, false) => "stale",
+                        (false, _) => "offline",
+                    },
                 }
             }
             Err(e) => {
@@ -90,19 +116,37 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
             }
         };
         let age = line.age_ms.map_or("never".to_string(), format_age);
-        writeln!(
+        let _ = writeln!(
             out,
             "{:<20} {:>9} {:<6} {:>8.1} {:>10} {:>7.2}µs  {}",
-            line.name,
-            line.dims,
-            line.format,
-            line.fps,
-            age,
-            line.cost_us,
-            if line.online { "online" } else { "offline" }
-        )?;
+            line.name, line.dims, line.format, line.fps, age, line.cost_us, line.state
+        );
     }
-    Ok(())
+    print_stdout(&out)
+}
+
+/// Removes the slot at `path` when its publisher has exited, the file is still the one that
+/// was opened (not a restarted publisher's new slot) and belongs to this user. True when
+/// it was removed.
+fn prune(path: &Path, reader: &SlotReader) -> anyhow::Result<bool> {
+    let mine = std::fs::symlink_metadata(path)
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        .is_ok_and(|m| m.is_file() && m.uid() == unsafe { libc::geteuid() });
+    if !mine || reader.publisher_alive() || reader.replaced() {
+        return Ok(false);
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            eprintln!(
+                "gbwatch: removed {} (publisher pid {} has exited)",
+                path.display(),
+                reader.header().pid
+            );
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(anyhow::anyhow!("cannot remove {}: {e}", path.display())),
+    }
 }
 
 fn format_age(ms: f64) -> String {

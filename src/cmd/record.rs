@@ -1,6 +1,7 @@
 //! `gbwatch record`: write what the pipeline captures to a replayable recording.
 
-use super::{first_feed, start_feeds, UsageError};
+use super::dump::{source_done, Progress};
+use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
 use crate::source::recording::RecordingWriter;
@@ -18,28 +19,30 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if args.count == Some(0) {
-        return Err(UsageError("--count 0: nothing to record".into()).into());
-    }
     // Bad sources or presets are reported before the output file is touched.
     super::settings_from(&args.preset)?;
-    super::specs_from(&args.source)?;
+    super::batch_specs(&args.source)?;
+    let wait = wait_limit(args.wait.wait)?;
     if args.out.is_dir() {
         return Err(UsageError(format!("{} is a directory", args.out.display())).into());
     }
     let file = File::create(&args.out)
         .map_err(|e| UsageError(format!("cannot write {}: {e}", args.out.display())))?;
-    let set = start_feeds(&args.source, &args.preset)?;
-    let result = record(&args, &set, file);
-    set.stop();
-    let (frames, bytes, first_ts, last_ts) = result?;
+    let signals = Signals::install()?;
+    let mut started = start_feeds(&args.source, &args.preset)?;
+    let result = record(&args, &mut started, file, wait, &signals);
+    started.set.stop();
+    let (frames, bytes, first_ts, last_ts, interrupted) = result?;
     eprintln!(
         "recorded {frames} frames ({:.1} s) to {}: {bytes} bytes, {} bytes/frame",
         (last_ts - first_ts) as f64 / 1e9,
         args.out.display(),
         bytes / frames.max(1)
     );
-    Ok(())
+    match interrupted {
+        Some(signal) => Err(Terminated(signal).into()),
+        None => Ok(()),
+    }
 }
 
 /// The frame's time on our monotonic clock: the publisher's stamp when known, else arrival.
@@ -47,15 +50,23 @@ fn frame_time(frame: &Frame) -> u64 {
     frame.published_ns.unwrap_or(frame.captured_ns)
 }
 
+/// What a recording run wrote: frames, bytes, first and last timestamp, and the signal that
+/// ended it early.
+type Recorded = (u64, u64, u64, u64, Option<i32>);
+
 fn record(
     args: &RecordArgs,
-    set: &crate::pipeline::FeedSet,
+    started: &mut Started,
     file: File,
-) -> anyhow::Result<(u64, u64, u64, u64)> {
+    wait: Option<Duration>,
+    signals: &Signals,
+) -> anyhow::Result<Recorded> {
+    let feed = first_feed(started, args.env.as_deref(), wait, signals)?;
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
-    let feed = first_feed(set, args.env.as_deref())?;
+    let mut progress = Progress::new(true, args.count, deadline);
+    let mut interrupted = None;
     let mut file = Some(file);
     let mut writer: Option<RecordingWriter<BufWriter<File>>> = None;
     let mut first_ts = None;
@@ -65,9 +76,18 @@ fn record(
         .is_none_or(|c| writer.as_ref().is_none_or(|w| w.frames() < c))
         && deadline.is_none_or(|d| Instant::now() < d)
     {
+        if let Some(signal) = signals.received() {
+            interrupted = Some(signal);
+            break;
+        }
         let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
-            if feed.capture_finished() && feed.queue.counts().queued == 0 {
+            if source_done(&feed, started.log.dynamic) {
                 break;
+            }
+            let lines = started.log.changes(&started.set);
+            if !lines.is_empty() {
+                progress.pause();
+                lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
             }
             continue;
         };
@@ -94,7 +114,9 @@ fn record(
         w.flush()
             .with_context(|| format!("writing {}", args.out.display()))?;
         feed.stats.record_done(&frame);
+        progress.show(w.frames());
     }
+    progress.finish();
     // A source that stopped on an error (a damaged recording) fails the command, after
     // every frame before the damage was used.
     if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
@@ -108,5 +130,5 @@ fn record(
     let (frames, bytes) = (w.frames(), w.bytes());
     w.finish()
         .with_context(|| format!("writing {}", args.out.display()))?;
-    Ok((frames, bytes, 0, last_ts))
+    Ok((frames, bytes, 0, last_ts, interrupted))
 }

@@ -1,10 +1,11 @@
 //! `gbwatch serve`: the dashboard and its HTTP endpoints on the capture pipeline.
 
-use super::{start_feeds, UsageError};
+use super::{start_feeds, Signals, Terminated, UsageError};
 use crate::cli::ServeArgs;
 use crate::encode::Backend;
 use crate::serve::Server;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::time::Duration;
 
 /// Resolves `--bind` to one address; a mistake is a usage error.
 pub fn parse_bind(bind: &str) -> Result<SocketAddr, UsageError> {
@@ -17,13 +18,16 @@ pub fn parse_bind(bind: &str) -> Result<SocketAddr, UsageError> {
     addrs.next().ok_or_else(|| bad("no address".into()))
 }
 
-/// Runs `gbwatch serve`: serves the dashboard and endpoints on `--bind` until the process ends.
+/// Runs `gbwatch serve`: serves the dashboard and endpoints on `--bind` until a termination
+/// signal, then prints a summary line. Feeds' state changes go to stderr as they happen.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
     let listener =
         TcpListener::bind(addr).map_err(|e| UsageError(format!("cannot listen on {addr}: {e}")))?;
-    let set = start_feeds(&args.source, &args.preset)?;
-    let server = Server::start(listener, set, Backend::best())?;
+    let signals = Signals::install()?;
+    let mut started = start_feeds(&args.source, &args.preset)?;
+    let set = started.set.clone();
+    let server = Server::start(listener, set.clone(), Backend::best())?;
     let bound = server.local_addr();
     if !bound.ip().is_loopback() {
         eprintln!(
@@ -31,8 +35,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     eprintln!("gbwatch: serving on http://{bound}/ (Ctrl-C to stop)");
-    server.wait();
-    Ok(())
+    let signal = loop {
+        if let Some(signal) = signals.received() {
+            break signal;
+        }
+        started.log.update(&set);
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let app = server.app.clone();
+    server.stop();
+    set.stop();
+    let captured: u64 = set.feeds().iter().map(|f| f.snapshot().captured).sum();
+    eprintln!(
+        "gbwatch: served {} stream parts from {} sources ({captured} frames captured)",
+        app.parts_sent(),
+        set.feeds().len()
+    );
+    Err(Terminated(signal).into())
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub struct FeedReport {
     pub name: String,
     /// How the feed's frames arrive (`shared-memory`, `http`, …).
     pub method: &'static str,
-    /// The feed's state, as Rust debug text (`Online`, `Offline("…")`).
+    /// The feed's state in one line (`online`, `stale`, `offline: REASON`, `error: MESSAGE`).
     pub state: String,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
@@ -69,7 +69,7 @@ impl StatsReport {
                 FeedReport {
                     name: f.name.clone(),
                     method: f.kind.name(),
-                    state: format!("{:?}", f.status().state),
+                    state: f.status().state.to_string(),
                     invariant_holds: stats.invariant_holds(),
                     stats,
                 }
@@ -119,8 +119,9 @@ fn method(set: &FeedSet) -> String {
     }
 }
 
-/// Runs `gbwatch stats`: consumes every feed like a streaming client for `--duration` seconds,
-/// then prints the figures as text or `--json`.
+/// Runs `gbwatch stats`: consumes every feed like a streaming client for `--duration` seconds
+/// (or until a termination signal), then prints the figures as text or `--json`. Fails when
+/// no source delivered a frame, with the reasons.
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
         return Err(UsageError(format!(
@@ -129,12 +130,22 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let set = start_feeds(&args.source, &args.preset)?;
+    let wait = super::wait_limit(args.wait.wait)?;
+    let signals = super::Signals::install()?;
+    let mut started = start_feeds(&args.source, &args.preset)?;
+    let set = started.set.clone();
     let backend = Backend::best();
     let mut caches: HashMap<String, JpegCache> = HashMap::new();
-    let end = Instant::now() + Duration::from_secs_f64(args.duration);
+    let begin = Instant::now();
+    let end = begin + Duration::from_secs_f64(args.duration);
+    let mut interrupted = None;
+    let mut gave_up = false;
     // Consume like a streaming client: every delivered frame is encoded at the preset.
     while Instant::now() < end {
+        if let Some(signal) = signals.received() {
+            interrupted = Some(signal);
+            break;
+        }
         let mut idle = true;
         for feed in set.feeds() {
             if let Some(frame) = feed.queue.pop() {
@@ -148,22 +159,57 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
             }
         }
         if idle {
+            started.log.update(&set);
+            if wait.is_some_and(|w| begin.elapsed() >= w) && !any_frame(&set) {
+                gave_up = true;
+                break;
+            }
             std::thread::sleep(Duration::from_millis(2));
         }
     }
     set.cancel.cancel();
     let report = StatsReport::build(&set, set.settings.get(), backend);
+    let reason = started.log.last_reason(&set, None);
     set.stop();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        print_text(&report);
+        text_report(&report)
+    };
+    super::print_stdout(&text)?;
+    if let Some(signal) = interrupted {
+        return Err(super::Terminated(signal).into());
+    }
+    if report.frames_captured == 0 {
+        let reasons: Vec<String> = report
+            .feeds
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.state))
+            .collect();
+        let why = if reasons.is_empty() {
+            reason
+        } else {
+            reasons.join("; ")
+        };
+        let within = if gave_up {
+            wait.unwrap_or_default()
+        } else {
+            Duration::from_secs_f64(args.duration)
+        };
+        anyhow::bail!("no frame within {:.1}s: {why}", within.as_secs_f64());
     }
     Ok(())
 }
 
-fn print_text(r: &StatsReport) {
-    println!(
+fn any_frame(set: &FeedSet) -> bool {
+    set.feeds().iter().any(|f| f.snapshot().captured > 0)
+}
+
+fn text_report(r: &StatsReport) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
         "preset {} (scale {}x, {} fps, quality {}), encoder {}",
         r.preset,
         r.quality_settings.scale,
@@ -172,12 +218,13 @@ fn print_text(r: &StatsReport) {
         r.encoder
     );
     if r.feeds.is_empty() {
-        println!("no sources");
+        let _ = writeln!(o, "no sources");
     }
     for f in &r.feeds {
         let s = &f.stats;
-        println!("\n{}  [{}]", f.name, f.state);
-        println!(
+        let _ = writeln!(o, "\n{}  [{}]", f.name, f.state);
+        let _ = writeln!(
+            o,
             "  published {}  captured {}  missed {}  identical {}  delivered {}  dropped {}  queued {}  ({})",
             s.published.map_or("-".into(), |p| p.to_string()),
             s.captured,
@@ -188,7 +235,8 @@ fn print_text(r: &StatsReport) {
             s.queued,
             if f.invariant_holds { "captured = delivered + dropped + queued" } else { "COUNTERS DISAGREE" }
         );
-        println!(
+        let _ = writeln!(
+            o,
             "  drop rate {:.2}%  captured {:.1} fps  source {:.1} fps  publisher cost {}",
             s.drop_rate_percent,
             s.captured_fps,
@@ -196,7 +244,8 @@ fn print_text(r: &StatsReport) {
             s.publisher_cost_us
                 .map_or("-".into(), |c| format!("{c:.2} µs"))
         );
-        println!(
+        let _ = writeln!(
+            o,
             "  {:<8} {:>9} {:>9} {:>9} {:>9}",
             "µs", "p50", "p95", "p99", "samples"
         );
@@ -207,13 +256,18 @@ fn print_text(r: &StatsReport) {
             ("total", &s.total),
             (if s.age_from_publisher { "age" } else { "age*" }, &s.age),
         ] {
-            println!(
+            let _ = writeln!(
+                o,
                 "  {:<8} {:>9} {:>9} {:>9} {:>9}",
                 name, p.p50_us, p.p95_us, p.p99_us, p.count
             );
         }
         if !s.age_from_publisher {
-            println!("  * age measured from arrival (the source's clock is not ours)");
+            let _ = writeln!(
+                o,
+                "  * age measured from arrival (the source's clock is not ours)"
+            );
         }
     }
+    o
 }

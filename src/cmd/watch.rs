@@ -28,7 +28,12 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     })?;
     let source_hint = specs
         .iter()
-        .filter(|s| **s != crate::source::SourceSpec::Demo)
+        .filter(|s| {
+            !matches!(
+                s,
+                crate::source::SourceSpec::Demo | crate::source::SourceSpec::DemoUntilPublisher
+            )
+        })
         .map(|s| s.to_string())
         .collect::<Vec<_>>()
         .join(", ");

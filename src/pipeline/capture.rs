@@ -3,13 +3,14 @@
 //! a consumer.
 
 use super::cancel::Cancel;
-use super::feeds::{FeedState, FeedStatus};
+use super::feeds::{FeedState, FeedStatus, STALE_AFTER};
 use super::preset::SharedSettings;
 use super::queue::DropOldestQueue;
 use super::stats::{CaptureRecord, FeedStats};
 use crate::clock::monotonic_ns;
 use crate::frame::{Frame, PixelFormat, SharedFrame};
 use crate::source::{Poll, RawFrame, Source};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,6 +28,8 @@ pub(crate) struct CaptureTargets {
     pub status: Arc<Mutex<FeedStatus>>,
     /// Told (without waiting) after every push, so a consumer can wake on new frames.
     pub arrived: crossbeam_channel::Sender<()>,
+    /// Ends this capture thread alone.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// Starts a capture thread for `source`.
@@ -50,7 +53,8 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut next_due = Instant::now();
     let mut error_backoff = Duration::from_millis(200);
     let mut told_fps = 0;
-    while !cancel.is_cancelled() {
+    let mut last_frame: Option<Instant> = None;
+    while !cancel.is_cancelled() && !t.stop.load(Ordering::Acquire) {
         let fps = settings.get().fps().max(1);
         if fps != told_fps {
             source.set_capture_fps(fps);
@@ -110,12 +114,21 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                 // Full means a wake-up is already pending: nothing is lost.
                 let _ = t.arrived.try_send(());
                 previous = Some(frame);
+                last_frame = Some(Instant::now());
                 set_state(&t.status, FeedState::Online);
                 // Next frame one interval after this one was due (keeps the average rate),
                 // but never in a burst to catch up.
                 next_due = (next_due + interval).max(Instant::now());
             }
             Ok(Poll::Nothing) => {
+                // Whatever the source: an online feed whose newest frame is old is stale.
+                if last_frame.is_some_and(|at| at.elapsed() >= STALE_AFTER) {
+                    let mut s = t.status.lock().unwrap();
+                    if s.state == FeedState::Online {
+                        s.state = FeedState::Stale;
+                        s.since = Instant::now();
+                    }
+                }
                 // Poll again soon: a fraction of the interval, so a new frame is picked up
                 // with little delay, without spinning.
                 let gap = (interval / 8).clamp(Duration::from_millis(1), Duration::from_millis(20));
@@ -153,7 +166,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     t.queue.close();
 }
 
-fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {
+pub(crate) fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {
     let mut s = status.lock().unwrap();
     if s.state != state {
         s.state = state;

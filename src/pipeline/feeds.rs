@@ -7,13 +7,21 @@ use super::preset::SharedSettings;
 use super::queue::DropOldestQueue;
 use super::stats::{FeedStats, StatsSnapshot};
 use crate::frame::SharedFrame;
-use crate::source::{Candidate, SourceKind, SourceSpec};
-use std::collections::HashSet;
+use crate::source::{Candidate, OpenFn, SourceKind, SourceSpec, DEMO_KEY};
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How often dynamic sources (directories, globs) are rescanned.
 const RESCAN_EVERY: Duration = Duration::from_millis(500);
+/// A feed whose newest frame is older than this is shown as stale, never as online.
+pub const STALE_AFTER: Duration = Duration::from_secs(3);
+/// How often a source that is still there but could not be opened is tried again.
+const REOPEN_EVERY: Duration = Duration::from_secs(2);
+/// How many feeds that left are remembered, so that a source coming back under the same
+/// key (a restarted publisher) is the same feed again, with its queue and counters.
+const REMEMBER_RETIRED: usize = 256;
 
 /// Where a feed stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +30,8 @@ pub enum FeedState {
     Waiting,
     /// Producing frames.
     Online,
+    /// Had frames, but the newest is older than [`STALE_AFTER`]: the picture shown is old.
+    Stale,
     /// Not producing; the reason is shown.
     Offline(String),
     /// Could not be read; the one-line error is shown.
@@ -30,6 +40,21 @@ pub enum FeedState {
     Ended,
     /// The source disappeared long ago; the feed is about to be removed.
     Gone,
+}
+
+impl std::fmt::Display for FeedState {
+    /// One line for people: `online`, `stale`, `offline: REASON`, `error: MESSAGE`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeedState::Waiting => f.write_str("waiting"),
+            FeedState::Online => f.write_str("online"),
+            FeedState::Stale => f.write_str("stale"),
+            FeedState::Offline(r) => write!(f, "offline: {r}"),
+            FeedState::Error(e) => write!(f, "error: {e}"),
+            FeedState::Ended => f.write_str("ended"),
+            FeedState::Gone => f.write_str("gone"),
+        }
+    }
 }
 
 /// A feed's state and since when.
@@ -52,6 +77,8 @@ pub struct Feed {
     pub stats: Arc<FeedStats>,
     status: Arc<Mutex<FeedStatus>>,
     capture: Mutex<Option<CaptureHandle>>,
+    /// Stops this feed's capture thread alone (the demo making room for a publisher).
+    stop: Arc<AtomicBool>,
 }
 
 impl Feed {
@@ -67,7 +94,18 @@ impl Feed {
                 since: Instant::now(),
             })),
             capture: Mutex::new(None),
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    fn set_state(&self, state: FeedState) {
+        super::capture::set_state(&self.status, state);
+    }
+
+    /// True while no capture thread was ever started for the current source (it could not
+    /// be opened).
+    fn never_opened(&self) -> bool {
+        self.capture.lock().unwrap().is_none()
     }
 
     /// The feed's state and since when.
@@ -118,6 +156,10 @@ impl Default for FeedOptions {
 #[derive(Debug, Clone)]
 pub struct FeedSet {
     feeds: Arc<RwLock<Vec<Arc<Feed>>>>,
+    /// Feeds that left, newest last, revived when their key is discovered again.
+    retired: Arc<Mutex<VecDeque<Arc<Feed>>>>,
+    /// Why a SOURCE could not be scanned (an unreadable directory), from the last scan.
+    problems: Arc<Mutex<Vec<String>>>,
     /// The settings every capture thread and consumer reads; a change applies to all feeds.
     pub settings: SharedSettings,
     /// Stops discovery and every capture thread ([`FeedSet::stop`] also waits for them).
@@ -139,6 +181,8 @@ impl FeedSet {
     ) -> FeedSet {
         let set = FeedSet {
             feeds: Arc::new(RwLock::new(Vec::new())),
+            retired: Arc::new(Mutex::new(VecDeque::new())),
+            problems: Arc::new(Mutex::new(Vec::new())),
             settings,
             cancel: Cancel::new(),
             arrived: crossbeam_channel::bounded(1),
@@ -162,12 +206,44 @@ impl FeedSet {
     }
 
     fn scan(&self, specs: &[SourceSpec], options: &FeedOptions, known: &mut HashSet<String>) {
-        self.retire_gone(known);
+        let mut problems = Vec::new();
+        let mut candidates = Vec::new();
+        let mut demo_fallback = false;
         for spec in specs {
-            for candidate in spec.scan(options) {
-                if known.insert(candidate.key.clone()) {
-                    self.add(candidate, options);
-                }
+            if *spec == SourceSpec::DemoUntilPublisher {
+                demo_fallback = true;
+                continue;
+            }
+            match spec.try_scan(options) {
+                Ok(found) => candidates.extend(found),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if demo_fallback
+            && candidates.is_empty()
+            && self.feeds().iter().all(|f| f.kind == SourceKind::Demo)
+        {
+            candidates.extend(SourceSpec::Demo.scan(options));
+        }
+        *self.problems.lock().unwrap() = problems;
+        let present: HashSet<&str> = candidates.iter().map(|c| c.key.as_str()).collect();
+        self.retire(known, &present);
+        let mut retry = Vec::new();
+        for candidate in candidates {
+            if known.insert(candidate.key.clone()) {
+                self.add(candidate, options);
+            } else {
+                retry.push(candidate);
+            }
+        }
+        // Sources that are still there but could not be opened are tried again: a slot caught
+        // while its publisher was creating it, a server that answered wrongly at start.
+        for candidate in retry {
+            let Some(feed) = self.feeds().into_iter().find(|f| f.key == candidate.key) else {
+                continue;
+            };
+            if feed.never_opened() && feed.status().since.elapsed() >= REOPEN_EVERY {
+                self.open_into(&feed, candidate.open);
             }
         }
     }
@@ -179,15 +255,37 @@ impl FeedSet {
             kind,
             open,
         } = candidate;
+        let revived = {
+            let mut retired = self.retired.lock().unwrap();
+            let i = retired.iter().position(|f| f.key == key);
+            i.and_then(|i| retired.remove(i))
+        };
+        let feed = match revived {
+            Some(feed) => {
+                // The publisher restarted: same feed, new baselines for gaps and rates.
+                feed.stats.publisher_restarted();
+                feed
+            }
+            None => Arc::new(Feed::new(
+                name,
+                key,
+                kind,
+                options.queue_capacity,
+                FeedState::Waiting,
+            )),
+        };
+        self.open_into(&feed, open);
+        self.feeds.write().unwrap().push(feed);
+    }
+
+    /// Opens `open` as the source of `feed` and starts its capture thread; a failure becomes
+    /// the feed's `Error` state.
+    fn open_into(&self, feed: &Arc<Feed>, open: OpenFn) {
         match open() {
             Ok(source) => {
-                let feed = Arc::new(Feed::new(
-                    name,
-                    key,
-                    kind,
-                    options.queue_capacity,
-                    FeedState::Waiting,
-                ));
+                feed.stop.store(false, Ordering::Release);
+                feed.queue.reopen();
+                feed.set_state(FeedState::Waiting);
                 let handle = spawn_capture(
                     source,
                     CaptureTargets {
@@ -195,40 +293,57 @@ impl FeedSet {
                         stats: feed.stats.clone(),
                         status: feed.status.clone(),
                         arrived: self.arrived.0.clone(),
+                        stop: feed.stop.clone(),
                     },
                     self.settings.clone(),
                     self.cancel.clone(),
                 );
                 *feed.capture.lock().unwrap() = Some(handle);
-                self.feeds.write().unwrap().push(feed);
             }
-            Err(e) => {
-                let feed = Feed::new(
-                    name,
-                    key,
-                    kind,
-                    options.queue_capacity,
-                    FeedState::Error(e.to_string()),
-                );
-                self.feeds.write().unwrap().push(Arc::new(feed));
+            Err(e) => feed.set_state(FeedState::Error(e.to_string())),
+        }
+    }
+
+    /// Removes feeds whose source is gone (and whose capture thread has ended), whose source
+    /// could not be opened and is no longer there, and the demo once a publisher is there.
+    /// They are remembered for a while, so one coming back is the same feed.
+    fn retire(&self, known: &mut HashSet<String>, present: &HashSet<&str>) {
+        let mut feeds = self.feeds.write().unwrap();
+        let mut leaving = Vec::new();
+        feeds.retain(|f| {
+            let gone = f.status().state == FeedState::Gone && f.capture_finished();
+            let vanished = !present.contains(f.key.as_str()) && f.never_opened();
+            let demo_replaced = f.kind == SourceKind::Demo
+                && f.key == DEMO_KEY
+                && !present.contains(f.key.as_str())
+                && !present.is_empty();
+            let leave = gone || vanished || demo_replaced;
+            if leave {
+                leaving.push(f.clone());
+            }
+            !leave
+        });
+        drop(feeds);
+        for f in leaving {
+            known.remove(&f.key);
+            f.stop.store(true, Ordering::Release);
+            if let Some(h) = f.capture.lock().unwrap().take() {
+                let _ = h.thread.join();
+            }
+            if f.status().state != FeedState::Gone {
+                f.set_state(FeedState::Gone);
+            }
+            let mut retired = self.retired.lock().unwrap();
+            retired.push_back(f);
+            while retired.len() > REMEMBER_RETIRED {
+                retired.pop_front();
             }
         }
     }
 
-    /// Removes feeds whose source is gone and whose capture thread has ended, so a run with
-    /// publishers coming and going for hours does not accumulate them.
-    fn retire_gone(&self, known: &mut HashSet<String>) {
-        let mut feeds = self.feeds.write().unwrap();
-        feeds.retain(|f| {
-            let gone = f.status().state == FeedState::Gone && f.capture_finished();
-            if gone {
-                known.remove(&f.key);
-                if let Some(h) = f.capture.lock().unwrap().take() {
-                    let _ = h.thread.join();
-                }
-            }
-            !gone
-        });
+    /// Why some SOURCE could not be scanned at the last scan (an unreadable directory).
+    pub fn problems(&self) -> Vec<String> {
+        self.problems.lock().unwrap().clone()
     }
 
     /// Ready whenever some feed queued a frame since the last receive: lets a consumer

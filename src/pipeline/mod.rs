@@ -10,7 +10,7 @@ mod stats;
 
 pub use cancel::{join_within, Cancel};
 pub use capture::{to_frame, CaptureHandle};
-pub use feeds::{Feed, FeedOptions, FeedSet, FeedState, FeedStatus};
+pub use feeds::{Feed, FeedOptions, FeedSet, FeedState, FeedStatus, STALE_AFTER};
 pub use histogram::{Percentiles, WindowedHistogram};
 pub use preset::{Preset, PresetError, Settings, SharedSettings, PRESETS};
 pub use queue::{DropOldestQueue, QueueCounts};

@@ -116,6 +116,11 @@ impl<T> DropOldestQueue<T> {
         self.ready.notify_all();
     }
 
+    /// Takes items again after [`close`](Self::close): the same feed's source came back.
+    pub fn reopen(&self) {
+        self.inner.lock().unwrap().closed = false;
+    }
+
     /// True once [`close`](Self::close) has been called.
     pub fn is_closed(&self) -> bool {
         self.inner.lock().unwrap().closed

@@ -13,8 +13,13 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const MAX_HEADERS: usize = 64;
 /// Largest request body accepted (no endpoint needs one); larger gets 413.
 pub const MAX_BODY: usize = 1024;
-/// How long a client may take to send one request once it has started.
+/// How long a new connection may stay silent before its first request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request head once its first byte has arrived: short,
+/// so connections that trickle half a head cannot hold the server's slots.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a client may take to send a request body once the head is complete.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an idle keep-alive connection is kept open.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -175,7 +180,7 @@ impl Conn {
                 break i + 4;
             }
             check_head_limits(&self.buf)?;
-            let deadline = started.map_or(idle_until, |s| s + REQUEST_TIMEOUT);
+            let deadline = started.map_or(idle_until, |s| s + HEAD_TIMEOUT);
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(if started.is_some() {
@@ -220,7 +225,7 @@ impl Conn {
             ));
         }
         let need = head_end + body_len;
-        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        let deadline = Instant::now() + BODY_TIMEOUT;
         while self.buf.len() < need {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -252,6 +257,20 @@ impl Conn {
         let n = self.stream.read(&mut chunk)?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
+    }
+
+    /// Answers `resp` and closes without ever blocking: what the client already sent is
+    /// read first (so closing does not reset the connection before it sees the answer), the
+    /// short response goes into the socket's empty send buffer. For refusing connections
+    /// on the accept thread.
+    pub fn refuse_at_once(mut self, resp: &Response) {
+        if self.stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let mut sink = [0u8; 16 * 1024];
+        let _ = self.stream.read(&mut sink);
+        let _ = resp.write_to(&mut self.stream, false, false);
+        let _ = self.stream.shutdown(Shutdown::Write);
     }
 
     /// Sends a final response, then closes gracefully: reads (and drops) what the client is

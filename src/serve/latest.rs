@@ -38,10 +38,10 @@ pub struct Encoded {
     pub fresh: bool,
 }
 
-/// The newest frame of one feed.
+/// The newest frame of one feed (by key: a feed that left and came back is the same).
 #[derive(Debug)]
 pub struct Latest {
-    pub feed: Arc<Feed>,
+    feed: Mutex<Arc<Feed>>,
     slot: Mutex<Slot>,
     changed: Condvar,
     enc: Mutex<EncState>,
@@ -52,7 +52,7 @@ impl Latest {
     /// An empty holder for `feed`'s frames, encoding with `backend`.
     pub fn new(feed: Arc<Feed>, backend: Backend) -> Latest {
         Latest {
-            feed,
+            feed: Mutex::new(feed),
             slot: Mutex::new(Slot::default()),
             changed: Condvar::new(),
             enc: Mutex::new(EncState {
@@ -61,6 +61,16 @@ impl Latest {
             }),
             encodes: AtomicU64::new(0),
         }
+    }
+
+    /// The feed whose frames this holds.
+    pub fn feed(&self) -> Arc<Feed> {
+        self.feed.lock().unwrap().clone()
+    }
+
+    /// Follows `feed` from now on, when the set has a new feed object under the same key.
+    fn rebind(&self, feed: Arc<Feed>) {
+        *self.feed.lock().unwrap() = feed;
     }
 
     /// Replaces the newest frame and wakes waiting clients.
@@ -116,7 +126,8 @@ impl Latest {
                 }));
             }
         }
-        let stats = &self.feed.stats;
+        let feed = self.feed();
+        let stats = &feed.stats;
         let jpeg = enc.cache.encode(&frame, key.1, key.2, Some(stats))?;
         if !jpeg.reused {
             self.encodes.fetch_add(1, Ordering::Relaxed);
@@ -152,7 +163,10 @@ impl LatestSet {
             .spawn(move || loop {
                 for feed in sup.set.feeds() {
                     let mut h = sup.holders.lock().unwrap();
-                    if h.contains_key(&feed.key) {
+                    if let Some(held) = h.get(&feed.key) {
+                        if !Arc::ptr_eq(&held.feed(), &feed) {
+                            held.rebind(feed.clone());
+                        }
                         continue;
                     }
                     let latest = Arc::new(Latest::new(feed.clone(), backend));
@@ -195,11 +209,13 @@ impl LatestSet {
 
 /// Moves the newest frame of the feed into `latest` as soon as it is captured.
 fn distribute(latest: Arc<Latest>, cancel: Cancel) {
-    let queue = latest.feed.queue.clone();
     while !cancel.is_cancelled() {
+        // Looked up each time: the feed may have been replaced by one under the same key.
+        let feed = latest.feed();
+        let queue = &feed.queue;
         if let Some(first) = queue.pop_timeout(Duration::from_millis(200)) {
             latest.put(queue.pop_newest().unwrap_or(first));
-        } else if (queue.is_closed() || latest.feed.capture_finished())
+        } else if (queue.is_closed() || feed.capture_finished())
             && cancel.sleep(Duration::from_millis(200))
         {
             break;

@@ -25,8 +25,53 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Most connections served at once; more get 503 at once.
+/// Most connections served at once. Over it, the oldest connection still sending (or idly
+/// waiting to send) a request head is closed to make room; when every one is busy (streams,
+/// answers on their way), the new connection gets 503 at once.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// The open connections, oldest first, and which of them are between requests.
+#[derive(Debug, Default)]
+struct Conns {
+    next_id: u64,
+    open: std::collections::BTreeMap<u64, ConnEntry>,
+}
+
+#[derive(Debug)]
+struct ConnEntry {
+    /// A handle to shut the connection down from the accept thread.
+    stream: TcpStream,
+    /// Reading a request head (or idle before one): may be closed to make room.
+    in_head: bool,
+}
+
+impl Conns {
+    /// Takes a slot for a new connection, closing the oldest one still in its request head
+    /// when all are taken; `None` when every slot is busy.
+    fn admit(&mut self, stream: &TcpStream) -> Option<u64> {
+        if self.open.len() >= MAX_CONNECTIONS {
+            let oldest = self
+                .open
+                .iter()
+                .find(|(_, c)| c.in_head)
+                .map(|(id, _)| *id)?;
+            if let Some(c) = self.open.remove(&oldest) {
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        let handle = stream.try_clone().ok()?;
+        let id = self.next_id;
+        self.next_id += 1;
+        self.open.insert(
+            id,
+            ConnEntry {
+                stream: handle,
+                in_head: true,
+            },
+        );
+        Some(id)
+    }
+}
 
 /// What every connection thread shares.
 #[derive(Debug)]
@@ -38,7 +83,7 @@ pub struct App {
     pub cancel: Cancel,
     /// Open `/stream` connections.
     pub stream_clients: AtomicUsize,
-    connections: AtomicUsize,
+    conns: Mutex<Conns>,
     sent_age: Mutex<WindowedHistogram>,
     sent: AtomicUsize,
 }
@@ -83,7 +128,7 @@ impl Server {
             backend,
             cancel,
             stream_clients: AtomicUsize::new(0),
-            connections: AtomicUsize::new(0),
+            conns: Mutex::new(Conns::default()),
             sent_age: Mutex::new(WindowedHistogram::default()),
             sent: AtomicUsize::new(0),
         });
@@ -121,14 +166,25 @@ impl Server {
     }
 }
 
-struct ConnGuard(Arc<App>);
+/// Frees the connection's slot when its thread ends (unless it was closed to make room).
+struct ConnGuard(Arc<App>, u64);
 
-impl Drop for ConnGuard {
-    fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+impl ConnGuard {
+    /// Marks whether the connection is reading a request head (and may be closed for room).
+    fn in_head(&self, yes: bool) {
+        if let Some(c) = self.0.conns.lock().unwrap().open.get_mut(&self.1) {
+            c.in_head = yes;
+        }
     }
 }
 
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.0.conns.lock().unwrap().open.remove(&self.1);
+    }
+}
+
+/// Accepts connections; it never waits on a client, so a flood of slow ones cannot stall it.
 fn accept_loop(listener: TcpListener, app: Arc<App>) {
     for stream in listener.incoming() {
         if app.cancel.is_cancelled() {
@@ -139,24 +195,21 @@ fn accept_loop(listener: TcpListener, app: Arc<App>) {
             std::thread::sleep(Duration::from_millis(50));
             continue;
         };
-        if app.connections.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
-            app.connections.fetch_sub(1, Ordering::Relaxed);
+        let admitted = app.conns.lock().unwrap().admit(&stream);
+        let Some(id) = admitted else {
             let busy = Response::text(
                 503,
                 format!("too many connections (at most {MAX_CONNECTIONS})"),
-            );
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            Conn::new(stream).reject_and_close(&busy);
+            )
+            .with("Retry-After", "1");
+            Conn::new(stream).refuse_at_once(&busy);
             continue;
-        }
-        let guard = ConnGuard(app.clone());
+        };
+        let guard = ConnGuard(app.clone(), id);
         let spawned = std::thread::Builder::new()
             .name("serve-conn".into())
             .stack_size(256 * 1024)
-            .spawn(move || {
-                let g = guard;
-                serve_connection(&g.0, stream);
-            });
+            .spawn(move || serve_connection(&guard, stream));
         if spawned.is_err() {
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -164,16 +217,19 @@ fn accept_loop(listener: TcpListener, app: Arc<App>) {
 }
 
 /// Answers requests on one connection until it closes or turns into a stream.
-fn serve_connection(app: &App, stream: TcpStream) {
+fn serve_connection(guard: &ConnGuard, stream: TcpStream) {
+    let app = &*guard.0;
     let _ = stream.set_write_timeout(Some(mjpeg::WRITE_TIMEOUT));
     let mut conn = Conn::new(stream);
     let mut first = true;
     loop {
+        guard.in_head(true);
         let req = match conn.read_request(first) {
             Ok(r) => r,
             Err(ReadError::Closed) => return,
             Err(ReadError::Reject(resp)) => return conn.reject_and_close(&resp),
         };
+        guard.in_head(false);
         first = false;
         let head_only = req.method == "HEAD";
         match routes::route(app, &req) {

@@ -219,11 +219,7 @@ fn source_infos(app: &App) -> Vec<SourceInfo> {
             SourceInfo {
                 name: f.name.clone(),
                 online: state == FeedState::Online,
-                state: match state {
-                    FeedState::Offline(r) => format!("offline: {r}"),
-                    FeedState::Error(e) => format!("error: {e}"),
-                    s => format!("{s:?}").to_lowercase(),
-                },
+                state: state.to_string(),
                 width,
                 height,
             }

@@ -439,33 +439,43 @@ impl Worker {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        if mime.starts_with("image/") {
-            let body = resp
-                .body_mut()
+        let max_body = self.options.max_body;
+        let mut read_body = || {
+            resp.body_mut()
                 .with_config()
-                .limit(self.options.max_body as u64)
+                .limit(max_body as u64)
                 .read_to_vec()
                 .map_err(|e| match e {
                     ureq::Error::BodyExceedsLimit(_) => Problem::error(format!(
                         "image larger than the {} limit",
-                        human_bytes(self.options.max_body)
+                        human_bytes(max_body)
                     )),
                     e => transport(&e),
-                })?;
-            Ok(Reply::Image(body))
+                })
+        };
+        if mime.starts_with("image/") {
+            Ok(Reply::Image(read_body()?))
+        } else if GENERIC_TYPES.contains(&mime.as_str()) {
+            // Python's http.server, Flask's send_file and object stores label JPEGs
+            // application/octet-stream (or nothing): the bytes decide.
+            let body = read_body()?;
+            if sniff_image(&body) {
+                Ok(Reply::Image(body))
+            } else {
+                Err(Problem::error(format!(
+                    "Content-Type {} and the body is not a JPEG or PNG",
+                    shown_type(&content_type)
+                )))
+            }
         } else if mime == "multipart/x-mixed-replace" {
             let boundary = boundary_from_content_type(&content_type).ok_or_else(|| {
                 Problem::error("multipart/x-mixed-replace without a boundary parameter")
             })?;
             Ok(Reply::Stream(resp.into_body().into_reader(), boundary))
         } else {
-            let shown = if content_type.is_empty() {
-                "none".to_string()
-            } else {
-                format!("{:?}", content_type.chars().take(60).collect::<String>())
-            };
             Err(Problem::error(format!(
-                "unexpected Content-Type {shown} (expected image/jpeg, image/png or multipart/x-mixed-replace)"
+                "unexpected Content-Type {} (expected image/jpeg, image/png or multipart/x-mixed-replace)",
+                shown_type(&content_type)
             )))
         }
     }
@@ -517,6 +527,27 @@ impl Worker {
     }
 }
 
+/// Content-Types that say nothing about the body: the magic bytes decide.
+const GENERIC_TYPES: [&str; 4] = [
+    "",
+    "application/octet-stream",
+    "binary/octet-stream",
+    "text/plain",
+];
+
+/// True when `body` starts like a JPEG (`FF D8 FF`) or a PNG (its 8-byte signature).
+pub fn sniff_image(body: &[u8]) -> bool {
+    body.starts_with(&[0xFF, 0xD8, 0xFF]) || body.starts_with(b"\x89PNG\r\n\x1a\n")
+}
+
+fn shown_type(content_type: &str) -> String {
+    if content_type.is_empty() {
+        "none".to_string()
+    } else {
+        format!("{:?}", content_type.chars().take(60).collect::<String>())
+    }
+}
+
 fn is_timeout(e: &std::io::Error) -> bool {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<ureq::Error>())
@@ -530,13 +561,27 @@ fn transport(e: &ureq::Error) -> Problem {
         ureq::Error::Timeout(t) => Problem::offline(format!("timed out ({t})")),
         ureq::Error::HostNotFound => Problem::offline("host not found"),
         ureq::Error::ConnectionFailed => Problem::offline("connection failed"),
-        ureq::Error::Io(io) => Problem::offline(one_line(&io.to_string())),
+        ureq::Error::Io(io) => Problem::offline(io_reason(io)),
         ureq::Error::Protocol(p) => Problem::error(format!(
             "not an HTTP response: {}",
             one_line(&p.to_string())
         )),
         ureq::Error::LargeResponseHeader(..) => Problem::error("response headers too large"),
         other => Problem::error(one_line(&other.to_string())),
+    }
+}
+
+/// An I/O error as people say it: "connection refused", not "Connection refused (os error 111)".
+fn io_reason(e: &std::io::Error) -> String {
+    let text = one_line(&e.to_string());
+    let text = match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
     }
 }
 

@@ -11,7 +11,7 @@ mod spec;
 
 pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
 pub use shm::{raw_frame, ShmSource};
-pub use spec::{Candidate, SourceKind, SourceSpec, SpecError};
+pub use spec::{Candidate, OpenFn, SourceKind, SourceSpec, SpecError};
 
 use crate::frame::PixelFormat;
 

@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 /// How often the slot path is checked for a restarted or vanished publisher.
 const LIVENESS_EVERY: Duration = Duration::from_millis(500);
-/// A live publisher with no new frame for this long is shown as stale.
-const STALE_AFTER: Duration = Duration::from_secs(5);
 /// A slot missing for this long retires its feed (a publisher with the same name that comes
 /// back later is discovered afresh).
 const GONE_AFTER: Duration = Duration::from_secs(10);
@@ -21,7 +19,6 @@ pub struct ShmSource {
     allow_foreign: bool,
     reader: Option<SlotReader>,
     last_liveness: Instant,
-    last_frame: Instant,
     missing_since: Option<Instant>,
     restarted: bool,
     capture_fps: u32,
@@ -41,7 +38,6 @@ impl ShmSource {
             allow_foreign,
             reader: Some(reader),
             last_liveness: Instant::now(),
-            last_frame: Instant::now(),
             missing_since: None,
             restarted: false,
             capture_fps: 0,
@@ -113,20 +109,10 @@ impl Source for ShmSource {
         }
         let reader = self.reader.as_mut().expect("reader present");
         match reader.read()? {
-            ReadOutcome::Frame(snap) => {
-                self.last_frame = Instant::now();
-                Ok(Poll::Frame(raw_frame(snap)))
-            }
-            ReadOutcome::NoFrameYet => Ok(Poll::Nothing),
-            ReadOutcome::Unchanged | ReadOutcome::Busy { .. } => {
-                if self.last_frame.elapsed() > STALE_AFTER {
-                    Ok(Poll::Offline(format!(
-                        "no new frame for {}s",
-                        self.last_frame.elapsed().as_secs()
-                    )))
-                } else {
-                    Ok(Poll::Nothing)
-                }
+            ReadOutcome::Frame(snap) => Ok(Poll::Frame(raw_frame(snap))),
+            // A live publisher with no new frame: capture marks the feed stale in time.
+            ReadOutcome::NoFrameYet | ReadOutcome::Unchanged | ReadOutcome::Busy { .. } => {
+                Ok(Poll::Nothing)
             }
         }
     }

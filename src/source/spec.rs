@@ -18,8 +18,11 @@ pub enum SourceSpec {
     SlotFile(PathBuf),
     /// A recording file (`gbwatch record`), replayed at its original timing.
     Recording(PathBuf),
-    /// The embedded demo recording, looping forever.
+    /// The embedded demo recording, looping forever (the SOURCE `demo`).
     Demo,
+    /// The demo while the other SOURCEs have no feed, replaced as soon as one appears
+    /// (what `watch` shows with no SOURCE and no publisher).
+    DemoUntilPublisher,
     /// An `http://` URL serving images (polled) or an MJPEG stream.
     Http(HttpUrl),
     /// A directory of JPEG/PNG files, one env per file; new files join.
@@ -36,7 +39,7 @@ impl std::fmt::Display for SourceSpec {
             | SourceSpec::SlotFile(p)
             | SourceSpec::Recording(p)
             | SourceSpec::ImageDir(p) => write!(f, "{}", p.display()),
-            SourceSpec::Demo => f.write_str("the built-in demo"),
+            SourceSpec::Demo | SourceSpec::DemoUntilPublisher => f.write_str("the built-in demo"),
             SourceSpec::Http(url) => f.write_str(url.as_str()),
             SourceSpec::ImageGlob(g) => f.write_str(g),
         }
@@ -90,8 +93,11 @@ pub struct Candidate {
     /// Unique per source (its path or URL), so rescans do not open it twice.
     pub key: String,
     /// Opens the source; an error becomes the feed's `Error` state.
-    pub open: Box<dyn FnOnce() -> Result<Box<dyn Source>, SourceError> + Send>,
+    pub open: OpenFn,
 }
+
+/// Opens a found source.
+pub type OpenFn = Box<dyn FnOnce() -> Result<Box<dyn Source>, SourceError> + Send>;
 
 impl SourceSpec {
     /// Interprets one SOURCE argument.
@@ -101,6 +107,9 @@ impl SourceSpec {
             return Ok(SourceSpec::Http(HttpUrl::parse(arg)?));
         }
         let path = Path::new(arg);
+        if arg == DEMO_KEY && !path.exists() {
+            return Ok(SourceSpec::Demo);
+        }
         let Ok(meta) = std::fs::metadata(path) else {
             if files::is_glob(arg) {
                 files::check_glob(arg).map_err(SpecError::Pattern)?;
@@ -132,17 +141,25 @@ impl SourceSpec {
     pub fn is_dynamic(&self) -> bool {
         matches!(
             self,
-            SourceSpec::SlotDir(_) | SourceSpec::ImageDir(_) | SourceSpec::ImageGlob(_)
+            SourceSpec::SlotDir(_)
+                | SourceSpec::ImageDir(_)
+                | SourceSpec::ImageGlob(_)
+                | SourceSpec::DemoUntilPublisher
         )
     }
 
-    /// The sources this spec stands for right now.
+    /// The sources this spec stands for right now (none when it cannot be read).
     pub fn scan(&self, options: &FeedOptions) -> Vec<Candidate> {
+        self.try_scan(options).unwrap_or_default()
+    }
+
+    /// The sources this spec stands for right now, or why it cannot be read (one line).
+    pub fn try_scan(&self, options: &FeedOptions) -> Result<Vec<Candidate>, String> {
         let allow_foreign = options.allow_foreign;
-        match self {
+        Ok(match self {
             SourceSpec::SlotDir(dir) => SlotDir::new(dir)
                 .scan()
-                .unwrap_or_default()
+                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
                 .into_iter()
                 .map(|entry| slot_candidate(entry.name, entry.path, allow_foreign))
                 .collect(),
@@ -210,7 +227,8 @@ impl SourceSpec {
                     .map(|p| file_candidate(files::feed_name(&p, &base), p))
                     .collect()
             }
-        }
+            SourceSpec::DemoUntilPublisher => Vec::new(),
+        })
     }
 }
 

@@ -16,6 +16,10 @@ Routes:
   /stall               one frame, then half of the next, then silence
   /garbage             image/jpeg whose body is random bytes
   /html                text/html page
+  /octet/jpeg, /octet/png      the next frame as application/octet-stream (http.server, Flask
+                               send_file without a mimetype, object stores)
+  /untyped/jpeg, /untyped/png  the next frame with no Content-Type at all
+  /octet/text                  application/octet-stream whose body is not an image
   /big                 image/jpeg of 5 MB
   anything else        404
 """
@@ -82,7 +86,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_body(self, ctype, body, status=200):
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        if ctype is not None:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -136,6 +141,12 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(60)
             elif url.path == "/garbage":
                 self.send_body("image/jpeg", random.randbytes(5000))
+            elif url.path in ("/octet/jpeg", "/octet/png", "/untyped/jpeg", "/untyped/png"):
+                images = JPEGS if url.path.endswith("jpeg") else PNGS
+                ctype = "application/octet-stream" if url.path.startswith("/octet") else None
+                self.send_body(ctype, images[next_index()])
+            elif url.path == "/octet/text":
+                self.send_body("application/octet-stream", b"just some bytes, not a picture")
             elif url.path == "/html":
                 self.send_body("text/html", b"<html><body>dashboard</body></html>")
             elif url.path == "/big":

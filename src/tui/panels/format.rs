@@ -35,6 +35,7 @@ pub fn state_span(feed: &FeedView) -> Span<'static> {
     match &feed.reading.state {
         FeedState::Waiting => Span::styled("waiting", theme::WAITING),
         FeedState::Online => Span::styled("online", theme::ONLINE),
+        FeedState::Stale => Span::styled("stale: no new frame", theme::WAITING),
         FeedState::Offline(r) => Span::styled(format!("offline: {r}"), theme::OFFLINE),
         FeedState::Error(e) => Span::styled(format!("error: {e}"), theme::ERROR),
         FeedState::Ended => Span::styled("ended", theme::OFFLINE),
@@ -45,7 +46,7 @@ pub fn state_span(feed: &FeedView) -> Span<'static> {
 /// What a feed without a frame shows in its picture area.
 pub fn no_frame_message(feed: &FeedView) -> String {
     match &feed.reading.state {
-        FeedState::Waiting | FeedState::Online => "no signal yet".to_string(),
+        FeedState::Waiting | FeedState::Online | FeedState::Stale => "no signal yet".to_string(),
         _ => state_span(feed).content.into_owned(),
     }
 }

@@ -1,6 +1,7 @@
 //! The grid view: one tile per feed, a page at a time.
 
 use super::format::{fmt_age, no_frame_message};
+use crate::pipeline::FeedState;
 use crate::tui::state::State;
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
@@ -46,6 +47,8 @@ pub fn render(
             block = block
                 .title_bottom(Line::from(" offline ").right_aligned())
                 .style(theme::OFFLINE);
+        } else if feed.reading.state == FeedState::Stale {
+            block = block.title_bottom(Line::styled(" stale ", theme::WAITING).right_aligned());
         } else if let Some(ns) = state.stuck_for(feed) {
             let stuck = format!(" STUCK {}s ", ns / 1_000_000_000);
             block = block.title_bottom(Line::styled(stuck, theme::STUCK).right_aligned());
