@@ -11,6 +11,13 @@ use std::time::{Duration, Instant};
 /// Runs `gbwatch dump`: one feed's frames as numbered JPEG files or MJPEG on stdout, until
 /// `--count`, `--duration` or the end of the source.
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
+    if args.info && args.out.is_none() {
+        return Err(UsageError(
+            "--info writes NAME.jsonl next to the JPEG files: it needs --out DIR, not --stdout"
+                .into(),
+        )
+        .into());
+    }
     if let Some(dir) = &args.out {
         check_writable(dir)?;
     }
@@ -33,7 +40,7 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
     let feed = first_feed(set, args.env.as_deref())?;
     let mut cache = JpegCache::new(Backend::best());
     let mut writer = match &args.out {
-        Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep)),
+        Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep, args.info)?),
         None => Sink::Stdout(std::io::stdout().lock()),
     };
     let progress = std::io::stderr().is_terminal() && args.out.is_some();
@@ -49,7 +56,7 @@ fn dump(args: &DumpArgs, set: &crate::pipeline::FeedSet) -> anyhow::Result<()> {
         let s = set.settings.get();
         let jpeg = cache.encode(&frame, s.scale(), s.quality(), Some(&feed.stats))?;
         match &mut writer {
-            Sink::Files(files) => files.write(&jpeg.jpeg)?,
+            Sink::Files(files) => files.write(&jpeg.jpeg, &frame)?,
             Sink::Stdout(out) => match out.write_all(&jpeg.jpeg).and_then(|_| out.flush()) {
                 Ok(()) => {}
                 // The reader went away (`| head`, ffmpeg done): a normal end.
@@ -96,22 +103,43 @@ struct FileSink {
     next: u64,
     keep: Option<u64>,
     written: VecDeque<PathBuf>,
+    /// `DIR/NAME.jsonl` with `--info`.
+    info: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+}
+
+/// One line of `DIR/NAME.jsonl`.
+#[derive(serde::Serialize)]
+struct InfoLine<'a> {
+    file: &'a str,
+    frame_index: u64,
+    info: Option<&'a crate::info::Info>,
 }
 
 impl FileSink {
-    fn new(dir: &Path, name: &str, keep: Option<u64>) -> FileSink {
-        FileSink {
+    fn new(dir: &Path, name: &str, keep: Option<u64>, info: bool) -> anyhow::Result<FileSink> {
+        // Feed names of URLs and nested image files contain `/`.
+        let name = name.replace(['/', '\\'], "_");
+        let info = if info {
+            let path = dir.join(format!("{name}.jsonl"));
+            let file = std::fs::File::create(&path)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            Some((path, std::io::BufWriter::new(file)))
+        } else {
+            None
+        };
+        Ok(FileSink {
             dir: dir.to_path_buf(),
-            // Feed names of URLs and nested image files contain `/`.
-            name: name.replace(['/', '\\'], "_"),
+            name,
             next: 1,
             keep,
             written: VecDeque::new(),
-        }
+            info,
+        })
     }
 
-    fn write(&mut self, jpeg: &[u8]) -> anyhow::Result<()> {
-        let final_path = self.dir.join(format!("{}-{:06}.jpg", self.name, self.next));
+    fn write(&mut self, jpeg: &[u8], frame: &crate::frame::Frame) -> anyhow::Result<()> {
+        let file_name = format!("{}-{:06}.jpg", self.name, self.next);
+        let final_path = self.dir.join(&file_name);
         let tmp = self
             .dir
             .join(format!(".{}-{:06}.jpg.tmp", self.name, self.next));
@@ -121,6 +149,20 @@ impl FileSink {
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             return Err(anyhow::Error::new(e).context(format!("writing {}", final_path.display())));
+        }
+        if let Some((path, out)) = &mut self.info {
+            let line = InfoLine {
+                file: &file_name,
+                frame_index: frame.frame_index,
+                info: frame.info.as_deref(),
+            };
+            let written = serde_json::to_writer(&mut *out, &line)
+                .map_err(std::io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+                .and_then(|_| out.flush());
+            if let Err(e) = written {
+                return Err(anyhow::Error::new(e).context(format!("writing {}", path.display())));
+            }
         }
         self.next += 1;
         self.written.push_back(final_path);
