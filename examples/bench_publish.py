@@ -8,7 +8,9 @@ the calls that copied a frame (the publisher copies at most 4 frames per reader 
 interval, so most calls with a reader skip the copy); PyBoy frames/s without publishing and with
 publishing every frame, both with and without the reader. Throughput is measured in
 interleaved blocks (baseline, publish, baseline, ...) and the medians are compared, so
-background noise hits both sides alike.
+background noise hits both sides alike. The "with info" row passes an 8-field info
+(step, episode, episode_return, reward, action, x, y, map_id: what `gbwatch.wrap` sends plus
+three game fields) with every publish() call; compare it with the row above it.
 """
 
 import argparse
@@ -44,14 +46,19 @@ pub = Publisher("bench", directory=slot_dir)
 buf = pyboy.screen.raw_buffer
 
 
-def publish_latencies(n):
+INFO = {"step": 0, "episode": 3, "episode_return": 12.5, "reward": 0.25, "action": 4, "x": 10, "y": 7, "map_id": 38}
+
+
+def publish_latencies(n, info=None):
     out, copying = [], []
     clock = time.perf_counter_ns
     start = time.perf_counter()
-    for _ in range(n):
+    for i in range(n):
         pyboy.tick()
+        if info is not None:
+            info["step"] = i
         t0 = clock()
-        copied = pub.publish(buf)
+        copied = pub.publish(buf, None, info)
         dt = clock() - t0
         out.append(dt)
         if copied:
@@ -71,10 +78,15 @@ def publish_latencies(n):
     return us(statistics.median(out)), us(out[int(len(out) * 0.99)]), copy_med, copy_p99, copies_per_s
 
 
-def throughput(publish):
+def throughput(publish, info=None):
     tick = pyboy.tick
     start = time.perf_counter()
-    if publish:
+    if publish and info is not None:
+        for i in range(args.block):
+            tick()
+            info["step"] = i
+            pub.publish(buf, None, info)
+    elif publish:
         for _ in range(args.block):
             tick()
             pub.publish(buf)
@@ -84,11 +96,11 @@ def throughput(publish):
     return args.block / (time.perf_counter() - start)
 
 
-def interleaved():
+def interleaved(info=None):
     base, with_pub = [], []
     for _ in range(args.blocks):
         base.append(throughput(False))
-        with_pub.append(throughput(True))
+        with_pub.append(throughput(True, info))
     return statistics.median(base), statistics.median(with_pub)
 
 
@@ -103,9 +115,9 @@ def wait_watched(state):
 
 
 results = {}
-for fps in (60, 240):
+for fps in (60, 240, "240i"):
     reader = subprocess.Popen(
-        [args.gbwatch, "stats", "--duration", "3600", "--fps", str(fps), os.path.join(slot_dir, "bench.slot")],
+        [args.gbwatch, "stats", "--duration", "3600", "--fps", str(fps).rstrip("i"), os.path.join(slot_dir, "bench.slot")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -116,7 +128,8 @@ for fps in (60, 240):
         for _ in range(3000):
             pyboy.tick()
             pub.publish(buf)
-        results[fps] = publish_latencies(args.calls) + interleaved()
+        info = INFO if fps == "240i" else None
+        results[fps] = publish_latencies(args.calls, info) + interleaved(info)
     finally:
         reader.kill()
         reader.wait()
@@ -128,8 +141,11 @@ pyboy.stop(save=False)
 print("publish() on real PyBoy %s (%s, 160x144 RGBA)" % (getattr(sys.modules["pyboy"], "__version__", ""), os.path.basename(args.rom)))
 print("| reader | publish() median | publish() p99 | copying publish() median / p99 | copies/s | PyBoy fps, no publish | PyBoy fps, publish every frame | throughput loss |")
 print("|---|---|---|---|---|---|---|---|")
-for key, label in ((60, "gbwatch capturing 60 fps"), (240, "gbwatch capturing 240 fps"), ("none", "nobody reading")):
+for key, label in ((60, "gbwatch capturing 60 fps"), (240, "gbwatch capturing 240 fps"), ("240i", "gbwatch capturing 240 fps, with info (8 fields)"), ("none", "nobody reading")):
     med, p99, cmed, cp99, cps, base, with_pub = results[key]
     loss = (base - with_pub) / base * 100
     copy = "-" if cps == 0 else "%.2f / %.2f µs" % (cmed, cp99)
     print("| %s | %.2f µs | %.2f µs | %s | %.0f | %.0f | %.0f | %.1f%% |" % (label, med, p99, copy, cps, base, with_pub, loss))
+m240, mi = results[240], results["240i"]
+print("info (8 fields) at 240 fps: copying publish() median %+.2f µs, publish() median %+.2f µs, throughput loss %+.1f points against no info (target: copying <= +2 µs)"
+      % (mi[2] - m240[2], mi[0] - m240[0], (mi[5] - mi[6]) / mi[5] * 100 - (m240[5] - m240[6]) / m240[5] * 100))

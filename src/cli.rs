@@ -156,6 +156,10 @@ pub struct DumpArgs {
     /// Which env to dump when the source has several (default: the first).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Also write DIR/NAME.jsonl: one JSON line per JPEG, with its file name, frame index
+    /// and the frame's info.
+    #[arg(long)]
+    pub info: bool,
 }
 
 /// Arguments of `gbwatch stats`.

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 /// `--count`, `--duration`, the end of the source or a termination signal (which still
 /// prints the summary).
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
+    if args.info && args.out.is_none() {
+        return Err(UsageError(
+            "--info writes NAME.jsonl next to the JPEG files: it needs --out DIR, not --stdout"
+                .into(),
+        )
+        .into());
+    }
     if let Some(dir) = &args.out {
         check_writable(dir)?;
     }
@@ -42,7 +49,7 @@ fn dump(
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
     let mut cache = JpegCache::new(Backend::best());
     let mut writer = match &args.out {
-        Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep)),
+        Some(dir) => Sink::Files(FileSink::new(dir, &feed.name, args.keep, args.info)?),
         None => Sink::Stdout(std::io::stdout().lock()),
     };
     let mut progress = Progress::new(args.out.is_some(), args.count, deadline);
@@ -67,7 +74,7 @@ fn dump(
         let s = set.settings.get();
         let jpeg = cache.encode(&frame, s.scale(), s.quality(), Some(&feed.stats))?;
         match &mut writer {
-            Sink::Files(files) => files.write(&jpeg.jpeg)?,
+            Sink::Files(files) => files.write(&jpeg.jpeg, &frame)?,
             Sink::Stdout(out) => match out.write_all(&jpeg.jpeg).and_then(|_| out.flush()) {
                 Ok(()) => {}
                 // The reader went away (`| head -c 1M`, ffmpeg done): a normal end.
@@ -122,23 +129,58 @@ struct FileSink {
     next: u64,
     keep: Option<u64>,
     written: VecDeque<PathBuf>,
+    /// `DIR/NAME.jsonl` with `--info`.
+    info: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+}
+
+/// One line of `DIR/NAME.jsonl`.
+#[derive(serde::Serialize)]
+struct InfoLine<'a> {
+    file: &'a str,
+    frame_index: u64,
+    info: Option<&'a crate::info::Info>,
 }
 
 impl FileSink {
-    fn new(dir: &Path, name: &str, keep: Option<u64>) -> FileSink {
-        FileSink {
+    fn new(dir: &Path, name: &str, keep: Option<u64>, info: bool) -> anyhow::Result<FileSink> {
+        let name = crate::encode::file::safe_name(name);
+        let info = if info {
+            let path = dir.join(format!("{name}.jsonl"));
+            let file = std::fs::File::create(&path)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            Some((path, std::io::BufWriter::new(file)))
+        } else {
+            None
+        };
+        Ok(FileSink {
             dir: dir.to_path_buf(),
-            name: crate::encode::file::safe_name(name),
+            name,
             next: 1,
             keep,
             written: VecDeque::new(),
-        }
+            info,
+        })
     }
 
-    fn write(&mut self, jpeg: &[u8]) -> anyhow::Result<()> {
-        let final_path = self.dir.join(format!("{}-{:06}.jpg", self.name, self.next));
+    fn write(&mut self, jpeg: &[u8], frame: &crate::frame::Frame) -> anyhow::Result<()> {
+        let file_name = format!("{}-{:06}.jpg", self.name, self.next);
+        let final_path = self.dir.join(&file_name);
         if let Err(e) = crate::encode::file::write_atomic(&final_path, jpeg) {
             return Err(anyhow::Error::new(e).context(format!("writing {}", final_path.display())));
+        }
+        if let Some((path, out)) = &mut self.info {
+            let line = InfoLine {
+                file: &file_name,
+                frame_index: frame.frame_index,
+                info: frame.info.as_deref(),
+            };
+            let written = serde_json::to_writer(&mut *out, &line)
+                .map_err(std::io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+                .and_then(|_| out.flush());
+            if let Err(e) = written {
+                return Err(anyhow::Error::new(e).context(format!("writing {}", path.display())));
+            }
         }
         self.next += 1;
         self.written.push_back(final_path);

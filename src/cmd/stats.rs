@@ -3,9 +3,11 @@
 use super::{start_feeds, UsageError};
 use crate::cli::StatsArgs;
 use crate::encode::{Backend, JpegCache};
+use crate::info::Info;
 use crate::pipeline::{FeedSet, Percentiles, Settings, StatsSnapshot};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The JSON `stats --json` and `/api/streaming/stats` print: the original dashboard's field
@@ -55,6 +57,11 @@ pub struct FeedReport {
     pub stats: StatsSnapshot,
     /// Whether captured = delivered + dropped + queued in this snapshot.
     pub invariant_holds: bool,
+    /// The info of the newest captured frame, fields in the publisher's order (`null`
+    /// when that frame had none).
+    pub info: Option<Arc<Info>>,
+    /// The frame index that `info` came with.
+    pub info_frame_index: Option<u64>,
 }
 
 impl StatsReport {
@@ -66,7 +73,10 @@ impl StatsReport {
             .iter()
             .map(|f| {
                 let stats = f.snapshot();
+                let info = f.stats.latest_info();
                 FeedReport {
+                    info_frame_index: info.as_ref().map(|(i, _)| *i),
+                    info: info.map(|(_, i)| i),
                     name: f.name.clone(),
                     method: f.kind.name(),
                     state: f.status().state.to_string(),
@@ -267,6 +277,9 @@ fn text_report(r: &StatsReport) -> String {
                 o,
                 "  * age measured from arrival (the source's clock is not ours)"
             );
+        }
+        if let (Some(info), Some(index)) = (&f.info, f.info_frame_index) {
+            println!("  info (frame {index}): {}", info.line());
         }
     }
     o

@@ -205,6 +205,10 @@ struct SourceInfo {
     online: bool,
     width: u32,
     height: u32,
+    /// The frame index of the newest frame (`null` before the first).
+    frame_index: Option<u64>,
+    /// That frame's info, fields in the publisher's order (`null`: none).
+    info: Option<Arc<crate::info::Info>>,
 }
 
 fn source_infos(app: &App) -> Vec<SourceInfo> {
@@ -213,15 +217,16 @@ fn source_infos(app: &App) -> Vec<SourceInfo> {
         .into_iter()
         .map(|(f, l)| {
             let state = f.status().state;
-            let (width, height) = l
-                .and_then(|l| l.current())
-                .map_or((0, 0), |(_, fr)| (fr.width, fr.height));
+            let newest = l.and_then(|l| l.current()).map(|(_, fr)| fr);
+            let (width, height) = newest.as_ref().map_or((0, 0), |fr| (fr.width, fr.height));
             SourceInfo {
                 name: f.name.clone(),
                 online: state == FeedState::Online,
                 state: state.to_string(),
                 width,
                 height,
+                frame_index: newest.as_ref().map(|fr| fr.frame_index),
+                info: newest.and_then(|fr| fr.info.clone()),
             }
         })
         .collect()
@@ -235,6 +240,10 @@ fn sources(app: &App) -> Response {
 fn state(app: &App, req: &Request) -> Response {
     let s = app.set.settings.get();
     let picked = pick(app, req).ok();
+    let info = picked
+        .as_ref()
+        .and_then(|(_, l)| l.as_ref()?.current())
+        .and_then(|(_, fr)| fr.info.clone());
     let (online, captured_fps, width, height) =
         picked.as_ref().map_or((false, 0.0, 0, 0), |(f, l)| {
             let snap = f.snapshot();
@@ -263,6 +272,7 @@ fn state(app: &App, req: &Request) -> Response {
                 "online": online,
                 "desired_fps": s.fps(),
                 "captured_fps": captured_fps.round() as u64,
+                "info": info,
             },
             "stream": {
                 "clients": app.stream_clients.load(std::sync::atomic::Ordering::Relaxed),
