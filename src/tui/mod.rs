@@ -1,6 +1,7 @@
 //! The terminal monitor: state + `update` (no I/O), panels as pure widgets, the terminal
 //! guard, and the half-block frame renderer.
 
+pub mod graphics;
 pub mod halfblock;
 pub mod panels;
 pub mod state;
