@@ -7,9 +7,14 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 need_apt=()
-for tool in tmux:tmux ffmpeg:ffmpeg cmake:cmake nasm:nasm chromium:chromium; do
+for tool in tmux:tmux ffmpeg:ffmpeg cmake:cmake nasm:nasm chromium:chromium \
+    Xvfb:xvfb xterm:xterm kitty:kitty import:imagemagick timg:timg chafa:chafa \
+    img2sixel:libsixel-bin python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
+# Fonts of the real-terminal tests (tests/graphics_real.rs): kitty's and xterm's.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need_apt+=(fonts-dejavu-core)
+ls /usr/share/fonts/X11/misc/10x20* >/dev/null 2>&1 || need_apt+=(xfonts-base)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_apt[*]}"
