@@ -206,8 +206,9 @@ fn write_pngs(frames: &[Vec<u8>], k: u32, tag: &str) -> Vec<PathBuf> {
 
 /// User + system CPU time of this process's waited-for children so far, in µs.
 fn children_cpu_us() -> f64 {
-    // SAFETY: getrusage fills the struct it is given.
+    // SAFETY: rusage is plain data, for which all-zero bytes are a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
     us(usage.ru_utime) + us(usage.ru_stime)
