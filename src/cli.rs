@@ -252,6 +252,12 @@ pub struct WatchArgs {
     /// Where the `s` key saves JPEG snapshots.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub snapshot_dir: PathBuf,
+    /// The info field grid tiles show, sort by (o) and watch for stuck envs (L cycles).
+    #[arg(long, value_name = "FIELD", default_value = "episode_return")]
+    pub label: String,
+    /// An env whose picture (or label field) has not changed for this long is marked stuck.
+    #[arg(long, value_name = "S", default_value_t = 30.0)]
+    pub stuck_after: f64,
 }
 
 #[cfg(test)]

@@ -368,3 +368,112 @@ fn a_stalled_terminal_never_blocks_quitting() {
         pty.finish();
     }
 }
+
+/// Training info in the monitor, for real: three PyBoy publishers with info, one whose
+/// picture stays still for a while. Tile labels, the stuck mark and count, sort, filter,
+/// the label key and the training panel of the single view.
+#[test]
+fn training_info_labels_sort_filter_and_stuck_envs_in_tmux() {
+    let dir = Scratch::new("training");
+    let publisher = |name: &str, ret: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--seconds",
+            "60",
+            "--fps",
+            "30",
+            "--info",
+            "--return-value",
+            ret,
+        ];
+        args.extend_from_slice(extra);
+        pyboy_publisher(dir.path(), name, &args)
+    };
+    let _a = publisher("env-a", "3.0", &[]);
+    let _b = publisher("env-b", "1.0", &[]);
+    // Still for its first 7 seconds, then moving.
+    let _c = publisher("env-c", "2.0", &["--freeze", "0:7"]);
+    let tmux = Tmux::start("training", 200, 60);
+    // Labelled by step (it changes), so only a still picture makes an env stuck.
+    let cmd = format!(
+        "GBWATCH_DIR={} {} --label step --stuck-after 2",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch")
+    );
+    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    let screen = tmux.wait_for("labelled tiles and env-c stuck", 20, |s| {
+        ["env-a step=", "env-b step=", "env-c step="]
+            .iter()
+            .all(|t| s.contains(t))
+            && s.matches("STUCK").count() == 1
+            && s.contains("1 stuck · 3 envs")
+    });
+    assert!(
+        screen.contains("fps,") && screen.contains("old"),
+        "{screen}"
+    );
+    let stuck_line = screen.lines().find(|l| l.contains("STUCK")).unwrap();
+    let tiles: Vec<&str> = stuck_line.split("┘└").collect();
+    assert!(
+        tiles[2].contains("STUCK"),
+        "env-c is the stuck one:\n{screen}"
+    );
+    // env-c moves again after 7 s: no longer stuck.
+    tmux.wait_for("env-c no longer stuck", 20, |s| {
+        !s.contains("STUCK") && s.contains(" 3 envs")
+    });
+    // step → frame → episode → episode_return.
+    for _ in 0..3 {
+        tmux.run(&["send-keys", "-t", "t", "L"]);
+    }
+    let screen = tmux.wait_for("episode_return as the label", 5, |s| {
+        s.contains("env-a episode_return=3.0")
+            && s.contains("env-b episode_return=1.0")
+            && s.contains("env-c episode_return=2.0")
+    });
+    let order = |s: &str| {
+        let mut at: Vec<(usize, &str)> = ["env-a", "env-b", "env-c"]
+            .into_iter()
+            .map(|n| {
+                (
+                    s.find(&format!("{n} episode_return")).unwrap_or(usize::MAX),
+                    n,
+                )
+            })
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, n)| n).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&screen), ["env-a", "env-b", "env-c"], "{screen}");
+    tmux.run(&["send-keys", "-t", "t", "o"]);
+    tmux.wait_for("lowest return first", 5, |s| {
+        order(s) == ["env-b", "env-c", "env-a"]
+    });
+    tmux.run(&["send-keys", "-t", "t", "o"]);
+    tmux.wait_for("highest return first", 5, |s| {
+        order(s) == ["env-a", "env-c", "env-b"]
+    });
+    // Filter down to one env: the single view with its training panel.
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "/",
+        "e",
+        "n",
+        "v",
+        "-",
+        "b",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("env-b alone with its training panel", 10, |s| {
+        s.contains("training") && s.contains("episode_return 1.0") && !s.contains("env-a")
+    });
+    for field in ["step", "frame", "episode", "map"] {
+        assert!(screen.contains(field), "{field} missing:\n{screen}");
+    }
+    tmux.run(&["send-keys", "-t", "t", "/", "Escape"]);
+    tmux.wait_for("all envs again", 10, |s| {
+        s.contains("env-a") && s.contains("env-c")
+    });
+    tmux.run(&["send-keys", "-t", "t", "q"]);
+}

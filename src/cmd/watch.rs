@@ -13,6 +13,13 @@ use std::io::IsTerminal;
 /// terminal going away.
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args.preset)?;
+    if !(args.stuck_after.is_finite() && args.stuck_after > 0.0) {
+        return Err(UsageError(format!(
+            "--stuck-after {} must be a positive number of seconds",
+            args.stuck_after
+        ))
+        .into());
+    }
     let specs = specs_from(&args.source)?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -65,6 +72,8 @@ fn monitor(args: &WatchArgs, set: &FeedSet, source_hint: String) -> anyhow::Resu
         snapshot_dir: args.snapshot_dir.clone(),
         source_hint,
         size: crossterm::terminal::size()?,
+        label: Some(args.label.clone()).filter(|l| !l.is_empty()),
+        stuck_after: std::time::Duration::from_secs_f64(args.stuck_after),
     };
     let monitor = Monitor::new(set.clone(), setup, TerminalWriter::stdout()?)?;
     let input = Input::spawn(Crossterm);

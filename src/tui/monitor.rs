@@ -48,6 +48,10 @@ pub struct Setup {
     pub source_hint: String,
     /// The terminal's size in cells.
     pub size: (u16, u16),
+    /// The info field tiles show.
+    pub label: Option<String>,
+    /// When an env with an unchanged picture or label counts as stuck.
+    pub stuck_after: Duration,
 }
 
 /// The monitor: state, pacing, pictures and the terminal output.
@@ -78,6 +82,8 @@ impl Monitor {
         )?;
         let mut state = State::new(set.settings.get().preset, &setup.source_hint);
         state.update(Event::Resize(w, h));
+        state.label = setup.label;
+        state.stuck_after_ns = setup.stuck_after.as_nanos() as u64;
         Ok(Monitor {
             set,
             state,
@@ -293,6 +299,8 @@ mod tests {
             snapshot_dir: dir.to_path_buf(),
             source_hint: "demo".into(),
             size: (120, 40),
+            label: None,
+            stuck_after: Duration::from_secs(30),
         }
     }
 

@@ -33,7 +33,10 @@ ap.add_argument("--frames", type=int, default=None)
 ap.add_argument("--save", default=None)
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
 ap.add_argument("--info", action="store_true", help="publish info with each frame: step, frame, episode, episode_return, map")
+ap.add_argument("--return-value", type=float, default=None, help="publish this episode_return always")
+ap.add_argument("--freeze", default=None, help="A:B: the picture stays still from second A to B")
 args = ap.parse_args()
+freeze = tuple(float(x) for x in args.freeze.split(":")) if args.freeze else None
 
 pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
 pyboy.set_emulation_speed(0)
@@ -51,12 +54,16 @@ with Publisher(args.name, directory=args.dir) as pub:
             break
         if args.frames is not None and n >= args.frames:
             break
-        pyboy.tick()
+        t = time.monotonic() - start
+        if freeze is None or not (freeze[0] <= t < freeze[1]):
+            pyboy.tick()
         n += 1
         info = None
         if args.info:
             info = {"step": n, "frame": pyboy.frame_count, "episode": n // 100,
                     "episode_return": (n % 100) * 0.5, "map": "demo-%d" % (n // 100)}
+            if args.return_value is not None:
+                info["episode_return"] = args.return_value
         pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count, info)
         if save is not None:
             save.write(struct.pack("<Q", pyboy.frame_count))

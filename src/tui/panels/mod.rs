@@ -272,4 +272,34 @@ mod tests {
         let text = draw(&s);
         assert!(text.contains(&DEMO_BANNER[0][..30]));
     }
+
+    #[test]
+    fn the_zoomed_view_shows_a_long_state_whole() {
+        let reason = "publisher pid 1509 has exited";
+        let s = state(
+            vec![feed("env-00", FeedState::Offline(reason.into()), true)],
+            (110, 34),
+        );
+        let text = draw(&s);
+        let panel: String = text
+            .lines()
+            .map(|l| l.trim_matches('"').chars().skip(66).collect::<String>())
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' ').to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(panel.contains("exited"), "the state line is cut:\n{text}");
+    }
+
+    #[test]
+    fn grid_tiles_say_what_their_figures_are() {
+        let feeds: Vec<(FeedUpdate, bool)> = (0..4)
+            .map(|i| feed(&format!("env-{i:02}"), FeedState::Online, true))
+            .collect();
+        let text = draw(&state(feeds, (120, 36)));
+        assert!(text.contains("10 fps, 23.0ms old"), "{text}");
+        assert!(
+            text.contains("space freeze"),
+            "the grid's key line omits freeze"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::tui::theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Widget, Wrap};
 
 /// Draws feed `feed_idx` in `frame_area` with its panels in `side`.
 pub fn render(state: &State, feed_idx: usize, frame_area: Rect, side: Rect, buf: &mut Buffer) {
@@ -126,7 +126,9 @@ fn render_info(state: &State, feed: &FeedView, area: Rect, buf: &mut Buffer) {
             theme::WARNING,
         ));
     }
+    // Wrapped, so a long state ("offline: publisher pid 1509 has exited") is never cut.
     Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
         .block(Block::bordered().title(" feed "))
         .render(area, buf);
 }
