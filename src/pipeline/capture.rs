@@ -76,39 +76,11 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                     t.stats.publisher_restarted();
                     previous = None;
                 }
-                let record_base = (
-                    raw.frame_index,
-                    raw.retries,
-                    raw.published_total,
-                    raw.publisher_cost_ns,
-                );
-                let age_from_publisher = raw.published_ns.is_some();
-                let mut frame = to_frame(raw);
-                let identical = previous.as_ref().is_some_and(|p| {
-                    p.width == frame.width && p.height == frame.height && p.pixels == frame.pixels
-                });
-                frame.content_id = match (&previous, identical) {
-                    (Some(p), true) => p.content_id,
-                    _ => {
-                        next_content_id += 1;
-                        next_content_id
-                    }
-                };
-                frame.capture_us = started.elapsed().as_micros() as u64;
-                let copy_us = frame.capture_us;
-                let frame = Arc::new(frame);
-                t.stats.record_info(frame.frame_index, frame.info.as_ref());
-                t.stats.record_capture(
-                    Instant::now(),
-                    CaptureRecord {
-                        frame_index: record_base.0,
-                        identical,
-                        copy_us,
-                        retries: record_base.1,
-                        published_total: record_base.2,
-                        publisher_cost_ns: record_base.3,
-                        age_from_publisher,
-                    },
+                let frame = deliver(
+                    raw,
+                    started,
+                    &mut previous_ids(&previous, &mut next_content_id),
+                    &t,
                 );
                 t.queue.push(frame.clone());
                 // Full means a wake-up is already pending: nothing is lost.
@@ -164,6 +136,64 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
         }
     }
     t.queue.close();
+}
+
+/// The previous frame and the content-id counter, for telling repeated pictures apart.
+struct ContentIds<'a> {
+    previous: Option<&'a SharedFrame>,
+    next: &'a mut u64,
+}
+
+fn previous_ids<'a>(previous: &'a Option<SharedFrame>, next: &'a mut u64) -> ContentIds<'a> {
+    ContentIds {
+        previous: previous.as_ref(),
+        next,
+    }
+}
+
+/// Converts a captured raw frame, gives it its content id (the previous one's when the
+/// pixels are the same) and records its capture figures.
+fn deliver(
+    raw: RawFrame,
+    started: Instant,
+    ids: &mut ContentIds<'_>,
+    t: &CaptureTargets,
+) -> SharedFrame {
+    let record_base = (
+        raw.frame_index,
+        raw.retries,
+        raw.published_total,
+        raw.publisher_cost_ns,
+    );
+    let age_from_publisher = raw.published_ns.is_some();
+    let mut frame = to_frame(raw);
+    let identical = ids.previous.is_some_and(|p| {
+        p.width == frame.width && p.height == frame.height && p.pixels == frame.pixels
+    });
+    frame.content_id = match (ids.previous, identical) {
+        (Some(p), true) => p.content_id,
+        _ => {
+            *ids.next += 1;
+            *ids.next
+        }
+    };
+    frame.capture_us = started.elapsed().as_micros() as u64;
+    let copy_us = frame.capture_us;
+    let frame = Arc::new(frame);
+    t.stats.record_info(frame.frame_index, frame.info.as_ref());
+    t.stats.record_capture(
+        Instant::now(),
+        CaptureRecord {
+            frame_index: record_base.0,
+            identical,
+            copy_us,
+            retries: record_base.1,
+            published_total: record_base.2,
+            publisher_cost_ns: record_base.3,
+            age_from_publisher,
+        },
+    );
+    frame
 }
 
 pub(crate) fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {

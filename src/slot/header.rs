@@ -100,6 +100,22 @@ fn format_from_code(code: u32) -> Option<PixelFormat> {
     })
 }
 
+/// The size of the info area the header declares (0 without one). Unknown flag bits are
+/// optional areas a newer publisher added: ignored.
+fn info_capacity(bytes: &[u8], path: &Path) -> Result<u32, SlotError> {
+    if u32_at(bytes, OFF_FLAGS) & FLAG_INFO == 0 {
+        return Ok(0);
+    }
+    let cap = u32_at(bytes, OFF_INFO_CAPACITY);
+    if !(4..=INFO_AREA_SIZE).contains(&cap) {
+        return Err(SlotError::BadHeader {
+            path: path.to_path_buf(),
+            detail: format!("info area of {cap} bytes (4-{INFO_AREA_SIZE} allowed)"),
+        });
+    }
+    Ok(cap)
+}
+
 impl Header {
     /// Parses and validates `bytes` (at least [`HEADER_SIZE`] long) of a file of `file_len` bytes.
     pub fn parse(bytes: &[u8], file_len: u64, path: &Path) -> Result<Header, SlotError> {
@@ -166,19 +182,7 @@ impl Header {
                 height,
             });
         }
-        // Unknown flag bits are optional areas a newer publisher added: ignored.
-        let info_capacity = if u32_at(bytes, OFF_FLAGS) & FLAG_INFO != 0 {
-            let cap = u32_at(bytes, OFF_INFO_CAPACITY);
-            if !(4..=INFO_AREA_SIZE).contains(&cap) {
-                return Err(SlotError::BadHeader {
-                    path: path_buf(),
-                    detail: format!("info area of {cap} bytes (4-{INFO_AREA_SIZE} allowed)"),
-                });
-            }
-            cap
-        } else {
-            0
-        };
+        let info_capacity = info_capacity(bytes, path)?;
         let needed = HEADER_SIZE as u64 + pixel_bytes + info_capacity as u64;
         if file_len < needed {
             return Err(SlotError::Truncated {
