@@ -121,7 +121,7 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
     let mut r = SlotReader::open(&slot_path(dir.path(), "info"), false).unwrap();
     let mut seen: HashMap<u64, Option<String>> = HashMap::new();
     let start = Instant::now();
-    while !seen.contains_key(&7) && start.elapsed() < Duration::from_secs(30) {
+    while !seen.contains_key(&9) && start.elapsed() < Duration::from_secs(30) {
         match r.read().unwrap() {
             ReadOutcome::Frame(s) => {
                 assert!(s.info_error.is_none(), "{:?}", s.info_error);
@@ -134,7 +134,7 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    for i in 1..=7 {
+    for i in 1..=9 {
         assert!(seen.contains_key(&i), "frame {i} never arrived: {seen:?}");
     }
     assert_eq!(
@@ -145,6 +145,9 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
         assert_eq!(seen[&i], None, "frame {i} carried bad info");
     }
     assert_eq!(seen[&7].as_deref(), Some("step=7 reward=0.25 flag=true"));
+    // A field whose type changes is sent with its new type.
+    assert_eq!(seen[&8].as_deref(), Some("step=8 reward=high flag=false"));
+    assert_eq!(seen[&9].as_deref(), Some("step=9.5 reward=1.25 flag=true"));
     let warnings: Vec<_> = stderr
         .lines()
         .filter(|l| l.contains("info not sent"))

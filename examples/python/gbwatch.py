@@ -16,6 +16,7 @@ raises into the training loop: it is logged once and publishing turns into a no-
 
 import atexit
 import mmap
+import operator
 import os
 import re
 import struct
@@ -108,31 +109,85 @@ def _info_type(value):
     return None
 
 
-def _info_schema(keys, values):
-    """Validates keys and value types once per layout; returns what encoding needs."""
-    if len(keys) > MAX_INFO_FIELDS:
-        raise _BadInfo("%d fields, at most %d are allowed" % (len(keys), MAX_INFO_FIELDS))
-    head = bytearray([len(keys)])
-    codes = []
-    for k, v in zip(keys, values):
-        if type(k) is not str:
-            raise _BadInfo("key %r is not a str" % (k,))
-        kb = k.encode("utf-8")
-        if not 1 <= len(kb) <= MAX_INFO_KEY_BYTES or not k.isprintable():
-            raise _BadInfo("key %r is not 1-%d bytes of printable text" % (k, MAX_INFO_KEY_BYTES))
-        code = _info_type(v)
-        if code is None:
-            raise _BadInfo("field %r is a %s; only str, int, float and bool are sent" % (k, type(v).__name__))
-        head += bytes([code, len(kb)]) + kb
-        codes.append(code)
-    types = tuple(map(type, values))
-    floats = tuple(i for i, c in enumerate(codes) if c == _INFO_FLOAT)
-    if _INFO_STR in codes:
-        return types, None, bytes(head), floats, tuple(codes)
-    st = struct.Struct("<I%ds%s" % (len(head), "".join(_INFO_PACK[c] for c in codes)))
-    if st.size - 4 > MAX_INFO_BYTES:
-        raise _BadInfo("info encodes to %d bytes, at most %d are allowed" % (st.size - 4, MAX_INFO_BYTES))
-    return types, st, bytes(head), floats, None
+class _InfoLayout:
+    """What encoding one info layout (keys and value types) needs, validated once: a buffer
+    that already holds the u32 length and the head (count, types, keys), and the struct that
+    packs the values after it. Layouts with strings have no struct (their length varies)."""
+
+    __slots__ = ("keys", "n", "get", "types", "codes", "head", "floats", "get_floats", "bools", "values", "buf", "voff", "view")
+
+    def __init__(self, keys, values):
+        if len(keys) > MAX_INFO_FIELDS:
+            raise _BadInfo("%d fields, at most %d are allowed" % (len(keys), MAX_INFO_FIELDS))
+        head = bytearray([len(keys)])
+        codes = []
+        for k, v in zip(keys, values):
+            if type(k) is not str:
+                raise _BadInfo("key %r is not a str" % (k,))
+            kb = k.encode("utf-8")
+            if not 1 <= len(kb) <= MAX_INFO_KEY_BYTES or not k.isprintable():
+                raise _BadInfo("key %r is not 1-%d bytes of printable text" % (k, MAX_INFO_KEY_BYTES))
+            code = _info_type(v)
+            if code is None:
+                raise _BadInfo("field %r is a %s; only str, int, float and bool are sent" % (k, type(v).__name__))
+            head += bytes([code, len(kb)]) + kb
+            codes.append(code)
+        self.keys, self.types, self.codes, self.head = keys, tuple(map(type, values)), tuple(codes), bytes(head)
+        self.n, self.get = len(keys), _getter(keys)
+        self.floats = tuple(i for i, c in enumerate(codes) if c == _INFO_FLOAT)
+        self.get_floats = _getter(self.floats)
+        self.bools = tuple((i, self.types[i]) for i, c in enumerate(codes) if c == _INFO_BOOL)
+        self.values = self.buf = self.view = None
+        self.voff = 4 + len(head)
+        if _INFO_STR not in codes:
+            self.values = struct.Struct("<" + "".join(_INFO_PACK[c] for c in codes))
+            size = len(head) + self.values.size
+            if size > MAX_INFO_BYTES:
+                raise _BadInfo("info encodes to %d bytes, at most %d are allowed" % (size, MAX_INFO_BYTES))
+            self.buf = bytearray(4 + size)
+            _U32.pack_into(self.buf, 0, size)
+            self.buf[4:self.voff] = head
+            self.view = memoryview(self.buf)
+
+    def encode(self, values):
+        """The encoded info (length first), or None when `values` no longer fit this layout
+        (a type changed): the caller then builds a new one. Raises _BadInfo for bad values."""
+        if self.floats:
+            try:
+                total = sum(self.get_floats(values))  # finite unless a value is not (or overflow)
+            except TypeError:
+                return None
+            if total - total != 0.0:
+                for i in self.floats:
+                    v = values[i]
+                    if v - v != 0.0:
+                        raise _BadInfo("field %r is %r; floats must be finite" % (self.keys[i], v))
+        for i, t in self.bools:
+            if type(values[i]) is not t:
+                return None
+        if self.values is None:
+            if tuple(map(type, values)) != self.types:
+                return None
+            body = _encode_info_slow(self.head, self.codes, values)
+            return _U32.pack(len(body)) + body
+        try:
+            # Ints pack only as ints, so a changed int field fails here; a float field
+            # takes an int as a float, and an int field a bool as 0/1.
+            self.values.pack_into(self.buf, self.voff, *values)
+        except struct.error:
+            if tuple(map(type, values)) != self.types:
+                return None
+            raise
+        return self.view
+
+
+def _getter(keys):
+    """A callable returning the items at `keys` as a tuple (operator.itemgetter returns a bare
+    item for one key)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda m: (m[key],)
+    return operator.itemgetter(*keys) if keys else None
 
 
 def _encode_info_slow(head, codes, values):
@@ -275,7 +330,8 @@ class Publisher:
         self._info_off = 0
         self._info_len = 0
         self._info_warned = False
-        self._schemas = {}
+        self._layouts = {}
+        self._layout = None
         if pixel_format is not None and pixel_format not in FORMATS:
             raise ValueError("pixel_format must be one of %s" % ", ".join(FORMATS))
         if name is not None:
@@ -325,15 +381,24 @@ class Publisher:
         try:
             if frame is not self._last_obj:
                 self._prepare(frame)
-            schema = None
+            encoded = None
             if info is not None:
-                schema = self._info_check(info)
+                layout = self._layout
+                if layout is not None and len(info) == layout.n:  # the same keys as last time?
+                    try:
+                        encoded = layout.encode(layout.get(info))
+                    except Exception:  # bad or changed: _info_check says which
+                        encoded = None
+                if encoded is None:
+                    encoded = self._info_check(info)
             mm = self._mm
             seq = self._seq + 1
             _pack_seq(mm, _OFF_SEQ, seq)  # odd: writing
             mm[self._pixels] = self._data
-            if schema is not None:
-                self._info_write(mm, schema)
+            if encoded is not None:
+                off = self._info_off
+                mm[off:off + len(encoded)] = encoded
+                self._info_len = len(encoded) - 4
             elif self._info_len:
                 _U32.pack_into(mm, self._info_off, 0)
                 self._info_len = 0
@@ -350,45 +415,27 @@ class Publisher:
             return False
 
     def _info_check(self, info):
-        """Validates `info` before the seqlock opens; returns (schema, values) or None after
-        a one-time warning (the frame then goes out without info)."""
+        """Validates and encodes an `info` whose layout is new or changed, before the seqlock
+        opens; returns the bytes to copy (length first), or None after a one-time warning (the
+        frame then goes out without info)."""
         try:
             if type(info) is not dict:
                 info = dict(info)
             keys = tuple(info)
             values = tuple(info.values())
-            schema = self._schemas.get(keys)
-            if schema is None or schema[0] != tuple(map(type, values)):
-                schema = _info_schema(keys, values)
-                if len(self._schemas) > 64:
-                    self._schemas.clear()
-                self._schemas[keys] = schema
-            for i in schema[3]:
-                v = values[i]
-                if v - v != 0.0:  # NaN or infinite
-                    raise _BadInfo("field %r is %r; floats must be finite" % (keys[i], v))
-            if schema[1] is None:
-                return None, _encode_info_slow(schema[2], schema[4], values)
-            return schema[1], (schema[1].size - 4, schema[2]) + values
+            layout = self._layouts.get(keys)
+            encoded = None if layout is None else layout.encode(values)
+            if encoded is None:
+                layout = _InfoLayout(keys, values)
+                if len(self._layouts) > 64:
+                    self._layouts.clear()
+                self._layouts[keys] = layout
+                encoded = layout.encode(values)
+            self._layout = layout
+            return encoded
         except Exception as e:
             self._info_warn(e)
             return None
-
-    def _info_write(self, mm, schema):
-        st, payload = schema
-        try:
-            if st is not None:
-                st.pack_into(mm, self._info_off, *payload)
-                self._info_len = payload[0]
-            else:
-                end = self._info_off + 4 + len(payload)
-                mm[self._info_off + 4:end] = payload
-                _U32.pack_into(mm, self._info_off, len(payload))
-                self._info_len = len(payload)
-        except struct.error as e:  # an int outside 64 bits
-            _U32.pack_into(mm, self._info_off, 0)
-            self._info_len = 0
-            self._info_warn(e)
 
     def _info_warn(self, exc):
         if not self._info_warned:

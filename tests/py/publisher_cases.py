@@ -3,7 +3,7 @@
     python publisher_cases.py DIR formats   # publishes RGB, GRAY8, BGRA and RGBA frames, waits for "done" on stdin
     python publisher_cases.py DIR misuse    # bad frames and names: nothing raises into the caller
     python publisher_cases.py DIR safety S  # publishes for S seconds; prints the slowest publish() in µs
-    python publisher_cases.py DIR info      # frames 1-7 with good and bad info, 0.3 s apart
+    python publisher_cases.py DIR info      # frames 1-9 with good and bad info, 0.3 s apart
 """
 
 import os
@@ -93,6 +93,8 @@ elif case == "info":
         {"step": 5, "text": "x" * 5000},  # too big
         {"step": 2**70},  # outside 64 bits
         {"step": 7, "reward": np.float32(0.25), "flag": np.bool_(True)},
+        {"step": 8, "reward": "high", "flag": False},  # the same keys, other types
+        {"step": 9.5, "reward": 1.25, "flag": True},
     ]
     for i, info in enumerate(infos, 1):
         pub.publish(frame, i, info=info)
