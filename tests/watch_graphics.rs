@@ -8,6 +8,9 @@ mod common;
 
 use common::pty::Pty;
 use common::{gbwatch, Scratch};
+use gbwatch::tui::graphics::painter::MAX_SCALE;
+use gbwatch::tui::graphics::{fit_cells, fit_pixels};
+use ratatui::layout::Rect;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::ExitStatus;
@@ -40,30 +43,42 @@ fn source_pixel(x: usize, y: usize) -> [u8; 3] {
 }
 
 fn write_png(path: &Path) {
-    let mut data = Vec::with_capacity(W * H * 3);
-    for y in 0..H {
-        for x in 0..W {
-            data.extend_from_slice(&source_pixel(x, y));
+    write_png_scaled(path, 1);
+}
+
+/// The PNG at `k` times its size (each pixel a k x k block), written atomically.
+fn write_png_scaled(path: &Path, k: usize) {
+    let (w, h) = (W * k, H * k);
+    let mut data = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            data.extend_from_slice(&source_pixel(x / k, y / k));
         }
     }
     let mut png = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut png, W as u32, H as u32);
+        let mut enc = png::Encoder::new(&mut png, w as u32, h as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.write_header().unwrap().write_image_data(&data).unwrap();
     }
-    std::fs::write(path, png).unwrap();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, png).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
-/// What the terminal answers to the capability query ratatui-image sends (kitty graphics,
-/// `CSI c`, `CSI 16 t`, ended by `CSI 5 n`); `CSI 0 n` always follows.
-const KITTY_8X16: &str = "\x1b_Gi=31;OK\x1b\\\x1b[?62;22c\x1b[6;16;8t";
+/// What a terminal answers to gbwatch's capability query (kitty graphics, XTVERSION, the
+/// cell size `CSI 16 t`, DA1 last): a terminal that speaks kitty graphics but names no
+/// version (so neither placeholders nor animation frames are assumed).
+const KITTY_8X16: &str = "\x1b_Gi=31;OK\x1b\\\x1b[6;16;8t\x1b[?62;22c";
 /// kitty that also inflates deflated transmissions (the `o=z` probe, image 32).
-const KITTY_8X16_INFLATE: &str = "\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1b[?62;22c\x1b[6;16;8t";
-const SIXEL_10X24: &str = "\x1b[?62;4;22c\x1b[6;24;10t";
-/// A terminal that answers no capability query but the status report.
-const STATUS_ONLY: &str = "";
+const KITTY_8X16_INFLATE: &str = "\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1b[6;16;8t\x1b[?62;22c";
+/// kitty 0.35, which takes unicode placeholders.
+const KITTY_035_8X16: &str =
+    "\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1bP>|kitty(0.35.2)\x1b\\\x1b[6;16;8t\x1b[?62;22c";
+const SIXEL_10X24: &str = "\x1b[6;24;10t\x1b[?62;4;22c";
+/// A terminal that answers DA1 only.
+const STATUS_ONLY: &str = "\x1b[?62;22c";
 
 /// Everything the binary wrote to its terminal, and how it ended.
 struct Run {
@@ -85,7 +100,7 @@ fn run_watch(
     tag: &str,
     args: &[&str],
     caps: Option<&str>,
-    drawn: impl Fn(&Screen, &[u8], &Path) -> bool,
+    mut drawn: impl FnMut(&Screen, &[u8], &Path, &Pty) -> bool,
 ) -> Run {
     let scratch = Scratch::new(tag);
     let png = scratch.path().join("still.png");
@@ -135,17 +150,17 @@ fn run_watch(
         );
         if let (Some(caps), true) = (caps, snapshot.len() != seen) {
             seen = snapshot.len();
-            // A terminal answers each query as it reads it.
-            while count(&snapshot, b"\x1b[5n") > queries {
+            // A terminal answers each query as it reads it; DA1 (`CSI c`) ends gbwatch's.
+            while count(&snapshot, b"\x1b[c") > queries {
                 queries += 1;
-                pty.type_bytes(format!("{caps}\x1b[0n").as_bytes());
+                pty.type_bytes(caps.as_bytes());
             }
             while count(&snapshot, b"\x1b[6n") > cursor_queries {
                 cursor_queries += 1;
                 pty.type_bytes(b"\x1b[1;1R");
             }
         }
-        if !typed_q && drawn(&Screen::replay(&snapshot), &snapshot, &png) {
+        if !typed_q && drawn(&Screen::replay(&snapshot), &snapshot, &png, &pty) {
             pty.type_bytes(b"q");
             typed_q = true;
             q_presses = 1;
@@ -286,6 +301,8 @@ struct Screen {
     kitty: Option<(HashMap<String, String>, Vec<u8>)>,
     /// Cells erased with `CSI n X` (a picture's cells are, before it is drawn).
     erased: BTreeSet<(u16, u16)>,
+    /// Ids of the kitty images deleted (`a=d,d=I`), in order.
+    deleted: Vec<String>,
 }
 
 impl Screen {
@@ -442,8 +459,15 @@ impl Screen {
                     .filter_map(|kv| kv.split_once('='))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
-                if keys.get("a").is_some_and(|a| a == "q") {
-                    return; // the capability query
+                match keys.get("a").map(String::as_str) {
+                    Some("q") => return, // the capability query
+                    Some("d") => {
+                        self.deleted
+                            .push(keys.get("i").cloned().unwrap_or_default());
+                        return;
+                    }
+                    Some("p") | Some("f") => return, // placements and frame edits
+                    _ => {}
                 }
                 let more = keys.get("m").is_some_and(|m| m == "1");
                 let (first, mut data) = match self.kitty.take() {
@@ -768,7 +792,7 @@ fn assert_shows_png(pic: &Picture, size: (usize, usize), tolerance: u8) {
 /// Runs the monitor until a picture is complete on screen, types `q`, and returns the run,
 /// the screen it left and the last picture.
 fn watch_until_drawn(tag: &str, args: &[&str], caps: &str) -> (Run, Screen, Shown) {
-    let run = run_watch(tag, args, Some(caps), |s, out, _| s.drawn(out));
+    let run = run_watch(tag, args, Some(caps), |s, out, _, _| s.drawn(out));
     assert!(
         run.typed_q,
         "exited before drawing ({}):\n{}",
@@ -788,6 +812,16 @@ fn watch_until_drawn(tag: &str, args: &[&str], caps: &str) -> (Run, Screen, Show
 /// Asserts `found` is the block of `cells` (columns, rows) from the frame interior's top-left
 /// cell (1, 1).
 fn assert_cells(found: &BTreeSet<(u16, u16)>, cells: (usize, usize), what: &str) {
+    assert_block(found, (1, 1), cells, what)
+}
+
+/// Asserts `found` is the block of `cells` (columns, rows) from cell `origin` (column, row).
+fn assert_block(
+    found: &BTreeSet<(u16, u16)>,
+    origin: (u16, u16),
+    cells: (usize, usize),
+    what: &str,
+) {
     let rows = found.iter().map(|c| c.0);
     let cols = found.iter().map(|c| c.1);
     let extent = (
@@ -795,8 +829,8 @@ fn assert_cells(found: &BTreeSet<(u16, u16)>, cells: (usize, usize), what: &str)
         (rows.clone().min(), rows.max()),
     );
     let want = (
-        (Some(1), Some(cells.0 as u16)),
-        (Some(1), Some(cells.1 as u16)),
+        (Some(origin.0), Some(origin.0 + cells.0 as u16 - 1)),
+        (Some(origin.1), Some(origin.1 + cells.1 as u16 - 1)),
     );
     assert_eq!(
         extent, want,
@@ -808,7 +842,7 @@ fn assert_cells(found: &BTreeSet<(u16, u16)>, cells: (usize, usize), what: &str)
 /// Asserts the kitty placeholders on `screen` place image `id` over exactly `cells` from the
 /// frame interior's top-left cell (1, 1): each cell names the image by its colour (the id's
 /// low 24 bits), and each row's first cell its row, column 0 and the id's high byte.
-fn assert_placeholders(screen: &Screen, id: u32, cells: (usize, usize)) {
+fn assert_placeholders(screen: &Screen, id: u32, origin: (u16, u16), cells: (usize, usize)) {
     let [extra, r, g, b] = id.to_be_bytes();
     let mut found = BTreeSet::new();
     for (&(row, col), cell) in &screen.cells {
@@ -825,10 +859,15 @@ fn assert_placeholders(screen: &Screen, id: u32, cells: (usize, usize)) {
                 .skip(1)
                 .map(|c| diacritic_index(c).unwrap())
                 .collect();
-            if col == 1 {
+            if col == origin.0 {
+                // The id's high byte may be left out when it is 0 (kitty reads it as 0).
+                let mut marks = marks;
+                if marks.len() == 2 && extra == 0 {
+                    marks.push(0);
+                }
                 assert_eq!(
                     marks,
-                    vec![(row - 1) as usize, 0, extra as usize],
+                    vec![(row - origin.1) as usize, 0, extra as usize],
                     "row {row}: row, column and id diacritics"
                 );
             } else {
@@ -836,35 +875,109 @@ fn assert_placeholders(screen: &Screen, id: u32, cells: (usize, usize)) {
             }
         }
     }
-    assert_cells(&found, cells, "placeholders");
+    assert_block(&found, origin, cells, "placeholders");
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/// kitty, 8x16-pixel cells: the frame at the MEDIUM preset (2x, 320x288) fits the frame block, so
-/// it goes out as it is, RGBA, pixel for pixel the PNG, placed with placeholders over 40x18
-/// cells from the frame's top-left cell. `q` quits and gives the terminal back.
+/// The frame interior as gbwatch's placement functions take it: cells from (1, 1).
+fn interior_rect(screen: &Screen) -> Rect {
+    let (cols, rows) = screen.frame_interior();
+    Rect::new(1, 1, cols, rows)
+}
+
+/// Asserts `place` is centred in `area` (margins equal to within a cell).
+fn assert_centred(place: (u16, u16, u16, u16), area: Rect) {
+    let (col, row, cols, rows) = place;
+    let (left, right) = (col - area.x, area.right() - (col + cols));
+    let (top, bottom) = (row - area.y, area.bottom() - (row + rows));
+    assert!(left.abs_diff(right) <= 1, "columns {left} | {right}");
+    assert!(top.abs_diff(bottom) <= 1, "rows {top} | {bottom}");
+}
+
+/// Asserts every image that was sent was deleted before the end (no stray image ids).
+fn assert_all_deleted(screen: &Screen) {
+    let sent: BTreeSet<&str> = screen
+        .pictures
+        .iter()
+        .filter_map(|p| match &p.what {
+            Graphic::Kitty(keys, _) => keys.get("i").map(String::as_str),
+            _ => None,
+        })
+        .collect();
+    for id in sent {
+        assert!(
+            screen.deleted.iter().any(|d| d == id),
+            "image {id} was never deleted: {:?}",
+            screen.deleted
+        );
+    }
+}
+
+/// kitty that names no version, 8x16-pixel cells: the frame goes out once at its own size
+/// (160x144, RGB), pixel for pixel the PNG, with a classic placement (`C=1`, no `U=1`) over
+/// the cells gbwatch centres in the frame block; the terminal scales it. `q` quits, the
+/// image is deleted and the terminal given back.
 #[test]
-fn kitty_shows_the_png_pixel_for_pixel() {
-    let (run, screen, picture) = watch_until_drawn("kitty", &["--protocol", "kitty"], KITTY_8X16);
+fn kitty_shows_the_png_at_its_own_size_scaled_by_the_terminal() {
+    let (run, mut screen, picture) =
+        watch_until_drawn("kitty", &["--protocol", "kitty"], KITTY_8X16);
     assert_clean_exit(&run);
     let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
-    let cell = CellPx(8, 16);
-    let (size, cells) = fit(2, screen.frame_interior(), cell);
-    assert_eq!((size, cells), ((320, 288), (40, 18)));
-    assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
-    assert_shows_png(&pic, size, 0);
+    assert_eq!((pic.w, pic.h), (W, H), "{keys:?}");
+    assert_shows_png(&pic, (W, H), 0);
+    assert_eq!(keys.get("C").map(String::as_str), Some("1"), "{keys:?}");
+    assert_eq!(keys.get("U"), None, "no placeholders for an unnamed kitty");
+    let area = interior_rect(&screen);
+    let place = fit_cells(W as u32, H as u32, area, (8, 16), MAX_SCALE).unwrap();
+    let c: u16 = keys["c"].parse().unwrap();
+    let r: u16 = keys["r"].parse().unwrap();
+    assert_eq!((c, r), (place.cols, place.rows), "{keys:?}");
     assert_eq!(
-        keys.get("U").map(String::as_str),
-        Some("1"),
-        "virtual placement"
+        picture.at,
+        (place.row, place.col),
+        "placed at its top-left cell"
     );
-    assert_placeholders(&screen, keys["i"].parse().unwrap(), cells);
+    assert_centred((place.col, place.row, c, r), area);
+    // It fills the block one way: the terminal scales, so nothing is lost to a small scale.
+    assert!(
+        c + 1 >= area.width || r + 1 >= area.height,
+        "{c}x{r} in {area:?}"
+    );
+    screen.pictures.push(picture);
+    assert_all_deleted(&screen);
+}
+
+/// kitty 0.35 (unicode placeholders): the image is placed virtually (`U=1`) and the
+/// placeholder cells name it over exactly its cells.
+#[test]
+fn kitty_with_placeholders_names_the_image_in_its_cells() {
+    let (run, screen, picture) =
+        watch_until_drawn("kitty-035", &["--protocol", "auto"], KITTY_035_8X16);
+    assert_clean_exit(&run);
+    let (keys, data) = kitty_of(&picture);
+    assert_eq!(keys.get("U").map(String::as_str), Some("1"), "{keys:?}");
+    let pic = decode_kitty(keys, data, true);
+    assert_shows_png(&pic, (W, H), 0);
+    let place = fit_cells(
+        W as u32,
+        H as u32,
+        interior_rect(&screen),
+        (8, 16),
+        MAX_SCALE,
+    )
+    .unwrap();
+    assert_placeholders(
+        &screen,
+        keys["i"].parse().unwrap(),
+        (place.col, place.row),
+        (place.cols as usize, place.rows as usize),
+    );
 }
 
 /// kitty that can inflate: the frame goes out deflated (`o=z`), many times smaller than
-/// the raw RGBA, and inflates to the same pixels.
+/// the raw pixels, and inflates to the same pixels.
 #[test]
 fn kitty_deflates_when_the_terminal_can_inflate() {
     let (run, _screen, picture) = watch_until_drawn(
@@ -882,9 +995,9 @@ fn kitty_deflates_when_the_terminal_can_inflate() {
     let (keys, data) = kitty_of(&picture);
     assert_eq!(keys.get("o").map(String::as_str), Some("z"), "{keys:?}");
     let pic = decode_kitty(keys, data, true);
-    assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
-    assert_shows_png(&pic, (320, 288), 0);
-    let raw = pic.w * pic.h * 4;
+    assert_eq!((pic.w, pic.h), (W, H), "{keys:?}");
+    assert_shows_png(&pic, (W, H), 0);
+    let raw = pic.w * pic.h * 3;
     assert!(
         data.len() * 20 < raw,
         "{} bytes deflated for {raw} raw",
@@ -900,7 +1013,7 @@ fn kitty_greys_an_offline_source() {
         "kitty-offline",
         &["--protocol", "kitty"],
         Some(KITTY_8X16),
-        |s, out, png| {
+        |s, out, png, _| {
             if !s.drawn(out) {
                 return false;
             }
@@ -916,11 +1029,11 @@ fn kitty_greys_an_offline_source() {
     let picture = screen.pictures.pop().unwrap();
     let (keys, data) = kitty_of(&picture);
     let pic = decode_kitty(keys, data, false);
-    assert_eq!((pic.w, pic.h), (320, 288), "{keys:?}");
+    assert_eq!((pic.w, pic.h), (W, H), "{keys:?}");
     let mut wrong = 0;
     for y in 0..pic.h {
         for x in 0..pic.w {
-            let [r, g, b] = source_pixel(x / 2, y / 2);
+            let [r, g, b] = source_pixel(x, y);
             let (gr, gg, gb) = gbwatch::tui::dimmed(r, g, b);
             if pic.px[y * pic.w + x] != [gr, gg, gb, 255] {
                 wrong += 1;
@@ -930,54 +1043,45 @@ fn kitty_greys_an_offline_source() {
     assert_eq!(wrong, 0, "pixels not in the offline grey");
 }
 
-/// kitty with `--scale 4`: 640x576 is larger than the frame block, so it is shrunk, aspect
-/// kept, to the block's width and padded with transparency to whole cells; the placeholders
-/// cover those cells.
+/// sixel, 10x24-pixel cells: the frame is scaled by gbwatch to the largest whole scale that
+/// fits the frame block (up to 4x), centred like half-blocks, colours exact.
 #[test]
-fn kitty_shrinks_a_frame_larger_than_the_block() {
-    let (run, screen, picture) = watch_until_drawn(
-        "kitty-shrink",
-        &["--protocol", "kitty", "--scale", "4"],
-        KITTY_8X16,
-    );
-    assert_clean_exit(&run);
-    let (keys, data) = kitty_of(&picture);
-    let pic = decode_kitty(keys, data, false);
-    let cell = CellPx(8, 16);
-    let interior = screen.frame_interior();
-    let (size, cells) = fit(4, interior, cell);
-    assert!(size.0 < 640 && size.1 < 576, "{size:?} in {interior:?}");
-    assert_eq!(
-        (pic.w, pic.h),
-        (cells.0 * cell.0, cells.1 * cell.1),
-        "whole cells"
-    );
-    assert_shows_png(&pic, size, 0);
-    assert_placeholders(&screen, keys["i"].parse().unwrap(), cells);
-}
-
-/// sixel, 10x24-pixel cells: the 2x frame is drawn from the frame's top-left cell as a
-/// 320x288 sixel image whose colours (percent in sixel) are the PNG's, over the 32x12 cells
-/// it erased first.
-#[test]
-fn sixel_shows_the_png() {
+fn sixel_shows_the_png_scaled_to_fill_the_block() {
     let (run, screen, picture) = watch_until_drawn("sixel", &["--protocol", "sixel"], SIXEL_10X24);
     assert_clean_exit(&run);
     let Graphic::Sixel(body) = &picture.what else {
         panic!("not a sixel image but {}", picture.what.name());
     };
-    assert_eq!(picture.at, (1, 1), "drawn from the frame's top-left cell");
+    let area = interior_rect(&screen);
+    let place = fit_pixels(W as u32, H as u32, area, (10, 24), MAX_SCALE).unwrap();
+    assert_eq!(
+        picture.at,
+        (place.row, place.col),
+        "drawn from its top-left cell"
+    );
     let pic = decode_sixel(body);
-    let (size, cells) = fit(2, screen.frame_interior(), CellPx(10, 24));
-    assert_eq!((size, cells), ((320, 288), (32, 12)));
-    assert_eq!((pic.w, pic.h), size);
-    assert_shows_png(&pic, size, 3);
-    assert_cells(&screen.erased, cells, "erased cells");
+    assert_eq!(
+        (pic.w, pic.h),
+        (place.width as usize, place.height as usize)
+    );
+    assert_eq!(pic.w % W, 0, "a whole scale");
+    // 118x31 cells of 10x24 px hold 4x across but not down: 3x (480x432) fills it.
+    assert!(
+        (place.width / W as u32 + 1) * H as u32 > area.height as u32 * 24
+            || place.width / W as u32 == MAX_SCALE,
+        "a larger scale would fit: {place:?} in {area:?}"
+    );
+    let cells = (
+        (place.width as u16).div_ceil(10),
+        (place.height as u16).div_ceil(24),
+    );
+    assert_centred((place.col, place.row, cells.0, cells.1), area);
+    assert_shows_png(&pic, (pic.w, pic.h), 3);
 }
 
-/// iTerm2, in a terminal that reports neither graphics support nor its cell size (it answers
-/// only the status report): the default 10x20 cells are assumed; the inline file is a PNG of
-/// the 2x frame, pixel for pixel, sized in pixels, over the 32x15 cells it erased first.
+/// iTerm2, in a terminal that reports neither graphics support nor its cell size: the
+/// default 10x20 cells are assumed; the inline file is a PNG of the 2x frame, pixel for
+/// pixel, sized in pixels, over the 32x15 cells it erased first.
 #[test]
 fn iterm2_shows_the_png_without_a_cell_size() {
     let (run, screen, picture) =
@@ -1000,14 +1104,13 @@ fn iterm2_shows_the_png_without_a_cell_size() {
     assert_cells(&screen.erased, cells, "erased cells");
 }
 
-/// A terminal that answers nothing at all, not even the status report every terminal gives
-/// (a bare pty): after the capability query gives up (0.5 s) the monitor draws anyway, the
-/// forced protocol at the default 10x20-pixel cells, and never asks for the cursor position.
-/// The query's reader thread, left waiting on the terminal, may take the first key; q again
-/// quits, and the terminal is given back.
+/// A terminal that answers nothing at all, not even DA1 (a bare pty): after the capability
+/// query gives up (0.5 s) the monitor draws anyway, the forced protocol in the form every
+/// kitty takes (classic placement, whole frames, no deflate) at the default 10x20-pixel
+/// cells, and never asks for the cursor position.
 #[test]
 fn a_terminal_that_answers_nothing_is_still_drawn_in() {
-    let run = run_watch("mute", &["--protocol", "kitty"], None, |s, out, _| {
+    let run = run_watch("mute", &["--protocol", "kitty"], None, |s, out, _, _| {
         s.drawn(out)
     });
     assert!(run.typed_q, "nothing drawn:\n{}", shown(&run.out));
@@ -1026,7 +1129,112 @@ fn a_terminal_that_answers_nothing_is_still_drawn_in() {
     let mut screen = Screen::replay(&run.out);
     let picture = screen.pictures.pop().unwrap();
     let (keys, data) = kitty_of(&picture);
+    assert_eq!(keys.get("o"), None, "{keys:?}");
+    assert_eq!(keys.get("C").map(String::as_str), Some("1"), "{keys:?}");
     let pic = decode_kitty(keys, data, false);
-    let (size, _) = fit(2, screen.frame_interior(), CellPx(10, 20));
-    assert_shows_png(&pic, size, 0);
+    assert_shows_png(&pic, (W, H), 0);
+    let place = fit_cells(
+        W as u32,
+        H as u32,
+        interior_rect(&screen),
+        (10, 20),
+        MAX_SCALE,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            keys["c"].parse::<u16>().unwrap(),
+            keys["r"].parse::<u16>().unwrap()
+        ),
+        (place.cols, place.rows)
+    );
+}
+
+/// A terminal whose reported cell size is 0x0 (and whose pty has no pixel size): the
+/// default 10x20-pixel cells are used, never a division by zero or an absurd placement.
+#[test]
+fn a_cell_size_of_zero_falls_back_to_the_default() {
+    let caps = "\x1b_Gi=31;OK\x1b\\\x1b[6;0;0t\x1b[?62;22c";
+    let (run, screen, picture) = watch_until_drawn("kitty-cell0", &["--protocol", "kitty"], caps);
+    assert_clean_exit(&run);
+    let (keys, _) = kitty_of(&picture);
+    let place = fit_cells(
+        W as u32,
+        H as u32,
+        interior_rect(&screen),
+        (10, 20),
+        MAX_SCALE,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            keys["c"].parse::<u16>().unwrap(),
+            keys["r"].parse::<u16>().unwrap()
+        ),
+        (place.cols, place.rows),
+        "{keys:?}"
+    );
+}
+
+/// Resizing while a picture is shown places it again for the new frame block, and a frame
+/// whose size changes mid-stream (here the watched file is replaced by one twice as large)
+/// is transmitted again at its new size.
+#[test]
+fn kitty_follows_a_resize_and_a_new_frame_size() {
+    let mut stage = 0;
+    let run = run_watch(
+        "kitty-resize",
+        &["--protocol", "kitty"],
+        Some(KITTY_8X16),
+        |s, out, png, pty| {
+            if !s.drawn(out) {
+                return false;
+            }
+            let sizes: Vec<(String, String)> = s
+                .pictures
+                .iter()
+                .filter_map(|p| match &p.what {
+                    Graphic::Kitty(k, _) => Some((k["s"].clone(), k["c"].clone())),
+                    _ => None,
+                })
+                .collect();
+            match stage {
+                0 => {
+                    pty.resize(90, 30);
+                    stage = 1;
+                    false
+                }
+                1 if sizes.len() >= 2 => {
+                    write_png_scaled(png, 2);
+                    stage = 2;
+                    false
+                }
+                2 => sizes.last().is_some_and(|(w, _)| w == "320"),
+                _ => false,
+            }
+        },
+    );
+    assert!(
+        run.typed_q,
+        "stopped at stage {stage}:\n{}",
+        shown(&run.out)
+    );
+    assert_clean_exit(&run);
+    let screen = Screen::replay(&run.out);
+    let kitty: Vec<&HashMap<String, String>> =
+        screen.pictures.iter().map(|p| kitty_of(p).0).collect();
+    let first = kitty[0];
+    let resized = kitty
+        .iter()
+        .find(|k| k["s"] == "160" && k["c"] != first["c"])
+        .expect("placed again after the resize");
+    // The new frame block is 90x30 cells: the placement fits it.
+    let c: u16 = resized["c"].parse().unwrap();
+    assert!(c <= 90, "{resized:?}");
+    let last = screen.pictures.last().unwrap();
+    let (keys, data) = kitty_of(last);
+    let pic = decode_kitty(keys, data, false);
+    assert_eq!((pic.w, pic.h), (2 * W, 2 * H));
+    assert_shows_png(&pic, (2 * W, 2 * H), 0);
+    assert_all_deleted(&screen);
 }

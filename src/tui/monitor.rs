@@ -8,6 +8,7 @@ use super::output::{synchronized, Rate, TerminalWriter, UpdateBuffer};
 use super::pacing::Pacer;
 use super::panels::{layout, Panels};
 use super::picture::Pictures;
+use super::protocol::Choice;
 use super::state::{Action, DrawFigures, Event, FeedUpdate, State};
 use super::{halfblock::ColorMode, snapshot};
 use crate::encode::{Backend, JpegCache};
@@ -17,7 +18,6 @@ use crossterm::event as ct;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-use ratatui_image::picker::Picker;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,8 +40,8 @@ pub enum Exit {
 pub struct Setup {
     /// Where pictures go when drawn with half-blocks.
     pub colors: ColorMode,
-    /// The graphics protocol, or `None` for half-blocks.
-    pub picker: Option<Picker>,
+    /// How pictures are drawn.
+    pub graphics: Choice,
     /// Where `s` saves snapshots.
     pub snapshot_dir: PathBuf,
     /// Where sources are looked for, for the waiting message.
@@ -88,7 +88,7 @@ impl Monitor {
             set,
             state,
             pacer: Pacer::new(Instant::now()),
-            pictures: Pictures::new(setup.picker, setup.colors),
+            pictures: Pictures::new(setup.graphics, setup.colors),
             out,
             terminal,
             writer,
@@ -126,6 +126,11 @@ impl Monitor {
             }
             self.tick(Instant::now())?;
         };
+        let mut clear = Vec::new();
+        self.pictures.clear(&mut clear);
+        if !clear.is_empty() {
+            self.writer.send(clear);
+        }
         self.writer.finish(WRITER_GRACE);
         Ok(exit)
     }
@@ -246,8 +251,8 @@ impl Monitor {
             pictures.draw_graphics(f, state, &screen, scale);
         })?;
         let mut bytes = self.out.take();
-        let resampled = pictures.draw_halfblocks(state, &screen, scale, &mut bytes);
-        // Resampling to the cell grid counts as scale, the rest of the screen as draw.
+        let resampled = pictures.draw_pictures(state, &screen, scale, &mut bytes);
+        // Resampling or encoding a picture counts as scale, the rest of the screen as draw.
         let resampling: Duration = resampled.iter().map(|(_, t)| *t).sum();
         let draw_time = t0.elapsed().saturating_sub(resampling);
         for (key, frame) in &fresh {
@@ -295,7 +300,7 @@ mod tests {
     fn setup(dir: &std::path::Path) -> Setup {
         Setup {
             colors: ColorMode::Ansi256,
-            picker: None,
+            graphics: Choice::halfblocks(),
             snapshot_dir: dir.to_path_buf(),
             source_hint: "demo".into(),
             size: (120, 40),

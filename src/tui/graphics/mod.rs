@@ -5,6 +5,7 @@
 
 pub mod caps;
 pub mod kitty;
+pub mod painter;
 pub mod sixel;
 
 use ratatui::layout::Rect;
