@@ -348,6 +348,21 @@ fn main() {
                     ),
                     (
                         KittyOptions {
+                            pixels: PixelData::Png,
+                            ..Default::default()
+                        },
+                        "  deltas, indexed PNG (f=100)",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Png,
+                            level: 9,
+                            ..Default::default()
+                        },
+                        "  deltas, indexed PNG, level 9",
+                    ),
+                    (
+                        KittyOptions {
                             level: 1,
                             ..Default::default()
                         },
