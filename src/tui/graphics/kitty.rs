@@ -38,7 +38,9 @@ pub enum Rects {
 /// Encoding choices (the defaults are what `examples/bench_graphics.rs` measured best).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KittyOptions {
+    /// The wire format of pixels.
     pub pixels: PixelData,
+    /// How changes are cut into rectangles.
     pub rects: Rects,
     /// zlib level 0-9 when the terminal inflates (`o=z`).
     pub level: u32,
@@ -64,7 +66,10 @@ pub enum Update {
     /// Only a new placement (same pixels, new cells).
     Placed,
     /// Changed rectangles as frame edits (and a new placement when the cells moved).
-    Delta { rects: usize },
+    Delta {
+        /// Rectangles sent.
+        rects: usize,
+    },
 }
 
 /// A rectangle of pixels: x, y, width, height.
@@ -310,7 +315,14 @@ impl KittyImage {
         self.raw.clear();
         if self.opts.pixels == PixelData::Png {
             self.packed.clear();
-            png_of(rgba, width, r, self.opts.level, &mut self.raw, &mut self.packed);
+            png_of(
+                rgba,
+                width,
+                r,
+                self.opts.level,
+                &mut self.raw,
+                &mut self.packed,
+            );
             return;
         }
         for row in y..y + h {
