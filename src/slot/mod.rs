@@ -12,7 +12,7 @@ pub use header::{
     Header, FLAG_INFO, HEADER_SIZE, INFO_AREA_SIZE, MAGIC, MAX_DIMENSION, MAX_PIXEL_BYTES, VERSION,
 };
 pub use reader::{decode_info_area, ReadOutcome, SlotReader, SlotSnapshot};
-pub use writer::SlotWriter;
+pub use writer::{SlotLayout, SlotWriter};
 
 use std::path::PathBuf;
 
