@@ -26,6 +26,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 /// One parsed request.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The method (`GET`, `HEAD`, …).
     pub method: String,
     /// The percent-decoded path.
     pub path: String,

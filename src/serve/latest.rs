@@ -33,7 +33,9 @@ struct EncState {
 pub struct Encoded {
     /// The holder's sequence number of the frame (increases by one per frame received).
     pub seq: u64,
+    /// The frame.
     pub frame: SharedFrame,
+    /// Its JPEG.
     pub jpeg: EncodedJpeg,
     /// True when this call did the encoding (false: shared or reused).
     pub fresh: bool,

@@ -87,8 +87,11 @@ impl Conns {
 /// What every connection thread shares.
 #[derive(Debug)]
 pub struct App {
+    /// The feeds served.
     pub set: FeedSet,
+    /// Every feed's newest frame and its JPEG.
     pub latest: LatestSet,
+    /// The JPEG encoder.
     pub backend: Backend,
     /// Stops the server's own threads (accept loop, streams, distributors), not the feeds.
     pub cancel: Cancel,
@@ -124,6 +127,7 @@ impl App {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    /// What the server's threads share.
     pub app: Arc<App>,
     accept: std::thread::JoinHandle<()>,
     distributor: std::thread::JoinHandle<()>,
