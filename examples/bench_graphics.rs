@@ -11,6 +11,9 @@
 //! frames for CPU (user + system of the child, so start-up is shared); a missing peer is
 //! reported and its rows left out.
 
+mod common;
+
+use common::{children_cpu_us, write_pngs};
 use gbwatch::source::recording::{RecordingReader, DEMO_RECORDING};
 use gbwatch::tui::graphics::caps::{KittyMode, Placement};
 use gbwatch::tui::graphics::kitty::{KittyImage, KittyOptions, PixelData, Rects};
@@ -173,45 +176,6 @@ fn kitty(frames: &[Vec<u8>], scale: u32, animation: bool, opts: KittyOptions, na
         cpu_us: cpu,
         note: format!("{}x{} cells", place.cols, place.rows),
     }
-}
-
-/// The frames as RGB PNG files scaled `k`x (nearest), the input the peers take.
-fn write_pngs(frames: &[Vec<u8>], k: u32, tag: &str) -> Vec<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "gbwatch-bench-gfx-{}-{tag}-{k}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (w, h) = ((W * k) as usize, (H * k) as usize);
-    frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let path = dir.join(format!("{i:04}.png"));
-            let mut rgb = Vec::with_capacity(w * h * 3);
-            for y in 0..h {
-                for x in 0..w {
-                    let s = ((y / k as usize) * W as usize + x / k as usize) * 4;
-                    rgb.extend_from_slice(&f[s..s + 3]);
-                }
-            }
-            let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-            let mut enc = png::Encoder::new(file, w as u32, h as u32);
-            enc.set_color(png::ColorType::Rgb);
-            enc.write_header().unwrap().write_image_data(&rgb).unwrap();
-            path
-        })
-        .collect()
-}
-
-/// User + system CPU time of this process's waited-for children so far, in µs.
-fn children_cpu_us() -> f64 {
-    // SAFETY: rusage is plain data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
-    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 /// The size a sixel image declares (`"1;1;W;H`), as "WxH px".

@@ -1,6 +1,6 @@
 //! `gbwatch record`: write what the pipeline captures to a replayable recording.
 
-use super::dump::{source_done, Progress};
+use super::dump::{next_frame, Next, Progress};
 use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
@@ -80,16 +80,10 @@ fn record(
             interrupted = Some(signal);
             break;
         }
-        let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
-            if source_done(&feed, started.log.dynamic) {
-                break;
-            }
-            let lines = started.log.changes(&started.set);
-            if !lines.is_empty() {
-                progress.pause();
-                lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
-            }
-            continue;
+        let frame = match next_frame(&feed, &mut started.log, &started.set, &mut progress) {
+            Next::Frame(frame) => frame,
+            Next::Nothing => continue,
+            Next::SourceDone => break,
         };
         if writer.is_none() {
             let out = BufWriter::new(file.take().expect("file opened once"));

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 /// A running capture thread; dropping the handle does not stop it, [`Cancel`] does.
 #[derive(Debug)]
 pub struct CaptureHandle {
+    /// The capture thread.
     pub thread: JoinHandle<()>,
 }
 

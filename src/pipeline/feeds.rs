@@ -60,6 +60,7 @@ impl std::fmt::Display for FeedState {
 /// A feed's state and since when.
 #[derive(Debug, Clone)]
 pub struct FeedStatus {
+    /// What the feed is doing.
     pub state: FeedState,
     /// When the state last changed.
     pub since: Instant,
@@ -68,12 +69,15 @@ pub struct FeedStatus {
 /// One source's pipeline: its queue, figures and status.
 #[derive(Debug)]
 pub struct Feed {
+    /// The name shown for the feed.
     pub name: String,
     /// Identifies the source (path, URL) for deduplication.
     pub key: String,
     /// How its frames arrive.
     pub kind: SourceKind,
+    /// Captured frames waiting for the consumer, newest wins.
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
+    /// The feed's counters and latency histograms.
     pub stats: Arc<FeedStats>,
     status: Arc<Mutex<FeedStatus>>,
     capture: Mutex<Option<CaptureHandle>>,

@@ -4,6 +4,7 @@
 
 pub mod pty;
 pub mod tmux;
+pub mod vt;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
