@@ -279,7 +279,7 @@ fn main() {
                 scale,
                 true,
                 KittyOptions::default(),
-                "gbwatch kitty deltas",
+                "gbwatch kitty deltas (indexed PNG)",
             );
             let six = sixel(frames, scale);
             let mut rows = vec![
@@ -290,7 +290,7 @@ fn main() {
                     scale,
                     false,
                     KittyOptions::default(),
-                    "gbwatch kitty whole frames (o=z)",
+                    "gbwatch kitty whole frames",
                 ),
                 delta,
             ];
@@ -305,39 +305,40 @@ fn main() {
                     ),
                     (
                         KittyOptions {
+                            level: 9,
+                            ..Default::default()
+                        },
+                        "  deltas, PNG level 9",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Rgb,
+                            ..Default::default()
+                        },
+                        "  deltas, RGB (f=24, o=z)",
+                    ),
+                    (
+                        KittyOptions {
                             pixels: PixelData::Rgba,
                             ..Default::default()
                         },
-                        "  deltas, RGBA (f=32)",
+                        "  deltas, RGBA (f=32, o=z)",
                     ),
                     (
                         KittyOptions {
-                            pixels: PixelData::Png,
-                            ..Default::default()
-                        },
-                        "  deltas, indexed PNG (f=100)",
-                    ),
-                    (
-                        KittyOptions {
-                            pixels: PixelData::Png,
-                            level: 9,
-                            ..Default::default()
-                        },
-                        "  deltas, indexed PNG, level 9",
-                    ),
-                    (
-                        KittyOptions {
+                            pixels: PixelData::Rgb,
                             level: 1,
                             ..Default::default()
                         },
-                        "  deltas, zlib level 1",
+                        "  deltas, RGB, zlib level 1",
                     ),
                     (
                         KittyOptions {
+                            pixels: PixelData::Rgb,
                             level: 9,
                             ..Default::default()
                         },
-                        "  deltas, zlib level 9",
+                        "  deltas, RGB, zlib level 9",
                     ),
                 ] {
                     rows.push(kitty(frames, scale, true, opts, name));

@@ -468,31 +468,29 @@ fn kitty_with_placeholders_names_the_image_in_its_cells() {
     );
 }
 
-/// kitty that can inflate: the frame goes out deflated (`o=z`), many times smaller than
-/// the raw pixels, and inflates to the same pixels.
+/// kitty pictures go out as PNG (`f=100`, palette-indexed: the PNG has six colours),
+/// compressed by PNG itself, so never `o=z`, and many times smaller than the raw pixels; the
+/// query still carries the `o=z` probe for the terminals that take raw data.
 #[test]
-fn kitty_deflates_when_the_terminal_can_inflate() {
-    let (run, _screen, picture) = watch_until_drawn(
-        "kitty-deflate",
-        &["--protocol", "kitty"],
-        KITTY_8X16_INFLATE,
-    );
+fn kitty_pictures_go_out_as_small_indexed_pngs() {
+    let (run, _screen, picture) =
+        watch_until_drawn("kitty-png", &["--protocol", "kitty"], KITTY_8X16_INFLATE);
     assert_clean_exit(&run);
-    // A real terminal answers for o=z only when asked: the query must carry the probe.
     assert_eq!(
         count(&run.out, b"\x1b_Gi=32,s=1,v=1,a=q,t=d,f=24,o=z;"),
         1,
         "no o=z probe in the capability query"
     );
     let (keys, data) = kitty_of(&picture);
-    assert_eq!(keys.get("o").map(String::as_str), Some("z"), "{keys:?}");
+    assert_eq!(keys.get("f").map(String::as_str), Some("100"), "{keys:?}");
+    assert_eq!(keys.get("o"), None, "{keys:?}");
     let pic = decode_kitty(keys, data, true);
     assert_eq!((pic.w, pic.h), (W, H), "{keys:?}");
     assert_shows_png(&pic, (W, H), 0);
     let raw = pic.w * pic.h * 3;
     assert!(
         data.len() * 20 < raw,
-        "{} bytes deflated for {raw} raw",
+        "{} bytes of PNG for {raw} raw",
         data.len()
     );
 }
