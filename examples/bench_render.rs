@@ -16,9 +16,7 @@
 
 mod common;
 
-use common::{children_cpu_us, python, write_pngs};
-use gbwatch::pipeline::{FeedOptions, FeedSet, SharedSettings};
-use gbwatch::source::SourceSpec;
+use common::{children_cpu_us, load_frames, record_pyboy, write_pngs};
 use gbwatch::tui::{ColorMode, HalfblockRenderer};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::{Rect, Size};
@@ -29,7 +27,6 @@ use std::time::Instant;
 
 const W: u32 = 160;
 const H: u32 = 144;
-const FRAME_BYTES: usize = (W * H * 4) as usize;
 const AREA: Rect = Rect::new(0, 0, 160, 72);
 
 /// Counts what ratatui writes.
@@ -44,50 +41,6 @@ impl Write for Counter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn load(path: &PathBuf) -> Vec<Vec<u8>> {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    data.chunks_exact(8 + FRAME_BYTES)
-        .map(|r| r[8..].to_vec())
-        .collect()
-}
-
-fn record() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gbwatch-bench-{}", std::process::id()));
-    let file = dir.join("frames.bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut child = std::process::Command::new(python())
-        .arg(root.join("tests/py/pyboy_publisher.py"))
-        .args([
-            "--dir",
-            dir.to_str().unwrap(),
-            "--name",
-            "rec",
-            "--fps",
-            "60",
-        ])
-        .args(["--frames", "300", "--save", file.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run tests/py/pyboy_publisher.py (needs .venv: bash tests/run-all.sh)");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    // The publisher copies frames only while a reader is attached: read along.
-    let set = FeedSet::start(
-        vec![SourceSpec::SlotDir(dir.clone())],
-        SharedSettings::default(),
-        FeedOptions::default(),
-    );
-    let status = child.wait().unwrap();
-    set.stop();
-    assert!(status.success(), "publisher failed");
-    file
 }
 
 struct Row {
@@ -175,8 +128,11 @@ fn main() {
     let path = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(record);
-    let frames = load(&path);
+        .unwrap_or_else(|| {
+            let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.gb");
+            record_pyboy(&rom, 300)
+        });
+    let frames = load_frames(&path);
     assert!(
         frames.len() >= 2,
         "need at least 2 frames in {}",

@@ -2,7 +2,9 @@
 //! CPU time. Each example uses some of them.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use gbwatch::pipeline::{FeedOptions, FeedSet, SharedSettings};
+use gbwatch::source::SourceSpec;
+use std::path::{Path, PathBuf};
 
 /// Width of a Game Boy frame, in pixels.
 const W: u32 = 160;
@@ -64,4 +66,65 @@ pub fn children_cpu_us() -> f64 {
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
     us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+/// Bytes of one 160x144 RGBA frame.
+const FRAME_BYTES: usize = (W * H * 4) as usize;
+
+/// Records `frames` frames of real PyBoy running `rom` at 60 fps
+/// (`tests/py/pyboy_publisher.py --save`) into a file of u64 LE frame_index + RGBA records;
+/// returns its path. A reader is attached meanwhile, as the publisher copies only then.
+pub fn record_pyboy(rom: &Path, frames: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "gbwatch-bench-{}-{}",
+        std::process::id(),
+        rom.file_stem().unwrap().to_string_lossy()
+    ));
+    let file = dir.join("frames.bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new(python())
+        .arg(root.join("tests/py/pyboy_publisher.py"))
+        .args([
+            "--dir",
+            dir.to_str().unwrap(),
+            "--name",
+            "rec",
+            "--fps",
+            "60",
+        ])
+        .arg("--rom")
+        .arg(rom)
+        .args([
+            "--frames",
+            &frames.to_string(),
+            "--save",
+            file.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tests/py/pyboy_publisher.py (needs .venv: bash tests/run-all.sh)");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let set = FeedSet::start(
+        vec![SourceSpec::SlotDir(dir.clone())],
+        SharedSettings::default(),
+        FeedOptions::default(),
+    );
+    let status = child.wait().unwrap();
+    set.stop();
+    assert!(status.success(), "publisher failed");
+    file
+}
+
+/// The RGBA frames of a file [`record_pyboy`] wrote.
+pub fn load_frames(path: &Path) -> Vec<Vec<u8>> {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    data.chunks_exact(8 + FRAME_BYTES)
+        .map(|r| r[8..].to_vec())
+        .collect()
 }

@@ -67,6 +67,8 @@ pub struct Monitor {
     out_rate: Rate,
     jpeg: JpegCache,
     snapshot_dir: PathBuf,
+    /// Picture codes from the picture thread not written yet (the writer was busy).
+    pending_pictures: Vec<u8>,
 }
 
 impl Monitor {
@@ -96,12 +98,14 @@ impl Monitor {
             out_rate: Rate::default(),
             jpeg: JpegCache::new(Backend::best()),
             snapshot_dir: setup.snapshot_dir,
+            pending_pictures: Vec::new(),
         })
     }
 
     /// Runs until a key quits, `signal` reports a signal or the terminal goes away.
     pub fn run(mut self, input: &Input, signal: impl Fn() -> Option<i32>) -> std::io::Result<Exit> {
         let arrivals = self.set.arrivals();
+        let pictures = self.pictures.done();
         let exit = loop {
             if let Some(sig) = signal() {
                 break Exit::Signal(sig);
@@ -122,12 +126,15 @@ impl Monitor {
                     Ok(Err(_)) | Err(_) => break Exit::TerminalGone,
                 },
                 recv(arrivals) -> _ => self.pacer.frames_arrived(),
+                recv(pictures) -> done => if let Ok(done) = done {
+                    self.pictures_done(done);
+                },
                 default(wait) => {}
             }
             self.tick(Instant::now())?;
         };
-        let mut clear = Vec::new();
-        self.pictures.clear(&mut clear);
+        let mut clear = std::mem::take(&mut self.pending_pictures);
+        self.pictures.clear(&mut clear, WRITER_GRACE);
         if !clear.is_empty() {
             self.writer.send(clear);
         }
@@ -169,8 +176,34 @@ impl Monitor {
         Ok(false)
     }
 
+    /// Takes the picture thread's codes: written at once when the terminal is free, else
+    /// with the next update; the encoding times count as scale.
+    fn pictures_done(&mut self, done: super::graphics::worker::Done) {
+        if self.pictures.finished() {
+            self.pacer.draw_soon();
+        }
+        let feeds = self.set.feeds();
+        for (key, t) in &done.times {
+            if let Some(f) = feeds.iter().find(|f| &f.key == key) {
+                f.stats.record(Stage::Scale, *t);
+            }
+        }
+        self.pending_pictures.extend(done.bytes);
+        self.flush_pictures(Instant::now());
+    }
+
+    /// Writes pending picture codes when the writer is free.
+    fn flush_pictures(&mut self, now: Instant) {
+        if !self.pending_pictures.is_empty() && !self.writer.report().busy {
+            let update = synchronized(&std::mem::take(&mut self.pending_pictures));
+            self.out_rate.add(now, update.len() as u64);
+            self.writer.send(update);
+        }
+    }
+
     /// Refreshes figures and draws when they are due.
     fn tick(&mut self, now: Instant) -> std::io::Result<()> {
+        self.flush_pictures(now);
         if self.pacer.refresh_due(now) {
             self.refresh(now);
         }
@@ -251,6 +284,9 @@ impl Monitor {
             pictures.draw_graphics(f, state, &screen, scale);
         })?;
         let mut bytes = self.out.take();
+        // Picture codes still pending go after the panels (a screen cleared by resize()
+        // above then gets them again from the next picture job, which is sent in full).
+        bytes.append(&mut self.pending_pictures);
         let resampled = pictures.draw_pictures(state, &screen, scale, &mut bytes);
         // Resampling or encoding a picture counts as scale, the rest of the screen as draw.
         let resampling: Duration = resampled.iter().map(|(_, t)| *t).sum();

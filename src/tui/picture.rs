@@ -2,7 +2,8 @@
 //! half-block renderer per feed (only changed cells are rewritten), or one iTerm2 picture
 //! for the single view, rebuilt only when the frame or its area changes.
 
-use super::graphics::painter::{Painter, Slot};
+use super::graphics::painter::Painter;
+use super::graphics::worker::{Done, OwnedSlot, PictureWorker};
 use super::halfblock::{dimmed, ColorMode, HalfblockRenderer};
 use super::panels::{reset_cells, ImageSlot, Screen};
 use super::protocol::Choice;
@@ -24,8 +25,12 @@ struct GraphicsPicture {
 /// Everything that draws frames into their image slots.
 pub struct Pictures {
     mode: ColorMode,
-    /// kitty or sixel, in every view.
-    painter: Option<Painter>,
+    /// kitty or sixel, in every view, encoded on the picture thread.
+    worker: Option<PictureWorker>,
+    /// The terminal's pictures must be sent in full with the next job.
+    invalidate_worker: bool,
+    /// A draw came while the worker was busy: draw again when it is done.
+    redraw_wanted: bool,
     /// iTerm2 through ratatui-image, single view only.
     picker: Option<Picker>,
     halfblocks: HashMap<String, HalfblockRenderer>,
@@ -42,7 +47,9 @@ impl Pictures {
     pub fn new(choice: Choice, mode: ColorMode) -> Pictures {
         Pictures {
             mode,
-            painter: Painter::new(choice.protocol, choice.cell),
+            worker: Painter::new(choice.protocol, choice.cell).map(PictureWorker::spawn),
+            invalidate_worker: false,
+            redraw_wanted: false,
             picker: choice.iterm2,
             halfblocks: HashMap::new(),
             graphics: None,
@@ -53,8 +60,8 @@ impl Pictures {
 
     /// How frames are drawn, in words ("half-blocks 256 colours", "kitty").
     pub fn protocol_name(&self) -> String {
-        match (&self.painter, &self.picker) {
-            (Some(p), _) => p.name(),
+        match (&self.worker, &self.picker) {
+            (Some(w), _) => w.name().to_string(),
             (None, Some(p)) => format!("{:?}", p.protocol_type()).to_lowercase(),
             (None, None) => format!("half-blocks {}", self.mode.name()),
         }
@@ -68,16 +75,30 @@ impl Pictures {
     pub fn invalidate(&mut self) {
         self.halfblocks.values_mut().for_each(|r| r.invalidate());
         self.graphics = None;
-        if let Some(p) = &mut self.painter {
-            p.invalidate();
+        self.invalidate_worker = true;
+    }
+
+    /// Appends what removes this program's pictures from the terminal (before quitting),
+    /// waiting for the picture thread at most `timeout`.
+    pub fn clear(&mut self, out: &mut Vec<u8>, timeout: Duration) {
+        if let Some(w) = self.worker.take() {
+            out.extend(w.finish(timeout));
         }
     }
 
-    /// Appends what removes this program's pictures from the terminal (before quitting).
-    pub fn clear(&mut self, out: &mut Vec<u8>) {
-        if let Some(p) = &mut self.painter {
-            p.clear(out);
+    /// Where the picture thread's finished jobs arrive (never, without one).
+    pub fn done(&self) -> crossbeam_channel::Receiver<Done> {
+        self.worker
+            .as_ref()
+            .map_or_else(crossbeam_channel::never, |w| w.done())
+    }
+
+    /// Takes note of a finished job; true when a draw was skipped meanwhile and is due.
+    pub fn finished(&mut self) -> bool {
+        if let Some(w) = &mut self.worker {
+            w.finished();
         }
+        std::mem::take(&mut self.redraw_wanted)
     }
 
     /// True (and everything invalidated) when the image slots or the help overlay changed
@@ -118,8 +139,9 @@ impl Pictures {
         }
     }
 
-    /// Appends the kitty, sixel or half-block pictures' escape codes to `out` (not in the
-    /// iTerm2 view); returns each drawn feed's encoding or resampling time.
+    /// Appends the half-block pictures' escape codes to `out` (not in the iTerm2 view) and
+    /// returns each drawn feed's resampling time; or hands the kitty or sixel pictures to
+    /// the picture thread, whose codes arrive on [`done`](Self::done).
     pub fn draw_pictures(
         &mut self,
         state: &State,
@@ -127,25 +149,26 @@ impl Pictures {
         scale: u32,
         out: &mut Vec<u8>,
     ) -> Vec<(String, Duration)> {
-        if let Some(painter) = &mut self.painter {
-            let slots: Vec<Slot> = screen
+        if let Some(worker) = &mut self.worker {
+            if worker.busy() {
+                self.redraw_wanted = true;
+                return Vec::new();
+            }
+            let slots: Vec<OwnedSlot> = screen
                 .images
                 .iter()
                 .filter_map(|slot| {
                     let feed = &state.feeds[slot.feed];
-                    let frame = feed.frame.as_ref()?;
-                    Some(Slot {
-                        key: feed.key(),
-                        rgba: &frame.pixels[..],
-                        width: frame.width,
-                        height: frame.height,
-                        content_id: frame.content_id,
+                    Some(OwnedSlot {
+                        key: feed.key().to_string(),
+                        frame: feed.frame.clone()?,
                         rect: slot.rect,
                         dim: slot.dim,
                     })
                 })
                 .collect();
-            return painter.draw(&slots, out);
+            worker.submit(slots, std::mem::take(&mut self.invalidate_worker));
+            return Vec::new();
         }
         let mut resampled = Vec::new();
         if self.graphics_view(state) {

@@ -92,6 +92,9 @@ pub struct KittyImage {
     mode: KittyMode,
     opts: KittyOptions,
     shown: Option<Shown>,
+    /// The terminal may hold this image id (sent, not deleted since), even when
+    /// invalidated: [`KittyImage::delete`] then still deletes it.
+    held: bool,
     raw: Vec<u8>,
     packed: Vec<u8>,
     b64: Vec<u8>,
@@ -113,6 +116,7 @@ impl KittyImage {
             mode,
             opts,
             shown: None,
+            held: false,
             raw: Vec::new(),
             packed: Vec::new(),
             b64: Vec::new(),
@@ -201,9 +205,11 @@ impl KittyImage {
     }
 
     /// Deletes the image, its data and every placement of it (`a=d,d=I`); the next
-    /// [`encode`](Self::encode) transmits again. Nothing is sent when nothing is shown.
+    /// [`encode`](Self::encode) transmits again. Nothing is sent when the terminal holds
+    /// nothing of it.
     pub fn delete(&mut self, out: &mut Vec<u8>) {
-        if self.shown.take().is_some() {
+        self.shown = None;
+        if std::mem::take(&mut self.held) {
             let cmd = format!("\x1b_Ga=d,d=I,i={},q=2\x1b\\", self.id);
             self.emit(cmd.as_bytes(), out);
         }
@@ -261,6 +267,7 @@ impl KittyImage {
         if classic {
             out.extend_from_slice(b"\x1b8");
         }
+        self.held = true;
         self.shown = Some(Shown {
             width,
             height,
