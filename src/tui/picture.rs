@@ -33,6 +33,8 @@ pub struct Pictures {
     redraw_wanted: bool,
     /// iTerm2 through ratatui-image, single view only.
     picker: Option<Picker>,
+    /// Said after the protocol's name (see [`Choice::note`]).
+    note: Option<String>,
     halfblocks: HashMap<String, HalfblockRenderer>,
     graphics: Option<GraphicsPicture>,
     /// The slots and help flag of the last draw: a change means cells must be rewritten.
@@ -51,6 +53,7 @@ impl Pictures {
             invalidate_worker: false,
             redraw_wanted: false,
             picker: choice.iterm2,
+            note: choice.note,
             halfblocks: HashMap::new(),
             graphics: None,
             last_layout: (Vec::new(), false),
@@ -60,10 +63,14 @@ impl Pictures {
 
     /// How frames are drawn, in words ("half-blocks 256 colours", "kitty").
     pub fn protocol_name(&self) -> String {
-        match (&self.worker, &self.picker) {
+        let name = match (&self.worker, &self.picker) {
             (Some(w), _) => w.name().to_string(),
             (None, Some(p)) => format!("{:?}", p.protocol_type()).to_lowercase(),
             (None, None) => format!("half-blocks {}", self.mode.name()),
+        };
+        match &self.note {
+            Some(note) => format!("{name}, {note}"),
+            None => name,
         }
     }
 

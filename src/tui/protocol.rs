@@ -45,7 +45,8 @@ pub struct Choice {
     pub cell: (u16, u16),
     /// iTerm2 pictures (forced with `--protocol iterm2`), drawn by ratatui-image.
     pub iterm2: Option<Picker>,
-    /// Something the user should know about the choice, for the status bar.
+    /// Something the user should know about the choice, for the status bar (tmux's
+    /// `allow-passthrough` was turned on for this pane).
     pub note: Option<String>,
 }
 
@@ -121,8 +122,7 @@ pub fn choose(arg: ProtocolArg) -> Choice {
                 tmux_passthrough: passthrough,
             };
             let protocol = decide(arg, &replies, env);
-            let note = (in_tmux && matches!(protocol, Protocol::Kitty(_)))
-                .then(|| "tmux: allow-passthrough turned on for this pane".to_string());
+            let note = passthrough.then(|| "tmux passthrough on".to_string());
             Choice {
                 protocol,
                 cell: sane_cell_size(replies.cell.or_else(reported_cell)),
