@@ -1,5 +1,5 @@
 //! `gbwatch watch` (and `gbwatch` alone): wires the sources' [`FeedSet`] to the terminal
-//! [`Monitor`](crate::tui::Monitor) and always gives the terminal back.
+//! [`crate::tui::Monitor`] and always gives the terminal back.
 
 use super::{feed_options, settings_from, specs_from, Terminated, UsageError};
 use crate::cli::{ColorsArg, WatchArgs};

@@ -22,7 +22,7 @@ const RESTORE_WAIT: Duration = Duration::from_millis(300);
 
 /// Puts the terminal back: ends any open synchronized update, resets colours, shows the
 /// cursor, leaves the alternate screen and raw mode. Safe to call more than once. The
-/// escape codes go out on a thread of their own, waited for at most [`RESTORE_WAIT`]: a
+/// escape codes go out on a thread of their own, waited for at most 300 ms: a
 /// terminal that stopped reading never holds up the exit.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
