@@ -393,7 +393,8 @@ fn main() {
             print(&rows);
             let _ = std::fs::remove_dir_all(six_pngs[0].parent().unwrap());
             let _ = std::fs::remove_dir_all(native_pngs[0].parent().unwrap());
-            let d = mean(&rows[3].bytes);
+            let by_name = |n: &str| rows.iter().find(|r| r.name == n).expect(n);
+            let d = mean(&by_name("gbwatch kitty deltas (indexed PNG)").bytes);
             if preset == "MEDIUM" {
                 let target = if tag == "busy" { 3000.0 } else { 1000.0 };
                 verdicts.push(format!(
@@ -403,7 +404,7 @@ fn main() {
                     if d <= target { "met" } else { "NOT met" }
                 ));
             }
-            let s = mean(&rows[1].bytes);
+            let s = mean(&by_name("gbwatch sixel").bytes);
             if let Some(t) = timg_sixel {
                 verdicts.push(format!(
                     "{tag} {preset} sixel {:.1} KB vs timg {:.1} KB: {}",
@@ -413,7 +414,7 @@ fn main() {
                 ));
             }
             if preset == "ULTRA" {
-                let worst = rows[..4]
+                let worst = rows[..5]
                     .iter()
                     .map(|r| pct(&r.bytes, 1.0))
                     .fold(0.0, f64::max);
