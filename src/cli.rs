@@ -63,7 +63,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
     /// Where frames come from: a slot directory or DIR/NAME.slot, a recording (FILE.gbrec), an
-    /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT), a
+    /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT: of a
+    /// gbwatch serve, each of its envs as HOST:PORT/ENV; LABEL@http://… names them LABEL/ENV), a
     /// directory or quoted glob of JPEG/PNG files ('sessions/*/curframe_*.jpeg'), or `demo`
     /// (the built-in demo). Default: the slot directory ($GBWATCH_DIR, else
     /// /dev/shm/gbwatch); `watch` shows the demo while it has no publisher, the other commands

@@ -270,6 +270,9 @@ impl StateLog {
                 SourceSpec::SlotDir(p) => Some(format!("a publisher in {}", p.display())),
                 SourceSpec::ImageDir(p) => Some(format!("image files in {}", p.display())),
                 SourceSpec::ImageGlob(g) => Some(format!("files matching {g}")),
+                SourceSpec::Http(url) if url.is_base() => {
+                    Some(format!("sources on {}", url.as_str()))
+                }
                 _ => None,
             })
             .collect();

@@ -61,6 +61,8 @@ pub struct HttpUrl {
     url: String,
     host: String,
     path: String,
+    /// What its feeds are called instead of the host (`LABEL@http://…`).
+    label: Option<String>,
 }
 
 impl HttpUrl {
@@ -89,7 +91,19 @@ impl HttpUrl {
             url: format!("http://{authority}{path}"),
             host: authority.to_string(),
             path,
+            label: None,
         })
+    }
+
+    /// The same URL, its feeds called `label` instead of the host.
+    pub fn with_label(mut self, label: &str) -> HttpUrl {
+        self.label = Some(label.to_string());
+        self
+    }
+
+    /// What names this server in feed names: the label, else `HOST:PORT`.
+    pub fn prefix(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.host)
     }
 
     /// The URL as requested.
@@ -104,7 +118,9 @@ impl HttpUrl {
 
     /// A short feed name: host and path.
     pub fn name(&self) -> String {
-        if self.is_base() {
+        if let Some(label) = &self.label {
+            label.clone()
+        } else if self.is_base() {
             self.host.clone()
         } else {
             format!("{}{}", self.host, self.path)
@@ -553,6 +569,11 @@ fn is_timeout(e: &std::io::Error) -> bool {
         .and_then(|inner| inner.downcast_ref::<ureq::Error>())
         .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
         || matches!(e.kind(), std::io::ErrorKind::WouldBlock)
+}
+
+/// Why a request failed, one line ("connection refused", "timed out (…)").
+pub fn network_reason(e: &ureq::Error) -> String {
+    transport(e).msg
 }
 
 /// Maps a ureq failure to an offline reason (network) or an error (protocol).

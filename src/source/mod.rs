@@ -6,6 +6,7 @@ pub mod files;
 pub mod http;
 pub mod mjpeg;
 pub mod recording;
+pub mod remote;
 mod shm;
 mod spec;
 

@@ -3,6 +3,7 @@
 use super::files::{self, FileSource};
 use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
+use super::remote::{Listing, Remote, RemoteEnvSource};
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
 use crate::pipeline::FeedOptions;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
@@ -23,7 +24,8 @@ pub enum SourceSpec {
     /// The demo while the other SOURCEs have no feed, replaced as soon as one appears
     /// (what `watch` shows with no SOURCE and no publisher).
     DemoUntilPublisher,
-    /// An `http://` URL serving images (polled) or an MJPEG stream.
+    /// An `http://` URL serving images (polled) or an MJPEG stream; a bare `http://HOST:PORT`
+    /// of a gbwatch serve stands for each of its sources.
     Http(HttpUrl),
     /// A directory of JPEG/PNG files, one env per file; new files join.
     ImageDir(PathBuf),
@@ -106,6 +108,9 @@ impl SourceSpec {
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Ok(SourceSpec::Http(HttpUrl::parse(arg)?));
         }
+        if let Some((label, url)) = labelled_url(arg) {
+            return Ok(SourceSpec::Http(HttpUrl::parse(url)?.with_label(label)));
+        }
         let path = Path::new(arg);
         if arg == DEMO_KEY && !path.exists() {
             return Ok(SourceSpec::Demo);
@@ -145,7 +150,7 @@ impl SourceSpec {
                 | SourceSpec::ImageDir(_)
                 | SourceSpec::ImageGlob(_)
                 | SourceSpec::DemoUntilPublisher
-        )
+        ) || matches!(self, SourceSpec::Http(url) if url.is_base())
     }
 
     /// The sources this spec stands for right now (none when it cannot be read).
@@ -204,18 +209,8 @@ impl SourceSpec {
                     }),
                 }]
             }
-            SourceSpec::Http(url) => {
-                let url = url.clone();
-                vec![Candidate {
-                    kind: SourceKind::Http,
-                    name: url.name(),
-                    key: url.as_str().to_string(),
-                    open: Box::new(move || {
-                        Ok(Box::new(HttpSource::open(url, HttpOptions::default())?)
-                            as Box<dyn Source>)
-                    }),
-                }]
-            }
+            SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
+            SourceSpec::Http(url) => vec![http_candidate(url.clone())],
             SourceSpec::ImageDir(dir) => files::scan_dir(dir)
                 .into_iter()
                 .map(|p| file_candidate(files::feed_name(&p, dir), p))
@@ -230,6 +225,56 @@ impl SourceSpec {
             SourceSpec::DemoUntilPublisher => Vec::new(),
         })
     }
+}
+
+/// `LABEL@http://…`: the label and the URL.
+fn labelled_url(arg: &str) -> Option<(&str, &str)> {
+    let (label, url) = arg.split_once('@')?;
+    let scheme = url.get(..7)?;
+    let labelled =
+        !label.is_empty() && !label.contains('/') && scheme.eq_ignore_ascii_case("http://");
+    labelled.then_some((label, url))
+}
+
+fn http_candidate(url: HttpUrl) -> Candidate {
+    Candidate {
+        kind: SourceKind::Http,
+        name: url.name(),
+        key: url.as_str().to_string(),
+        open: Box::new(move || {
+            Ok(Box::new(HttpSource::open(url, HttpOptions::default())?) as Box<dyn Source>)
+        }),
+    }
+}
+
+/// A base URL: one feed per source of a remote gbwatch serve, else the URL itself.
+fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
+    let remote = Remote::get(url);
+    let Some(envs) = remote.sources() else {
+        return match remote.listing() {
+            Listing::Unreachable(reason) => Err(format!("{}: {reason}", url.as_str())),
+            _ => Ok(vec![http_candidate(url.clone())]),
+        };
+    };
+    Ok(envs
+        .into_iter()
+        .map(|env| {
+            let name = format!("{}/{env}", url.prefix());
+            let remote = remote.clone();
+            Candidate {
+                kind: SourceKind::Http,
+                key: format!("{}#{env}", url.as_str()),
+                open: Box::new({
+                    let name = name.clone();
+                    move || {
+                        let source = RemoteEnvSource::open(name, remote, env)?;
+                        Ok(Box::new(source) as Box<dyn Source>)
+                    }
+                }),
+                name,
+            }
+        })
+        .collect())
 }
 
 fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate {
