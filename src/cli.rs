@@ -37,6 +37,9 @@ pub enum Command {
     Record(RecordArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
+    /// Write the compact stream of SOURCES' frames to standard output, reading the viewer's
+    /// requests on standard input (what `gbwatch watch ssh://HOST` runs on HOST).
+    Relay(RelayArgs),
     /// Print a shell completion script (e.g. `gbwatch completions bash > /etc/bash_completion.d/gbwatch`).
     Completions(CompletionsArgs),
     /// Print a manual page in roff (e.g. `gbwatch man > ~/.local/share/man/man1/gbwatch.1`).
@@ -190,6 +193,16 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+}
+
+/// Arguments of `gbwatch relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The rate every source starts at until the viewer asks for another (0: none).
+    #[arg(long, default_value_t = 0, value_name = "FPS", value_parser = clap::value_parser!(u32).range(0..=240))]
+    pub fps: u32,
 }
 
 /// Arguments of `gbwatch record`.

@@ -101,6 +101,11 @@ impl HttpUrl {
         self
     }
 
+    /// `HOST:PORT` as given.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// What names this server in feed names: the label, else `HOST:PORT`.
     pub fn prefix(&self) -> &str {
         self.label.as_deref().unwrap_or(&self.host)
@@ -593,7 +598,7 @@ fn transport(e: &ureq::Error) -> Problem {
 }
 
 /// An I/O error as people say it: "connection refused", not "Connection refused (os error 111)".
-fn io_reason(e: &std::io::Error) -> String {
+pub fn io_reason(e: &std::io::Error) -> String {
     let text = one_line(&e.to_string());
     let text = match text.rfind(" (os error ") {
         Some(i) if text.ends_with(')') => text[..i].to_string(),

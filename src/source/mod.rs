@@ -9,6 +9,7 @@ pub mod recording;
 pub mod remote;
 mod shm;
 mod spec;
+pub mod ssh;
 
 pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
 pub use shm::{raw_frame, ShmSource};

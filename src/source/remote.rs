@@ -7,9 +7,11 @@
 //! first answer so a command sees the remote's envs from the start). A server that has no
 //! `/api/sources` (any other HTTP server) is one feed, as before.
 
-use super::http::{HttpOptions, HttpSource, HttpUrl};
-use super::{Poll, Source, SourceError};
+use super::http::HttpUrl;
+use crate::stream::{ConnectError, Connection, StreamClient, StreamEnvSource, Transport};
 use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,8 @@ pub enum Listing {
 pub struct Remote {
     base: HttpUrl,
     state: Mutex<RemoteState>,
+    /// The compact stream all its feeds' frames come over, opened with the first feed.
+    stream: OnceLock<Arc<StreamClient>>,
 }
 
 #[derive(Debug)]
@@ -69,6 +73,7 @@ impl Remote {
                 listing,
                 last_asked: Instant::now(),
             }),
+            stream: OnceLock::new(),
         });
         registry()
             .lock()
@@ -92,6 +97,9 @@ impl Remote {
                 if map.get(key).is_some_and(|r| Arc::ptr_eq(r, &self)) {
                     map.remove(key);
                 }
+                if let Some(s) = self.stream.get() {
+                    s.stop();
+                }
                 return;
             }
             let listing = ask(&self.base);
@@ -101,6 +109,18 @@ impl Remote {
             }
             st.listing = listing;
         }
+    }
+
+    /// The remote's compact stream (connecting the first time).
+    pub fn stream(&self) -> Arc<StreamClient> {
+        self.stream
+            .get_or_init(|| {
+                let transport = HttpStreamTransport {
+                    base: self.base.clone(),
+                };
+                StreamClient::start(self.base.as_str(), Box::new(transport))
+            })
+            .clone()
     }
 
     /// The newest answer.
@@ -169,44 +189,79 @@ pub fn parse_listing(body: &[u8]) -> Option<Vec<String>> {
     Some(names)
 }
 
-/// One env of a remote serve: its `/stream?source=ENV`, retired once the remote no longer
-/// lists it.
-pub struct RemoteEnvSource {
-    name: String,
-    env: String,
-    remote: Arc<Remote>,
-    stream: HttpSource,
+/// Opens the feed `name` of remote source `env`: its frames come over the remote's
+/// compact stream.
+pub fn open_env(name: String, remote: &Remote, env: String) -> StreamEnvSource {
+    StreamEnvSource::new(name, remote.stream(), env)
 }
 
-impl RemoteEnvSource {
-    /// Starts reading `env` of `remote`; the feed is called `name`.
-    pub fn open(name: String, remote: Arc<Remote>, env: String) -> Result<Self, SourceError> {
-        let url = format!(
-            "{}stream?source={}",
-            remote.base.as_str(),
-            percent_encoding::utf8_percent_encode(&env, percent_encoding::NON_ALPHANUMERIC)
+/// The compact stream of a serve: `GET /api/stream`, then the viewer's requests on the
+/// same connection.
+struct HttpStreamTransport {
+    base: HttpUrl,
+}
+
+/// How long the response head may take.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(3);
+/// A stream silent this long (the sender repeats its list every 2 s) is dead.
+const STALL_AFTER: Duration = Duration::from_secs(6);
+
+impl Transport for HttpStreamTransport {
+    fn connect(&mut self) -> Result<Connection, ConnectError> {
+        let host = self.base.host();
+        let addr = host
+            .to_socket_addrs()
+            .map_err(|_| ConnectError::offline("host not found"))?
+            .next()
+            .ok_or_else(|| ConnectError::offline("host not found"))?;
+        let mut tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .map_err(|e| ConnectError::offline(super::http::io_reason(&e)))?;
+        let _ = tcp.set_nodelay(true);
+        let request = format!(
+            "GET /api/stream?fps=0 HTTP/1.1\r\nHost: {host}\r\nUser-Agent: gbwatch/{}\r\n\r\n",
+            env!("CARGO_PKG_VERSION")
         );
-        let url = HttpUrl::parse(&url).map_err(|e| SourceError::Other(e.to_string()))?;
-        Ok(RemoteEnvSource {
-            name,
-            env,
-            remote,
-            stream: HttpSource::open(url, HttpOptions::default())?,
+        let offline = |e: std::io::Error| ConnectError::offline(super::http::io_reason(&e));
+        tcp.write_all(request.as_bytes()).map_err(offline)?;
+        tcp.set_read_timeout(Some(HEAD_TIMEOUT)).map_err(offline)?;
+        let head = read_head(&mut tcp)?;
+        let status = head.split(' ').nth(1).unwrap_or("");
+        if status != "200" {
+            let line = head.lines().next().unwrap_or("").trim().to_string();
+            return Err(ConnectError::error(format!(
+                "{}api/stream answered {line:?}: not a gbwatch serve with the compact stream (install the same gbwatch there)",
+                self.base.as_str()
+            )));
+        }
+        tcp.set_read_timeout(Some(STALL_AFTER)).map_err(offline)?;
+        let write = tcp.try_clone().map_err(offline)?;
+        Ok(Connection {
+            read: Box::new(tcp),
+            write: Box::new(write),
+            explain: Box::new(|e| e),
         })
     }
 }
 
-impl Source for RemoteEnvSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn poll(&mut self) -> Result<Poll, SourceError> {
-        if self.remote.dropped(&self.env) {
-            return Ok(Poll::Gone);
+/// Reads a response head (up to the blank line, at most 16 KiB).
+fn read_head(tcp: &mut TcpStream) -> Result<String, ConnectError> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 16 * 1024 {
+            return Err(ConnectError::error("response head larger than 16 KiB"));
         }
-        self.stream.poll()
+        match tcp.read(&mut byte) {
+            Ok(0) => {
+                return Err(ConnectError::offline(
+                    "connection closed before the response",
+                ))
+            }
+            Ok(_) => head.push(byte[0]),
+            Err(e) => return Err(ConnectError::offline(super::http::io_reason(&e))),
+        }
     }
+    Ok(String::from_utf8_lossy(&head).into_owned())
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 use super::files::{self, FileSource};
 use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
-use super::remote::{Listing, Remote, RemoteEnvSource};
+use super::remote::{open_env, Listing, Remote};
+use super::ssh::SshUrl;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
 use crate::pipeline::FeedOptions;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
+use crate::stream::StreamEnvSource;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,8 @@ pub enum SourceSpec {
     /// An `http://` URL serving images (polled) or an MJPEG stream; a bare `http://HOST:PORT`
     /// of a gbwatch serve stands for each of its sources.
     Http(HttpUrl),
+    /// `ssh://[user@]host[:port][/slot-dir]`: every source there, through `ssh … gbwatch relay`.
+    Ssh(super::ssh::SshUrl),
     /// A directory of JPEG/PNG files, one env per file; new files join.
     ImageDir(PathBuf),
     /// A glob of JPEG/PNG files (or one image file), one env per file; new matches join.
@@ -43,6 +47,7 @@ impl std::fmt::Display for SourceSpec {
             | SourceSpec::ImageDir(p) => write!(f, "{}", p.display()),
             SourceSpec::Demo | SourceSpec::DemoUntilPublisher => f.write_str("the built-in demo"),
             SourceSpec::Http(url) => f.write_str(url.as_str()),
+            SourceSpec::Ssh(url) => f.write_str(url.as_str()),
             SourceSpec::ImageGlob(g) => f.write_str(g),
         }
     }
@@ -58,6 +63,8 @@ pub enum SpecError {
     Unknown(String),
     #[error(transparent)]
     Url(#[from] super::http::UrlError),
+    #[error(transparent)]
+    Ssh(#[from] super::ssh::SshUrlError),
     /// A glob that does not parse; the message says why.
     #[error("{0}")]
     Pattern(String),
@@ -71,6 +78,8 @@ pub enum SourceKind {
     Recording,
     Demo,
     Http,
+    /// The compact stream of a `gbwatch relay` over ssh.
+    Ssh,
     /// JPEG/PNG image files.
     Files,
 }
@@ -83,6 +92,7 @@ impl SourceKind {
             SourceKind::Recording => "recording",
             SourceKind::Demo => "demo",
             SourceKind::Http => "http",
+            SourceKind::Ssh => "ssh",
             SourceKind::Files => "files",
         }
     }
@@ -108,7 +118,13 @@ impl SourceSpec {
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Ok(SourceSpec::Http(HttpUrl::parse(arg)?));
         }
+        if lower.starts_with("ssh://") {
+            return Ok(SourceSpec::Ssh(SshUrl::parse(arg)?));
+        }
         if let Some((label, url)) = labelled_url(arg) {
+            if url[..6].eq_ignore_ascii_case("ssh://") {
+                return Ok(SourceSpec::Ssh(SshUrl::parse(url)?.with_label(label)));
+            }
             return Ok(SourceSpec::Http(HttpUrl::parse(url)?.with_label(label)));
         }
         let path = Path::new(arg);
@@ -151,6 +167,7 @@ impl SourceSpec {
                 | SourceSpec::ImageGlob(_)
                 | SourceSpec::DemoUntilPublisher
         ) || matches!(self, SourceSpec::Http(url) if url.is_base())
+            || matches!(self, SourceSpec::Ssh(_))
     }
 
     /// The sources this spec stands for right now (none when it cannot be read).
@@ -211,6 +228,7 @@ impl SourceSpec {
             }
             SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
             SourceSpec::Http(url) => vec![http_candidate(url.clone())],
+            SourceSpec::Ssh(url) => ssh_candidates(url)?,
             SourceSpec::ImageDir(dir) => files::scan_dir(dir)
                 .into_iter()
                 .map(|p| file_candidate(files::feed_name(&p, dir), p))
@@ -266,10 +284,29 @@ fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
                 key: format!("{}#{env}", url.as_str()),
                 open: Box::new({
                     let name = name.clone();
-                    move || {
-                        let source = RemoteEnvSource::open(name, remote, env)?;
-                        Ok(Box::new(source) as Box<dyn Source>)
-                    }
+                    move || Ok(Box::new(open_env(name, &remote, env)) as Box<dyn Source>)
+                }),
+                name,
+            }
+        })
+        .collect())
+}
+
+/// One feed per source on an ssh host, all over one `ssh … gbwatch relay`.
+fn ssh_candidates(url: &SshUrl) -> Result<Vec<Candidate>, String> {
+    let envs = super::ssh::sources(url)?;
+    let client = super::ssh::client(url);
+    Ok(envs
+        .into_iter()
+        .map(|env| {
+            let name = format!("{}/{env}", url.prefix());
+            let client = client.clone();
+            Candidate {
+                kind: SourceKind::Ssh,
+                key: format!("{}#{env}", url.as_str()),
+                open: Box::new({
+                    let name = name.clone();
+                    move || Ok(Box::new(StreamEnvSource::new(name, client, env)) as Box<dyn Source>)
                 }),
                 name,
             }
