@@ -8,6 +8,8 @@ pub mod receive;
 pub mod send;
 pub mod wire;
 
-pub use receive::{ConnectError, Connection, LinkState, StreamClient, StreamEnvSource, Transport};
+pub use receive::{
+    ConnectError, Connection, FrameDecoder, LinkState, StreamClient, StreamEnvSource, Transport,
+};
 pub use send::{stream, SendTotals};
 pub use wire::{Message, Request, RequestError, SourceEntry, StreamError, StreamParser, VERSION};

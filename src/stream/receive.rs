@@ -244,7 +244,7 @@ impl StreamClient {
             st.writer = Some(conn.write);
         }
         let mut parser = StreamParser::new();
-        let mut decoders: HashMap<u16, Decoder> = HashMap::new();
+        let mut decoders: HashMap<u16, FrameDecoder> = HashMap::new();
         let mut names: HashMap<u16, String> = HashMap::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut messages = Vec::new();
@@ -291,7 +291,7 @@ impl StreamClient {
     fn handle(
         &self,
         message: Message,
-        decoders: &mut HashMap<u16, Decoder>,
+        decoders: &mut HashMap<u16, FrameDecoder>,
         names: &mut HashMap<u16, String>,
     ) -> u64 {
         match message {
@@ -354,14 +354,15 @@ impl Seek for Pending {
 
 /// One remote source's frames: a recording read as its records arrive.
 #[derive(Default)]
-struct Decoder {
+pub struct FrameDecoder {
     input: Pending,
     reader: Option<RecordingReader>,
 }
 
-impl Decoder {
-    /// Decodes the recording bytes of one frame message.
-    fn decode(&mut self, data: &[u8]) -> Result<Option<RawFrame>, String> {
+impl FrameDecoder {
+    /// Decodes the recording bytes of one frame message; `Ok(None)` when they hold no frame,
+    /// an error (one line) when they are damaged (the next key frame starts afresh).
+    pub fn decode(&mut self, data: &[u8]) -> Result<Option<RawFrame>, String> {
         let mut data = data;
         if data.starts_with(&RECORDING_MAGIC) && data.len() >= FILE_HEADER_SIZE {
             self.input = Pending::default();
