@@ -108,7 +108,8 @@ pub struct PresetArgs {
 /// Arguments of `gbwatch list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch).
+    /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch), or
+    /// ssh://[USER@]HOST[:PORT][/SLOT-DIR] for that host's publishers.
     pub dir: Option<PathBuf>,
     /// List slots owned by other users too.
     #[arg(long)]

@@ -99,6 +99,20 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
         assert!(f["captured"].as_u64().unwrap() >= 5, "{f:#}");
     }
 
+    // list ssh://: the host's own list of its publishers.
+    let out = common::run_ok(gbwatch().arg("list").arg(&src));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for env in ["env-a", "env-b", "env-c"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(env))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            line.contains("160x144") && line.ends_with("online"),
+            "{text}"
+        );
+    }
+
     let tmux = Tmux::start("ssh", 200, 50);
     let cmd = format!("{} {src}", env!("CARGO_BIN_EXE_gbwatch"));
     tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);

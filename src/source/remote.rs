@@ -197,8 +197,15 @@ pub fn open_env(name: String, remote: &Remote, env: String) -> StreamEnvSource {
 
 /// The compact stream of a serve: `GET /api/stream`, then the viewer's requests on the
 /// same connection.
-struct HttpStreamTransport {
+pub struct HttpStreamTransport {
     base: HttpUrl,
+}
+
+impl HttpStreamTransport {
+    /// Connects to the serve at `base` (`http://HOST:PORT/`).
+    pub fn new(base: HttpUrl) -> HttpStreamTransport {
+        HttpStreamTransport { base }
+    }
 }
 
 /// How long the response head may take.

@@ -81,6 +81,11 @@ impl SshUrl {
         self
     }
 
+    /// The host, as in the URL.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// The URL as given.
     pub fn as_str(&self) -> &str {
         &self.url
@@ -93,6 +98,11 @@ impl SshUrl {
 
     /// The command line that runs the relay on the host.
     pub fn command(&self) -> (String, Vec<String>) {
+        self.command_for("relay")
+    }
+
+    /// The command line that runs `gbwatch SUBCOMMAND [SLOT-DIR]` on the host.
+    pub fn command_for(&self, subcommand: &str) -> (String, Vec<String>) {
         let ssh = std::env::var("GBWATCH_SSH").unwrap_or_else(|_| "ssh".into());
         let mut words = ssh.split_whitespace().map(str::to_string);
         let program = words.next().unwrap_or_else(|| "ssh".into());
@@ -114,7 +124,7 @@ impl SshUrl {
         }
         args.push(self.destination.clone());
         let remote = std::env::var("GBWATCH_REMOTE").unwrap_or_else(|_| "gbwatch".into());
-        let mut line = format!("{} relay", shell_quote(&remote));
+        let mut line = format!("{} {subcommand}", shell_quote(&remote));
         if let Some(d) = &self.dir {
             line.push(' ');
             line.push_str(&shell_quote(d));

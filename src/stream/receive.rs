@@ -82,6 +82,7 @@ struct ClientState {
     notice: Option<String>,
     stop: bool,
     bytes: u64,
+    decoded: u64,
 }
 
 /// One remote's stream, shared by its feeds.
@@ -111,6 +112,7 @@ impl StreamClient {
                 notice: None,
                 stop: false,
                 bytes: 0,
+                decoded: 0,
             }),
             wake: Condvar::new(),
         });
@@ -138,6 +140,11 @@ impl StreamClient {
     /// Bytes received since start.
     pub fn bytes(&self) -> u64 {
         self.state.lock().unwrap().bytes
+    }
+
+    /// Frames decoded since start.
+    pub fn frames(&self) -> u64 {
+        self.state.lock().unwrap().decoded
     }
 
     /// The last notice the remote sent (a refused request), if any.
@@ -314,6 +321,7 @@ impl StreamClient {
                 match decoder.decode(&data) {
                     Ok(Some(frame)) => {
                         let mut st = self.state.lock().unwrap();
+                        st.decoded += 1;
                         let newest = st.frames.entry(name.clone()).or_default();
                         newest.seq += 1;
                         newest.frame = Some(frame);
