@@ -37,6 +37,9 @@ pub enum Command {
     Record(RecordArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
+    /// Write the compact stream of SOURCES' frames to standard output, reading the viewer's
+    /// requests on standard input (what `gbwatch watch ssh://HOST` runs on HOST).
+    Relay(RelayArgs),
     /// Print a shell completion script (e.g. `gbwatch completions bash > /etc/bash_completion.d/gbwatch`).
     Completions(CompletionsArgs),
     /// Print a manual page in roff (e.g. `gbwatch man > ~/.local/share/man/man1/gbwatch.1`).
@@ -63,7 +66,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
     /// Where frames come from: a slot directory or DIR/NAME.slot, a recording (FILE.gbrec), an
-    /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT), a
+    /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT: of a
+    /// gbwatch serve, each of its envs as HOST:PORT/ENV; LABEL@http://… names them LABEL/ENV), a
     /// directory or quoted glob of JPEG/PNG files ('sessions/*/curframe_*.jpeg'), or `demo`
     /// (the built-in demo). Default: the slot directory ($GBWATCH_DIR, else
     /// /dev/shm/gbwatch); `watch` shows the demo while it has no publisher, the other commands
@@ -104,7 +108,8 @@ pub struct PresetArgs {
 /// Arguments of `gbwatch list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch).
+    /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch), or
+    /// ssh://[USER@]HOST[:PORT][/SLOT-DIR] for that host's publishers.
     pub dir: Option<PathBuf>,
     /// List slots owned by other users too.
     #[arg(long)]
@@ -197,6 +202,16 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+}
+
+/// Arguments of `gbwatch relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The rate every source starts at until the viewer asks for another (0: none).
+    #[arg(long, default_value_t = 0, value_name = "FPS", value_parser = clap::value_parser!(u32).range(0..=240))]
+    pub fps: u32,
 }
 
 /// Arguments of `gbwatch record`.

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod serve;
 pub mod slot;
 pub mod source;
+pub mod stream;
 pub mod tui;
 
 /// Values shared by the unit tests.

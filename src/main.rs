@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Stats(args)) => cmd::stats::run(args),
         Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Serve(args)) => cmd::serve::run(args),
+        Some(Command::Relay(args)) => cmd::relay::run(args),
         Some(Command::Watch(args)) => cmd::watch::run(args),
         Some(Command::Completions(args)) => cmd::docs::completions(args),
         Some(Command::Man(args)) => cmd::docs::man(args),

@@ -9,9 +9,11 @@ root=$PWD
 need_apt=()
 for tool in tmux:tmux ffmpeg:ffmpeg cmake:cmake nasm:nasm chromium:chromium \
     Xvfb:xvfb xterm:xterm kitty:kitty import:imagemagick timg:timg chafa:chafa \
-    img2sixel:libsixel-bin python3:python3; do
+    img2sixel:libsixel-bin python3:python3 ssh:openssh-client; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
+# The real OpenSSH server of tests/ssh_source.rs (sshd lives in /usr/sbin, off a user's PATH).
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 # Fonts of the real-terminal tests (tests/graphics_real.rs): kitty's and xterm's.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need_apt+=(fonts-dejavu-core)
 ls /usr/share/fonts/X11/misc/10x20* >/dev/null 2>&1 || need_apt+=(xfonts-base)

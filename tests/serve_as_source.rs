@@ -54,7 +54,8 @@ fn two_serve_processes_feed_one_monitor() {
     assert_eq!(files.len(), 5);
     for f in files {
         let (w, h) = serve_support::decode_jpeg(&std::fs::read(&f).unwrap());
-        // The remote serves MEDIUM (320x288); we scale that by LOW's 1x.
-        assert_eq!((w, h), (320, 288), "{}", f.display());
+        // The remote's frames arrive as published (160x144, over the compact stream, not
+        // its MEDIUM JPEGs); we scale them by LOW's 1x.
+        assert_eq!((w, h), (160, 144), "{}", f.display());
     }
 }

@@ -5,6 +5,8 @@ use crate::cli::ListArgs;
 use crate::clock::monotonic_ns;
 use crate::pipeline::STALE_AFTER;
 use crate::slot::{default_dir, SlotDir, SlotReader};
+use crate::source::ssh::SshUrl;
+use crate::stream::ConnectError;
 use std::fmt::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -37,6 +39,14 @@ pub struct SlotLine {
 /// Runs `gbwatch list`: reads each slot's header twice, half a second apart, and prints one
 /// line per publisher; `--prune` first removes the slots of dead publishers.
 pub fn run(args: ListArgs) -> anyhow::Result<()> {
+    if let Some(url) = args.dir.as_ref().and_then(|d| d.to_str()) {
+        if url
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("ssh://"))
+        {
+            return remote(url);
+        }
+    }
     if let Some(dir) = &args.dir {
         if !dir.is_dir() {
             let why = if dir.exists() {
@@ -125,6 +135,24 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
         );
     }
     print_stdout(&out)
+}
+
+/// `gbwatch list ssh://HOST[/DIR]`: the host's own `gbwatch list`, through ssh.
+fn remote(url: &str) -> anyhow::Result<()> {
+    let url = SshUrl::parse(url).map_err(|e| UsageError(e.to_string()))?;
+    let (program, args) = url.command_for("list");
+    let out = std::process::Command::new(&program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
+    if out.status.success() {
+        return print_stdout(&String::from_utf8_lossy(&out.stdout));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problem = ConnectError::error(format!("ssh {}: gbwatch list failed", url.host()));
+    let said = crate::source::ssh::explain(url.host(), out.status.code(), &stderr, problem);
+    anyhow::bail!("{}", said.reason)
 }
 
 /// Removes the slot at `path` when its publisher has exited, the file is still the one that

@@ -4,6 +4,7 @@ pub mod docs;
 pub mod dump;
 pub mod list;
 pub mod record;
+pub mod relay;
 pub mod serve;
 pub mod stats;
 pub mod watch;
@@ -272,6 +273,10 @@ impl StateLog {
                 SourceSpec::SlotDir(p) => Some(format!("a publisher in {}", p.display())),
                 SourceSpec::ImageDir(p) => Some(format!("image files in {}", p.display())),
                 SourceSpec::ImageGlob(g) => Some(format!("files matching {g}")),
+                SourceSpec::Ssh(url) => Some(format!("sources on {}", url.as_str())),
+                SourceSpec::Http(url) if url.is_base() => {
+                    Some(format!("sources on {}", url.as_str()))
+                }
                 _ => None,
             })
             .collect();

@@ -156,6 +156,13 @@ pub struct Conn {
     buf: Vec<u8>,
 }
 
+impl Conn {
+    /// Bytes the client sent after its request head (a stream's first requests).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -4,6 +4,7 @@
 //! One thread per connection (bounded), blocking sockets, no async runtime: a handful of
 //! viewers is the use case, and a blocked client then only ever blocks its own thread.
 
+mod compact;
 mod http;
 mod latest;
 mod mjpeg;
@@ -268,6 +269,10 @@ fn serve_connection(guard: &ConnGuard, stream: TcpStream) {
             }
             routes::Reply::Stream(latest) => {
                 let _ = mjpeg::stream(app, &latest, &mut conn.stream, head_only);
+                return;
+            }
+            routes::Reply::Compact(fps) => {
+                let _ = compact::stream(app, &mut conn, fps, head_only);
                 return;
             }
         }

@@ -13,6 +13,8 @@ pub enum Reply {
     Full(Response),
     /// A `/stream` of this feed.
     Stream(Arc<Latest>),
+    /// The compact stream of every source (`/api/stream`), each at first at this rate.
+    Compact(u32),
 }
 
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate";
@@ -41,6 +43,7 @@ pub fn route(app: &App, req: &Request) -> Reply {
             | "/state"
             | "/stream"
             | "/api/sources"
+            | "/api/stream"
     );
     if !known {
         return Reply::Full(Response::text(404, format!("no such endpoint: {path}")));
@@ -58,6 +61,11 @@ pub fn route(app: &App, req: &Request) -> Reply {
         "/" | "/index.html" => Reply::Full(super::page::page()),
         "/api/streaming/stats" => Reply::Full(stats(app)),
         "/api/sources" => Reply::Full(sources(app)),
+        "/api/stream" => match req.param("fps").map(str::parse::<u32>) {
+            None => Reply::Compact(app.set.settings.get().fps()),
+            Some(Ok(fps)) if fps <= crate::stream::wire::MAX_RATE => Reply::Compact(fps),
+            Some(_) => Reply::Full(Response::text(400, "fps must be a whole number of 0-240")),
+        },
         "/state" => Reply::Full(state(app, req)),
         "/api/screenshot" | "/snapshot" => Reply::Full(match pick(app, req) {
             Ok((feed, latest)) => screenshot(app, &feed, latest),

@@ -62,6 +62,8 @@ pub struct HttpUrl {
     url: String,
     host: String,
     path: String,
+    /// What its feeds are called instead of the host (`LABEL@http://…`).
+    label: Option<String>,
 }
 
 impl HttpUrl {
@@ -90,7 +92,24 @@ impl HttpUrl {
             url: format!("http://{authority}{path}"),
             host: authority.to_string(),
             path,
+            label: None,
         })
+    }
+
+    /// The same URL, its feeds called `label` instead of the host.
+    pub fn with_label(mut self, label: &str) -> HttpUrl {
+        self.label = Some(label.to_string());
+        self
+    }
+
+    /// `HOST:PORT` as given.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// What names this server in feed names: the label, else `HOST:PORT`.
+    pub fn prefix(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.host)
     }
 
     /// The URL as requested.
@@ -105,7 +124,9 @@ impl HttpUrl {
 
     /// A short feed name: host and path.
     pub fn name(&self) -> String {
-        if self.is_base() {
+        if let Some(label) = &self.label {
+            label.clone()
+        } else if self.is_base() {
             self.host.clone()
         } else {
             format!("{}{}", self.host, self.path)
@@ -559,6 +580,11 @@ fn is_timeout(e: &std::io::Error) -> bool {
         || matches!(e.kind(), std::io::ErrorKind::WouldBlock)
 }
 
+/// Why a request failed, one line ("connection refused", "timed out (…)").
+pub fn network_reason(e: &ureq::Error) -> String {
+    transport(e).msg
+}
+
 /// Maps a ureq failure to an offline reason (network) or an error (protocol).
 fn transport(e: &ureq::Error) -> Problem {
     match e {
@@ -576,7 +602,7 @@ fn transport(e: &ureq::Error) -> Problem {
 }
 
 /// An I/O error as people say it: "connection refused", not "Connection refused (os error 111)".
-fn io_reason(e: &std::io::Error) -> String {
+pub fn io_reason(e: &std::io::Error) -> String {
     let text = one_line(&e.to_string());
     let text = match text.rfind(" (os error ") {
         Some(i) if text.ends_with(')') => text[..i].to_string(),

@@ -6,8 +6,10 @@ pub mod files;
 pub mod http;
 pub mod mjpeg;
 pub mod recording;
+pub mod remote;
 mod shm;
 mod spec;
+pub mod ssh;
 
 pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
 pub use shm::{raw_frame, ShmSource};

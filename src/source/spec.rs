@@ -3,9 +3,12 @@
 use super::files::{self, FileSource};
 use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
+use super::remote::{open_env, Listing, Remote};
+use super::ssh::SshUrl;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
 use crate::pipeline::FeedOptions;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
+use crate::stream::StreamEnvSource;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -23,8 +26,11 @@ pub enum SourceSpec {
     /// The demo while the other SOURCEs have no feed, replaced as soon as one appears
     /// (what `watch` shows with no SOURCE and no publisher).
     DemoUntilPublisher,
-    /// An `http://` URL serving images (polled) or an MJPEG stream.
+    /// An `http://` URL serving images (polled) or an MJPEG stream; a bare `http://HOST:PORT`
+    /// of a gbwatch serve stands for each of its sources.
     Http(HttpUrl),
+    /// `ssh://[user@]host[:port][/slot-dir]`: every source there, through `ssh … gbwatch relay`.
+    Ssh(super::ssh::SshUrl),
     /// A directory of JPEG/PNG files, one env per file; new files join.
     ImageDir(PathBuf),
     /// A glob of JPEG/PNG files (or one image file), one env per file; new matches join.
@@ -41,6 +47,7 @@ impl std::fmt::Display for SourceSpec {
             | SourceSpec::ImageDir(p) => write!(f, "{}", p.display()),
             SourceSpec::Demo | SourceSpec::DemoUntilPublisher => f.write_str("the built-in demo"),
             SourceSpec::Http(url) => f.write_str(url.as_str()),
+            SourceSpec::Ssh(url) => f.write_str(url.as_str()),
             SourceSpec::ImageGlob(g) => f.write_str(g),
         }
     }
@@ -58,6 +65,8 @@ pub enum SpecError {
     /// An http(s) URL that cannot be used.
     #[error(transparent)]
     Url(#[from] super::http::UrlError),
+    #[error(transparent)]
+    Ssh(#[from] super::ssh::SshUrlError),
     /// A glob that does not parse; the message says why.
     #[error("{0}")]
     Pattern(String),
@@ -74,6 +83,8 @@ pub enum SourceKind {
     Demo,
     /// An HTTP image or MJPEG URL.
     Http,
+    /// The compact stream of a `gbwatch relay` over ssh.
+    Ssh,
     /// JPEG/PNG image files.
     Files,
 }
@@ -86,6 +97,7 @@ impl SourceKind {
             SourceKind::Recording => "recording",
             SourceKind::Demo => "demo",
             SourceKind::Http => "http",
+            SourceKind::Ssh => "ssh",
             SourceKind::Files => "files",
         }
     }
@@ -112,6 +124,15 @@ impl SourceSpec {
         let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Ok(SourceSpec::Http(HttpUrl::parse(arg)?));
+        }
+        if lower.starts_with("ssh://") {
+            return Ok(SourceSpec::Ssh(SshUrl::parse(arg)?));
+        }
+        if let Some((label, url)) = labelled_url(arg) {
+            if url[..6].eq_ignore_ascii_case("ssh://") {
+                return Ok(SourceSpec::Ssh(SshUrl::parse(url)?.with_label(label)));
+            }
+            return Ok(SourceSpec::Http(HttpUrl::parse(url)?.with_label(label)));
         }
         let path = Path::new(arg);
         if arg == DEMO_KEY && !path.exists() {
@@ -152,7 +173,8 @@ impl SourceSpec {
                 | SourceSpec::ImageDir(_)
                 | SourceSpec::ImageGlob(_)
                 | SourceSpec::DemoUntilPublisher
-        )
+        ) || matches!(self, SourceSpec::Http(url) if url.is_base())
+            || matches!(self, SourceSpec::Ssh(_))
     }
 
     /// The sources this spec stands for right now (none when it cannot be read).
@@ -211,18 +233,9 @@ impl SourceSpec {
                     }),
                 }]
             }
-            SourceSpec::Http(url) => {
-                let url = url.clone();
-                vec![Candidate {
-                    kind: SourceKind::Http,
-                    name: url.name(),
-                    key: url.as_str().to_string(),
-                    open: Box::new(move || {
-                        Ok(Box::new(HttpSource::open(url, HttpOptions::default())?)
-                            as Box<dyn Source>)
-                    }),
-                }]
-            }
+            SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
+            SourceSpec::Http(url) => vec![http_candidate(url.clone())],
+            SourceSpec::Ssh(url) => ssh_candidates(url)?,
             SourceSpec::ImageDir(dir) => files::scan_dir(dir)
                 .into_iter()
                 .map(|p| file_candidate(files::feed_name(&p, dir), p))
@@ -237,6 +250,75 @@ impl SourceSpec {
             SourceSpec::DemoUntilPublisher => Vec::new(),
         })
     }
+}
+
+/// `LABEL@http://…`: the label and the URL.
+fn labelled_url(arg: &str) -> Option<(&str, &str)> {
+    let (label, url) = arg.split_once('@')?;
+    let scheme = url.get(..7)?;
+    let labelled =
+        !label.is_empty() && !label.contains('/') && scheme.eq_ignore_ascii_case("http://");
+    labelled.then_some((label, url))
+}
+
+fn http_candidate(url: HttpUrl) -> Candidate {
+    Candidate {
+        kind: SourceKind::Http,
+        name: url.name(),
+        key: url.as_str().to_string(),
+        open: Box::new(move || {
+            Ok(Box::new(HttpSource::open(url, HttpOptions::default())?) as Box<dyn Source>)
+        }),
+    }
+}
+
+/// A base URL: one feed per source of a remote gbwatch serve, else the URL itself.
+fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
+    let remote = Remote::get(url);
+    let Some(envs) = remote.sources() else {
+        return match remote.listing() {
+            Listing::Unreachable(reason) => Err(format!("{}: {reason}", url.as_str())),
+            _ => Ok(vec![http_candidate(url.clone())]),
+        };
+    };
+    Ok(envs
+        .into_iter()
+        .map(|env| {
+            let name = format!("{}/{env}", url.prefix());
+            let remote = remote.clone();
+            Candidate {
+                kind: SourceKind::Http,
+                key: format!("{}#{env}", url.as_str()),
+                open: Box::new({
+                    let name = name.clone();
+                    move || Ok(Box::new(open_env(name, &remote, env)) as Box<dyn Source>)
+                }),
+                name,
+            }
+        })
+        .collect())
+}
+
+/// One feed per source on an ssh host, all over one `ssh … gbwatch relay`.
+fn ssh_candidates(url: &SshUrl) -> Result<Vec<Candidate>, String> {
+    let envs = super::ssh::sources(url)?;
+    let client = super::ssh::client(url);
+    Ok(envs
+        .into_iter()
+        .map(|env| {
+            let name = format!("{}/{env}", url.prefix());
+            let client = client.clone();
+            Candidate {
+                kind: SourceKind::Ssh,
+                key: format!("{}#{env}", url.as_str()),
+                open: Box::new({
+                    let name = name.clone();
+                    move || Ok(Box::new(StreamEnvSource::new(name, client, env)) as Box<dyn Source>)
+                }),
+                name,
+            }
+        })
+        .collect())
 }
 
 fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod sshd;
 pub mod tmux;
 pub mod vt;
 

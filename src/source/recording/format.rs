@@ -378,6 +378,11 @@ impl<W: Write> RecordingWriter<W> {
         Ok(result)
     }
 
+    /// The underlying writer (to take what an in-memory writer holds).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Flushes what was written to the underlying writer.
     pub fn flush(&mut self) -> Result<(), RecordingError> {
         Ok(self.out.flush()?)

@@ -1,0 +1,470 @@
+//! The viewing side of the compact stream: one connection per remote (an HTTP request to a
+//! serve, or `ssh … gbwatch relay`), demultiplexed into the newest frame of every remote
+//! source, reconnected with backoff when it drops. Each remote source is a feed
+//! ([`StreamEnvSource`]).
+
+use super::wire::{Message, Request, StreamError, StreamParser};
+use crate::frame::PixelFormat;
+use crate::source::recording::{RecordingReader, FILE_HEADER_SIZE, MAGIC as RECORDING_MAGIC};
+use crate::source::{Poll, RawFrame, Source, SourceError};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Longest wait between reconnection attempts (the wait doubles from 200 ms).
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Why a connection could not be made or ended.
+#[derive(Debug, Clone)]
+pub struct ConnectError {
+    /// One line for the remote's feeds.
+    pub reason: String,
+    /// Offline (the remote may come back) rather than an error (something to fix there).
+    pub offline: bool,
+}
+
+impl ConnectError {
+    /// A network problem: the feeds show offline.
+    pub fn offline(reason: impl Into<String>) -> ConnectError {
+        ConnectError {
+            reason: reason.into(),
+            offline: true,
+        }
+    }
+
+    /// Something to fix: the feeds show the error.
+    pub fn error(reason: impl Into<String>) -> ConnectError {
+        ConnectError {
+            reason: reason.into(),
+            offline: false,
+        }
+    }
+}
+
+/// An open connection: the stream to read and where requests go.
+pub struct Connection {
+    pub read: Box<dyn Read + Send>,
+    pub write: Box<dyn Write + Send>,
+    /// Turns the reason a connection ended into the line to show (ssh's stderr says why).
+    pub explain: Box<dyn FnMut(ConnectError) -> ConnectError + Send>,
+}
+
+/// Opens connections to one remote.
+pub trait Transport: Send {
+    /// Connects (blocking, bounded by the transport's own timeouts).
+    fn connect(&mut self) -> Result<Connection, ConnectError>;
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    Live,
+    Offline(String),
+    Error(String),
+}
+
+#[derive(Default)]
+struct Newest {
+    seq: u64,
+    frame: Option<RawFrame>,
+}
+
+struct ClientState {
+    link: LinkState,
+    /// The remote's sources (name, online) of the last list; `None` before the first.
+    sources: Option<Vec<(String, bool)>>,
+    frames: HashMap<String, Newest>,
+    /// The rate asked for each source, as last sent.
+    rates: HashMap<String, u32>,
+    writer: Option<Box<dyn Write + Send>>,
+    notice: Option<String>,
+    stop: bool,
+    bytes: u64,
+    decoded: u64,
+}
+
+/// One remote's stream, shared by its feeds.
+pub struct StreamClient {
+    state: Mutex<ClientState>,
+    wake: Condvar,
+}
+
+impl std::fmt::Debug for StreamClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamClient")
+            .field("link", &self.link())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamClient {
+    /// Starts connecting through `transport` on a thread of its own.
+    pub fn start(name: &str, transport: Box<dyn Transport>) -> Arc<StreamClient> {
+        let client = Arc::new(StreamClient {
+            state: Mutex::new(ClientState {
+                link: LinkState::Connecting,
+                sources: None,
+                frames: HashMap::new(),
+                rates: HashMap::new(),
+                writer: None,
+                notice: None,
+                stop: false,
+                bytes: 0,
+                decoded: 0,
+            }),
+            wake: Condvar::new(),
+        });
+        let c = client.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("stream {name}"))
+            .spawn(move || c.run(transport));
+        if let Err(e) = spawned {
+            client.state.lock().unwrap().link =
+                LinkState::Error(format!("cannot start the stream thread: {e}"));
+        }
+        client
+    }
+
+    /// Where the connection stands.
+    pub fn link(&self) -> LinkState {
+        self.state.lock().unwrap().link.clone()
+    }
+
+    /// The remote's sources (name, online) as last listed; `None` before the first list.
+    pub fn sources(&self) -> Option<Vec<(String, bool)>> {
+        self.state.lock().unwrap().sources.clone()
+    }
+
+    /// Bytes received since start.
+    pub fn bytes(&self) -> u64 {
+        self.state.lock().unwrap().bytes
+    }
+
+    /// Frames decoded since start.
+    pub fn frames(&self) -> u64 {
+        self.state.lock().unwrap().decoded
+    }
+
+    /// The last notice the remote sent (a refused request), if any.
+    pub fn notice(&self) -> Option<String> {
+        self.state.lock().unwrap().notice.clone()
+    }
+
+    /// Waits up to `timeout` for the first source list or a failure.
+    pub fn wait_listed(&self, timeout: Duration) {
+        let st = self.state.lock().unwrap();
+        let _ = self
+            .wake
+            .wait_timeout_while(st, timeout, |s| {
+                s.sources.is_none() && matches!(s.link, LinkState::Connecting | LinkState::Live)
+            })
+            .unwrap();
+    }
+
+    /// Asks for `name`'s frames at `fps` (0: none), sent when it changes.
+    pub fn request_rate(&self, name: &str, fps: u32) {
+        let mut st = self.state.lock().unwrap();
+        if st.rates.get(name) == Some(&fps) {
+            return;
+        }
+        st.rates.insert(name.to_string(), fps);
+        let line = Request::Rate(fps, vec![name.to_string()]).to_line();
+        if let Some(w) = st.writer.as_mut() {
+            let _ = w.write_all(line.as_bytes()).and_then(|_| w.flush());
+        }
+    }
+
+    /// The newest frame of `name` if newer than `seen`.
+    fn take_newer(&self, name: &str, seen: u64) -> Option<(u64, RawFrame)> {
+        let st = self.state.lock().unwrap();
+        let n = st.frames.get(name)?;
+        (n.seq > seen)
+            .then(|| (n.seq, n.frame.clone()))?
+            .1
+            .map(|f| (n.seq, f))
+    }
+
+    fn stopped(&self) -> bool {
+        self.state.lock().unwrap().stop
+    }
+
+    /// Stops the connection thread (it ends at its next read or wait).
+    pub fn stop(&self) {
+        self.state.lock().unwrap().stop = true;
+        self.wake.notify_all();
+    }
+
+    fn set_link(&self, link: LinkState) {
+        let mut st = self.state.lock().unwrap();
+        st.link = link;
+        if !matches!(st.link, LinkState::Live) {
+            st.writer = None;
+        }
+        drop(st);
+        self.wake.notify_all();
+    }
+
+    fn run(self: Arc<StreamClient>, mut transport: Box<dyn Transport>) {
+        let first = Duration::from_millis(200);
+        let mut backoff = first;
+        while !self.stopped() {
+            let problem = match transport.connect() {
+                Ok(conn) => {
+                    let (problem, frames) = self.read_connection(conn);
+                    if frames > 0 {
+                        backoff = first;
+                    }
+                    problem
+                }
+                Err(e) => e,
+            };
+            self.set_link(if problem.offline {
+                LinkState::Offline(problem.reason)
+            } else {
+                LinkState::Error(problem.reason)
+            });
+            let st = self.state.lock().unwrap();
+            let (st, _) = self
+                .wake
+                .wait_timeout_while(st, backoff, |s| !s.stop)
+                .unwrap();
+            drop(st);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Reads one connection until it ends; returns why and how many frames it brought.
+    fn read_connection(&self, mut conn: Connection) -> (ConnectError, u64) {
+        {
+            let mut st = self.state.lock().unwrap();
+            // A new connection starts from the viewer's current wishes.
+            let mut lines = String::new();
+            for (name, fps) in &st.rates {
+                lines.push_str(&Request::Rate(*fps, vec![name.clone()]).to_line());
+            }
+            let _ = conn
+                .write
+                .write_all(lines.as_bytes())
+                .and_then(|_| conn.write.flush());
+            st.writer = Some(conn.write);
+        }
+        let mut parser = StreamParser::new();
+        let mut decoders: HashMap<u16, FrameDecoder> = HashMap::new();
+        let mut names: HashMap<u16, String> = HashMap::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut messages = Vec::new();
+        let mut frames = 0;
+        let mut live = false;
+        loop {
+            if self.stopped() {
+                return (ConnectError::offline("closed"), frames);
+            }
+            let n = match conn.read.read(&mut buf) {
+                Ok(0) => {
+                    return (
+                        (conn.explain)(ConnectError::offline("connection closed")),
+                        frames,
+                    )
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    let why = ConnectError::offline(format!("connection broken: {e}"));
+                    return ((conn.explain)(why), frames);
+                }
+            };
+            self.state.lock().unwrap().bytes += n as u64;
+            if let Err(e) = parser.push(&buf[..n], &mut messages) {
+                let err = match e {
+                    StreamError::Magic => ConnectError::error(
+                        "the remote answered with something that is not a gbwatch stream",
+                    ),
+                    e => ConnectError::error(e.to_string()),
+                };
+                return ((conn.explain)(err), frames);
+            }
+            if !live {
+                live = true;
+                self.set_link(LinkState::Live);
+            }
+            for m in messages.drain(..) {
+                frames += self.handle(m, &mut decoders, &mut names);
+            }
+        }
+    }
+
+    /// Applies one message; returns 1 for a frame delivered.
+    fn handle(
+        &self,
+        message: Message,
+        decoders: &mut HashMap<u16, FrameDecoder>,
+        names: &mut HashMap<u16, String>,
+    ) -> u64 {
+        match message {
+            Message::Sources(list) => {
+                names.clear();
+                names.extend(list.iter().map(|s| (s.id, s.name.clone())));
+                let mut st = self.state.lock().unwrap();
+                st.sources = Some(list.into_iter().map(|s| (s.name, s.online)).collect());
+                drop(st);
+                self.wake.notify_all();
+                0
+            }
+            Message::Notice(text) => {
+                self.state.lock().unwrap().notice = Some(text);
+                0
+            }
+            Message::Frame { id, data, .. } => {
+                let Some(name) = names.get(&id) else { return 0 };
+                let decoder = decoders.entry(id).or_default();
+                match decoder.decode(&data) {
+                    Ok(Some(frame)) => {
+                        let mut st = self.state.lock().unwrap();
+                        st.decoded += 1;
+                        let newest = st.frames.entry(name.clone()).or_default();
+                        newest.seq += 1;
+                        newest.frame = Some(frame);
+                        1
+                    }
+                    Ok(None) => 0,
+                    Err(e) => {
+                        self.state.lock().unwrap().notice = Some(format!("{name}: {e}"));
+                        decoders.remove(&id);
+                        0
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Bytes handed to a recording reader as they arrive.
+#[derive(Clone, Default)]
+struct Pending(Arc<Mutex<VecDeque<u8>>>);
+
+impl Read for Pending {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut q = self.0.lock().unwrap();
+        let n = buf.len().min(q.len());
+        for (b, v) in buf.iter_mut().zip(q.drain(..n)) {
+            *b = v;
+        }
+        Ok(n)
+    }
+}
+
+impl Seek for Pending {
+    fn seek(&mut self, _: SeekFrom) -> io::Result<u64> {
+        Err(io::Error::other("a stream cannot be rewound"))
+    }
+}
+
+/// One remote source's frames: a recording read as its records arrive.
+#[derive(Default)]
+pub struct FrameDecoder {
+    input: Pending,
+    reader: Option<RecordingReader>,
+}
+
+impl FrameDecoder {
+    /// Decodes the recording bytes of one frame message; `Ok(None)` when they hold no frame,
+    /// an error (one line) when they are damaged (the next key frame starts afresh).
+    pub fn decode(&mut self, data: &[u8]) -> Result<Option<RawFrame>, String> {
+        let mut data = data;
+        if data.starts_with(&RECORDING_MAGIC) && data.len() >= FILE_HEADER_SIZE {
+            self.input = Pending::default();
+            self.input
+                .0
+                .lock()
+                .unwrap()
+                .extend(&data[..FILE_HEADER_SIZE]);
+            let reader =
+                RecordingReader::new(Box::new(self.input.clone())).map_err(|e| e.to_string())?;
+            self.reader = Some(reader);
+            data = &data[FILE_HEADER_SIZE..];
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Err("frame before its source's header".into());
+        };
+        {
+            let mut q = self.input.0.lock().unwrap();
+            q.clear();
+            q.extend(data);
+        }
+        let (w, h) = (reader.header().width, reader.header().height);
+        match reader.next_frame() {
+            Ok(Some(f)) => Ok(Some(RawFrame {
+                frame_index: f.frame_index,
+                // The remote's clock is not ours: age counts from arrival.
+                published_ns: None,
+                width: w,
+                height: h,
+                format: PixelFormat::Rgba,
+                stride: w as usize * 4,
+                pixels: f.pixels.to_vec(),
+                retries: 0,
+                published_total: None,
+                publisher_cost_ns: None,
+                info: f.info,
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.reader = None;
+                Err(e.to_string())
+            }
+        }
+    }
+}
+
+/// One source of a remote stream as a feed; retired when the remote no longer lists it.
+pub struct StreamEnvSource {
+    name: String,
+    env: String,
+    client: Arc<StreamClient>,
+    seen: u64,
+}
+
+impl StreamEnvSource {
+    /// The feed `name` showing remote source `env` of `client`.
+    pub fn new(name: String, client: Arc<StreamClient>, env: String) -> StreamEnvSource {
+        StreamEnvSource {
+            name,
+            env,
+            client,
+            seen: 0,
+        }
+    }
+}
+
+impl Source for StreamEnvSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self) -> Result<Poll, SourceError> {
+        if let Some((seq, frame)) = self.client.take_newer(&self.env, self.seen) {
+            self.seen = seq;
+            return Ok(Poll::Frame(frame));
+        }
+        match self.client.link() {
+            LinkState::Offline(reason) => Ok(Poll::Offline(reason)),
+            LinkState::Error(e) => Err(SourceError::Other(e)),
+            LinkState::Connecting => Ok(Poll::Nothing),
+            LinkState::Live => {
+                let listed = self.client.sources();
+                match listed
+                    .as_ref()
+                    .and_then(|l| l.iter().find(|(n, _)| *n == self.env))
+                {
+                    None if listed.is_some() => Ok(Poll::Gone),
+                    _ => Ok(Poll::Nothing),
+                }
+            }
+        }
+    }
+
+    fn set_capture_fps(&mut self, fps: u32) {
+        self.client.request_rate(&self.env, fps);
+    }
+}

@@ -1,0 +1,166 @@
+//! A real OpenSSH server (Debian's /usr/sbin/sshd) on a loopback port, with a throwaway
+//! host key and user key, and the built gbwatch on the PATH of its sessions (or not).
+
+use super::{within, Scratch};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Keys, config and the bin directory of one test's sshd.
+pub struct SshHome {
+    pub dir: Scratch,
+    pub user: String,
+}
+
+impl SshHome {
+    /// Makes a host key, a user key (authorized) and a second user key (not authorized).
+    pub fn new() -> SshHome {
+        let dir = Scratch::new("sshd");
+        for key in ["host_key", "id", "wrong_id"] {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.path().join(key))
+                .output()
+                .expect("run ssh-keygen (install openssh-client: bash tests/run-all.sh)");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::copy(
+            dir.path().join("id.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_gbwatch"), bin.join("gbwatch")).unwrap();
+        let out = Command::new("id").arg("-un").output().unwrap();
+        let user = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        SshHome { dir, user }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `$GBWATCH_SSH` for logging in with `key` (`id` or `wrong_id`), trusting any host key.
+    pub fn ssh_command(&self, key: &str) -> String {
+        format!(
+            "ssh -F none -i {} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=3",
+            self.path(key).display()
+        )
+    }
+
+    /// Starts sshd on `port` (0: a free one); its sessions find gbwatch on their PATH when
+    /// `with_gbwatch`.
+    pub fn start(&self, port: u16, with_gbwatch: bool) -> Sshd {
+        let port = if port == 0 { free_port() } else { port };
+        let path = if with_gbwatch {
+            format!("{}:/usr/bin:/bin", self.path("bin").display())
+        } else {
+            "/usr/bin:/bin".to_string()
+        };
+        let config = format!(
+            "ListenAddress 127.0.0.1:{port}\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile none\n\
+             SetEnv PATH={path}\nLogLevel ERROR\n",
+            self.path("host_key").display(),
+            self.path("authorized_keys").display()
+        );
+        let config_file = self.path(&format!("sshd_config_{port}"));
+        std::fs::write(&config_file, config).unwrap();
+        // Privilege separation needs this directory when sshd runs as root.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start /usr/sbin/sshd (install openssh-server: bash tests/run-all.sh)");
+        let up = within(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        assert!(up.is_some(), "sshd did not listen on 127.0.0.1:{port}");
+        Sshd { child, port }
+    }
+}
+
+/// A running sshd; it and its sessions are killed when dropped.
+pub struct Sshd {
+    child: Child,
+    pub port: u16,
+}
+
+impl Sshd {
+    /// Kills sshd and every session it started (its process group), as a crash would.
+    pub fn kill(mut self) {
+        self.kill_group();
+    }
+
+    fn kill_group(&mut self) {
+        // sshd's per-connection processes start sessions of their own: found by parent.
+        let mut pids = descendants(self.child.id());
+        pids.push(self.child.id());
+        for pid in pids {
+            // SAFETY: kill(2) on a process this test's sshd started (or sshd itself); no
+            // memory is involved.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// Every process below `pid`, from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …: comm may hold spaces, so split after its ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok());
+        if let Some(ppid) = ppid {
+            parents.push((p, ppid));
+        }
+    }
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,65 @@
+"""Runs several real PyBoy instances in one process, each publishing to its own slot, so a
+test can have many envs without one Python process per env.
+
+    python tests/py/pyboy_many.py --dir DIR --names env-0,env-1,... [--fps 5] [--seconds 60]
+
+Prints "ready" once every slot exists. A line "close NAME" on stdin closes that env's
+publisher (its slot is removed, as when a training process ends).
+"""
+
+import argparse
+import os
+import select
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore", message="Using SDL2 binaries")
+from pyboy import PyBoy  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python"))
+from gbwatch import Publisher  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--dir", required=True)
+ap.add_argument("--names", required=True, help="comma-separated env names")
+ap.add_argument("--rom", default=os.path.join(os.path.dirname(__file__), "..", "..", "assets", "demo.gb"))
+ap.add_argument("--fps", type=float, default=5.0)
+ap.add_argument("--seconds", type=float, default=120.0)
+ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
+args = ap.parse_args()
+
+envs = {}
+for i, name in enumerate(args.names.split(",")):
+    pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
+    pyboy.set_emulation_speed(0)
+    # Different envs at different points of the demo, so their pictures differ.
+    pyboy.tick(args.skip + 37 * i, True)
+    pub = Publisher(name, directory=args.dir)
+    pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+    envs[name] = (pyboy, pub)
+print("ready", flush=True)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+start = time.monotonic()
+n = 0
+stdin_open = True
+while time.monotonic() - start < args.seconds:
+    if stdin_open and select.select([sys.stdin], [], [], 0)[0]:
+        line = sys.stdin.readline()
+        if not line:
+            stdin_open = False
+        elif line.startswith("close "):
+            gone = envs.pop(line.split(None, 1)[1].strip(), None)
+            if gone is not None:
+                gone[1].close()
+                gone[0].stop(save=False)
+    for pyboy, pub in envs.values():
+        pyboy.tick()
+        pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+    n += 1
+    delay = start + n / args.fps - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+for pyboy, pub in envs.values():
+    pub.close()
+    pyboy.stop(save=False)
