@@ -10,7 +10,6 @@ use super::stats::{CaptureRecord, FeedStats};
 use crate::clock::monotonic_ns;
 use crate::frame::{Frame, PixelFormat, SharedFrame};
 use crate::source::{Poll, RawFrame, Source};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -29,8 +28,6 @@ pub(crate) struct CaptureTargets {
     pub status: Arc<Mutex<FeedStatus>>,
     /// Told (without waiting) after every push, so a consumer can wake on new frames.
     pub arrived: crossbeam_channel::Sender<()>,
-    /// Ends this capture thread alone.
-    pub stop: Arc<AtomicBool>,
 }
 
 /// Starts a capture thread for `source`.
@@ -55,7 +52,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut error_backoff = Duration::from_millis(200);
     let mut told_fps = 0;
     let mut last_frame: Option<Instant> = None;
-    while !cancel.is_cancelled() && !t.stop.load(Ordering::Acquire) {
+    while !cancel.is_cancelled() {
         let fps = settings.get().fps().max(1);
         if fps != told_fps {
             source.set_capture_fps(fps);

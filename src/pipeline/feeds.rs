@@ -9,7 +9,6 @@ use super::stats::{FeedStats, StatsSnapshot};
 use crate::frame::SharedFrame;
 use crate::source::{Candidate, OpenFn, SourceKind, SourceSpec, DEMO_KEY};
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -82,7 +81,7 @@ pub struct Feed {
     status: Arc<Mutex<FeedStatus>>,
     capture: Mutex<Option<CaptureHandle>>,
     /// Stops this feed's capture thread alone (the demo making room for a publisher).
-    stop: Arc<AtomicBool>,
+    stop: Mutex<Cancel>,
 }
 
 impl Feed {
@@ -98,7 +97,7 @@ impl Feed {
                 since: Instant::now(),
             })),
             capture: Mutex::new(None),
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: Mutex::new(Cancel::new()),
         }
     }
 
@@ -287,7 +286,8 @@ impl FeedSet {
     fn open_into(&self, feed: &Arc<Feed>, open: OpenFn) {
         match open() {
             Ok(source) => {
-                feed.stop.store(false, Ordering::Release);
+                let cancel = self.cancel.child();
+                *feed.stop.lock().unwrap() = cancel.clone();
                 feed.queue.reopen();
                 feed.set_state(FeedState::Waiting);
                 let handle = spawn_capture(
@@ -297,10 +297,9 @@ impl FeedSet {
                         stats: feed.stats.clone(),
                         status: feed.status.clone(),
                         arrived: self.arrived.0.clone(),
-                        stop: feed.stop.clone(),
                     },
                     self.settings.clone(),
-                    self.cancel.clone(),
+                    cancel,
                 );
                 *feed.capture.lock().unwrap() = Some(handle);
             }
@@ -330,7 +329,7 @@ impl FeedSet {
         drop(feeds);
         for f in leaving {
             known.remove(&f.key);
-            f.stop.store(true, Ordering::Release);
+            f.stop.lock().unwrap().cancel();
             if let Some(h) = f.capture.lock().unwrap().take() {
                 let _ = h.thread.join();
             }
