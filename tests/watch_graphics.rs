@@ -387,6 +387,15 @@ fn assert_centred(place: (u16, u16, u16, u16), area: Rect) {
     assert!(top.abs_diff(bottom) <= 1, "rows {top} | {bottom}");
 }
 
+/// Asserts a kitty placement covers the cells gbwatch fits the frame into inside the
+/// frame block, with cells of `cell` pixels.
+fn assert_kitty_cells(keys: &HashMap<String, String>, screen: &Screen, cell: (u16, u16)) {
+    let place = fit_cells(W as u32, H as u32, interior_rect(screen), cell, MAX_SCALE).unwrap();
+    let c: u16 = keys["c"].parse().unwrap();
+    let r: u16 = keys["r"].parse().unwrap();
+    assert_eq!((c, r), (place.cols, place.rows), "{keys:?}");
+}
+
 /// Asserts every image that was sent was deleted before the end (no stray image ids).
 fn assert_all_deleted(screen: &Screen) {
     let sent: BTreeSet<&str> = screen
@@ -623,21 +632,7 @@ fn a_terminal_that_answers_nothing_is_still_drawn_in() {
     assert_eq!(keys.get("C").map(String::as_str), Some("1"), "{keys:?}");
     let pic = decode_kitty(keys, data, false);
     assert_shows_png(&pic, (W, H), 0);
-    let place = fit_cells(
-        W as u32,
-        H as u32,
-        interior_rect(&screen),
-        (10, 20),
-        MAX_SCALE,
-    )
-    .unwrap();
-    assert_eq!(
-        (
-            keys["c"].parse::<u16>().unwrap(),
-            keys["r"].parse::<u16>().unwrap()
-        ),
-        (place.cols, place.rows)
-    );
+    assert_kitty_cells(keys, &screen, (10, 20));
 }
 
 /// A terminal whose reported cell size is 0x0 (and whose pty has no pixel size): the
@@ -648,22 +643,7 @@ fn a_cell_size_of_zero_falls_back_to_the_default() {
     let (run, screen, picture) = watch_until_drawn("kitty-cell0", &["--protocol", "kitty"], caps);
     assert_clean_exit(&run);
     let (keys, _) = kitty_of(&picture);
-    let place = fit_cells(
-        W as u32,
-        H as u32,
-        interior_rect(&screen),
-        (10, 20),
-        MAX_SCALE,
-    )
-    .unwrap();
-    assert_eq!(
-        (
-            keys["c"].parse::<u16>().unwrap(),
-            keys["r"].parse::<u16>().unwrap()
-        ),
-        (place.cols, place.rows),
-        "{keys:?}"
-    );
+    assert_kitty_cells(keys, &screen, (10, 20));
 }
 
 /// Resizing while a picture is shown places it again for the new frame block, and a frame
