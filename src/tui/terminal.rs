@@ -108,3 +108,24 @@ impl Drop for TerminalGuard {
         restore();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restoring_a_terminal_never_taken_over_does_nothing_and_returns_at_once() {
+        assert!(!ACTIVE.load(Ordering::SeqCst));
+        let t = std::time::Instant::now();
+        restore();
+        restore();
+        assert!(t.elapsed() < RESTORE_WAIT, "restore waited on a terminal");
+        assert!(!ACTIVE.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn synchronized_updates_are_dec_mode_2026() {
+        assert_eq!(SYNC_BEGIN, b"\x1b[?2026h");
+        assert_eq!(SYNC_END, b"\x1b[?2026l");
+    }
+}
