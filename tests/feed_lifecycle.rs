@@ -47,7 +47,11 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 fn stop_normally(mut p: Proc, slot: &Path) {
     // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
     unsafe { libc::kill(p.0.id() as i32, libc::SIGINT) };
-    let _ = p.0.wait();
+    let ended = common::within(Duration::from_secs(10), || p.0.try_wait().unwrap());
+    assert!(
+        ended.is_some(),
+        "the publisher did not end on SIGINT within 10 s"
+    );
     assert!(
         !slot.exists(),
         "the publisher removes its slot on a normal exit"

@@ -11,6 +11,7 @@ Prints "ready" on stdout once the slot exists.
 
 import argparse
 import os
+import signal
 import struct
 import sys
 import time
@@ -36,6 +37,9 @@ ap.add_argument("--info", action="store_true", help="publish info with each fram
 ap.add_argument("--return-value", type=float, default=None, help="publish this episode_return always")
 ap.add_argument("--freeze", default=None, help="A:B: the picture stays still from second A to B")
 args = ap.parse_args()
+# Ctrl-C ends training the normal way even when the parent started us with SIGINT ignored
+# (a background job of a shell without job control): Python then installs no handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 freeze = tuple(float(x) for x in args.freeze.split(":")) if args.freeze else None
 
 pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
