@@ -30,6 +30,8 @@ pub(crate) struct CaptureTargets {
     pub arrived: crossbeam_channel::Sender<()>,
     /// Ends this capture thread alone.
     pub stop: Arc<AtomicBool>,
+    /// Whether a consumer shows the feed now (a monitor's hidden tiles are not).
+    pub shown: Arc<AtomicBool>,
 }
 
 /// Starts a capture thread for `source`.
@@ -53,12 +55,18 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut next_due = Instant::now();
     let mut error_backoff = Duration::from_millis(200);
     let mut told_fps = 0;
+    let mut told_shown = true;
     let mut last_frame: Option<Instant> = None;
     while !cancel.is_cancelled() && !t.stop.load(Ordering::Acquire) {
         let fps = settings.get().fps().max(1);
         if fps != told_fps {
             source.set_capture_fps(fps);
             told_fps = fps;
+        }
+        let shown = t.shown.load(Ordering::Relaxed);
+        if shown != told_shown {
+            source.set_shown(shown);
+            told_shown = shown;
         }
         let interval = Duration::from_secs_f64(1.0 / fps as f64);
         let now = Instant::now();

@@ -79,6 +79,8 @@ pub struct Feed {
     capture: Mutex<Option<CaptureHandle>>,
     /// Stops this feed's capture thread alone (the demo making room for a publisher).
     stop: Arc<AtomicBool>,
+    /// Whether a consumer shows it now (see [`Feed::set_shown`]).
+    shown: Arc<AtomicBool>,
 }
 
 impl Feed {
@@ -95,7 +97,19 @@ impl Feed {
             })),
             capture: Mutex::new(None),
             stop: Arc::new(AtomicBool::new(false)),
+            shown: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    /// Says whether a consumer shows the feed now (a monitor's tile on another page is not):
+    /// a remote source then asks its remote for no frames of it.
+    pub fn set_shown(&self, shown: bool) {
+        self.shown.store(shown, Ordering::Relaxed);
+    }
+
+    /// Whether a consumer shows the feed now.
+    pub fn is_shown(&self) -> bool {
+        self.shown.load(Ordering::Relaxed)
     }
 
     fn set_state(&self, state: FeedState) {
@@ -294,6 +308,7 @@ impl FeedSet {
                         status: feed.status.clone(),
                         arrived: self.arrived.0.clone(),
                         stop: feed.stop.clone(),
+                        shown: feed.shown.clone(),
                     },
                     self.settings.clone(),
                     self.cancel.clone(),

@@ -210,6 +210,25 @@ impl Monitor {
 
     /// Takes the newest frame of every feed (older ones count as dropped), draws the
     /// screen and sends it to the writer.
+    /// Tells every feed whether it is on screen: remote feeds on other pages (or behind the
+    /// zoomed env) get no frames sent.
+    fn tell_shown(&self, screen: &crate::tui::panels::Screen) {
+        use crate::tui::panels::Areas;
+        let vis = self.state.visible();
+        let on_screen: Vec<&str> = match &screen.areas {
+            Areas::Single { feed, .. } => vec![self.state.feeds[*feed].key()],
+            Areas::Grid { tiles, .. } => tiles
+                .iter()
+                .map(|&(i, _)| self.state.feeds[vis[i]].key())
+                .collect(),
+            // Nothing laid out (too small, no feeds): nothing to hide.
+            Areas::Empty => return,
+        };
+        for feed in self.set.feeds() {
+            feed.set_shown(on_screen.contains(&feed.key.as_str()));
+        }
+    }
+
     fn draw(&mut self, now: Instant) -> std::io::Result<()> {
         let feeds = self.set.feeds();
         let fresh: Vec<(String, SharedFrame)> = if self.state.frozen {
@@ -229,6 +248,7 @@ impl Monitor {
         let scale = self.set.settings.get().scale();
         let (w, h) = self.state.size;
         let screen = layout(&self.state, Rect::new(0, 0, w, h));
+        self.tell_shown(&screen);
         if self.pictures.layout_changed(&screen, self.state.help) {
             // Cells that held a picture must be written again by ratatui and the renderers:
             // resize() forgets the back buffer like clear(), without its cursor query.
