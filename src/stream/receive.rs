@@ -315,6 +315,7 @@ impl StreamClient {
                 self.state.lock().unwrap().notice = Some(text);
                 0
             }
+            Message::Clock(_) => 0,
             Message::Frame { id, data, .. } => {
                 let Some(name) = names.get(&id) else { return 0 };
                 let decoder = decoders.entry(id).or_default();
