@@ -44,7 +44,9 @@ impl ConnectError {
 
 /// An open connection: the stream to read and where requests go.
 pub struct Connection {
+    /// The stream.
     pub read: Box<dyn Read + Send>,
+    /// Where request lines go.
     pub write: Box<dyn Write + Send>,
     /// Turns the reason a connection ended into the line to show (ssh's stderr says why).
     pub explain: Box<dyn FnMut(ConnectError) -> ConnectError + Send>,

@@ -62,7 +62,9 @@ struct Sent {
 /// Figures of one stream, for the sender's summary.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SendTotals {
+    /// Frame messages sent.
     pub frames: u64,
+    /// Bytes sent, head and every message.
     pub bytes: u64,
 }
 

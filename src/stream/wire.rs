@@ -44,6 +44,7 @@ pub enum StreamError {
 pub struct SourceEntry {
     /// The number its frames carry.
     pub id: u16,
+    /// Its name where it is read (`env-03`, or `box1/env-03` for a re-published one).
     pub name: String,
     /// Whether the source is producing frames where it is read.
     pub online: bool,
