@@ -138,6 +138,18 @@ fn four_serves_expand_into_all_their_envs_and_follow_them() {
             assert!(grew <= 1, "{}: {grew} frames in 3 s while hidden", f.name);
         }
     }
+    // A terminal that keeps up with 2 frames a second: box0/env-0 is sent 2 a second.
+    let env0 = &box0[box0.iter().position(|f| f.name == "box0/env-0").unwrap()];
+    env0.set_rate_cap(2);
+    std::thread::sleep(Duration::from_millis(500));
+    let at = env0.snapshot().captured;
+    std::thread::sleep(Duration::from_secs(3));
+    let grew = env0.snapshot().captured - at;
+    assert!(
+        (3..=8).contains(&grew),
+        "{grew} frames in 3 s capped at 2 fps"
+    );
+    env0.set_rate_cap(u32::MAX);
     for f in &box0 {
         f.set_shown(true);
     }

@@ -9,7 +9,7 @@ use super::stats::{FeedStats, StatsSnapshot};
 use crate::frame::SharedFrame;
 use crate::source::{Candidate, OpenFn, SourceKind, SourceSpec, DEMO_KEY};
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,8 @@ pub struct Feed {
     stop: Arc<AtomicBool>,
     /// Whether a consumer shows it now (see [`Feed::set_shown`]).
     shown: Arc<AtomicBool>,
+    /// The most frames a second its consumer can use (see [`Feed::set_rate_cap`]).
+    rate_cap: Arc<AtomicU32>,
 }
 
 impl Feed {
@@ -98,7 +100,14 @@ impl Feed {
             capture: Mutex::new(None),
             stop: Arc::new(AtomicBool::new(false)),
             shown: Arc::new(AtomicBool::new(true)),
+            rate_cap: Arc::new(AtomicU32::new(u32::MAX)),
         }
+    }
+
+    /// Caps the rate a remote source asks its remote for (a terminal that keeps up with
+    /// only so many frames); `u32::MAX` lifts the cap.
+    pub fn set_rate_cap(&self, fps: u32) {
+        self.rate_cap.store(fps.max(1), Ordering::Relaxed);
     }
 
     /// Says whether a consumer shows the feed now (a monitor's tile on another page is not):
@@ -309,6 +318,7 @@ impl FeedSet {
                         arrived: self.arrived.0.clone(),
                         stop: feed.stop.clone(),
                         shown: feed.shown.clone(),
+                        rate_cap: feed.rate_cap.clone(),
                     },
                     self.settings.clone(),
                     self.cancel.clone(),

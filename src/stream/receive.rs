@@ -426,8 +426,6 @@ pub struct StreamEnvSource {
     env: String,
     client: Arc<StreamClient>,
     seen: u64,
-    fps: u32,
-    shown: bool,
 }
 
 impl StreamEnvSource {
@@ -438,8 +436,6 @@ impl StreamEnvSource {
             env,
             client,
             seen: 0,
-            fps: 0,
-            shown: true,
         }
     }
 }
@@ -471,15 +467,7 @@ impl Source for StreamEnvSource {
         }
     }
 
-    fn set_capture_fps(&mut self, fps: u32) {
-        self.fps = fps;
-        self.client
-            .request_rate(&self.env, if self.shown { fps } else { 0 });
-    }
-
-    fn set_shown(&mut self, shown: bool) {
-        self.shown = shown;
-        self.client
-            .request_rate(&self.env, if shown { self.fps } else { 0 });
+    fn set_wanted_fps(&mut self, fps: u32) {
+        self.client.request_rate(&self.env, fps);
     }
 }

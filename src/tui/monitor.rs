@@ -210,8 +210,9 @@ impl Monitor {
 
     /// Takes the newest frame of every feed (older ones count as dropped), draws the
     /// screen and sends it to the writer.
-    /// Tells every feed whether it is on screen: remote feeds on other pages (or behind the
-    /// zoomed env) get no frames sent.
+    /// Tells every feed whether it is on screen and what rate the terminal keeps up with:
+    /// remote feeds on other pages (or behind the zoomed env) get no frames sent, the others
+    /// no more than the terminal draws.
     fn tell_shown(&self, screen: &crate::tui::panels::Screen) {
         use crate::tui::panels::Areas;
         let vis = self.state.visible();
@@ -224,8 +225,15 @@ impl Monitor {
             // Nothing laid out (too small, no feeds): nothing to hide.
             Areas::Empty => return,
         };
+        // A terminal that keeps up with fewer frames than the preset asks for fewer.
+        let cap = if self.pacer.adapted() {
+            self.pacer.target_fps(self.set.settings.get().fps()).ceil() as u32
+        } else {
+            u32::MAX
+        };
         for feed in self.set.feeds() {
             feed.set_shown(on_screen.contains(&feed.key.as_str()));
+            feed.set_rate_cap(cap);
         }
     }
 
