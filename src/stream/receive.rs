@@ -178,14 +178,11 @@ impl StreamClient {
         }
     }
 
-    /// The newest frame of `name` if newer than `seen`.
+    /// Takes the newest frame of `name` if newer than `seen` (one feed reads each source).
     fn take_newer(&self, name: &str, seen: u64) -> Option<(u64, RawFrame)> {
-        let st = self.state.lock().unwrap();
-        let n = st.frames.get(name)?;
-        (n.seq > seen)
-            .then(|| (n.seq, n.frame.clone()))?
-            .1
-            .map(|f| (n.seq, f))
+        let mut st = self.state.lock().unwrap();
+        let n = st.frames.get_mut(name).filter(|n| n.seq > seen)?;
+        Some((n.seq, n.frame.take()?))
     }
 
     fn stopped(&self) -> bool {
