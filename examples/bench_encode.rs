@@ -6,6 +6,9 @@
 //! Frames come from real PyBoy running assets/demo.gb (tests/py/pyboy_publisher.py --save),
 //! or from a file given as the first argument. Python: $GBWATCH_PYTHON or .venv/bin/python.
 
+mod common;
+
+use common::python;
 use gbwatch::encode::{Backend, JpegCache};
 use gbwatch::frame::Frame;
 use gbwatch::pipeline::PRESETS;
@@ -15,23 +18,6 @@ use std::time::Instant;
 
 const W: u32 = 160;
 const H: u32 = 144;
-
-/// The Python with PyBoy: `$GBWATCH_PYTHON`, else `.venv/bin/python`; when neither exists,
-/// one line saying how to get it, and exit status 1 (no panic, no backtrace).
-fn python() -> PathBuf {
-    let p = std::env::var_os("GBWATCH_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    if !p.exists() {
-        eprintln!(
-            "{}: no Python with PyBoy at {}: run `bash tests/run-all.sh` (it creates .venv) or set GBWATCH_PYTHON",
-            env!("CARGO_CRATE_NAME"),
-            p.display()
-        );
-        std::process::exit(1);
-    }
-    p
-}
 
 fn record_frames(path: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -1,7 +1,8 @@
 //! Terminal graphics per frame: bytes and CPU of gbwatch's half-blocks, sixel and kitty
-//! (whole frames and deltas) on 300 real PyBoy frames of a busy scene and of a sparse
-//! scene from the built-in demo recording, next to timg, chafa and img2sixel in kitty and
-//! sixel modes on the same frames; then the pixels each env of a 64-env grid gets.
+//! (whole frames and deltas) on 300 real PyBoy frames of a busy scene (the built-in demo
+//! recording's busiest window) and of a sparse one (PyBoy running `assets/demo-static.gb`
+//! now, needs .venv), next to timg, chafa and img2sixel in kitty and sixel modes on the same
+//! frames; then the pixels each env of a 64-env grid gets.
 //!
 //!     cargo run --release --example bench_graphics
 //!
@@ -11,6 +12,9 @@
 //! frames for CPU (user + system of the child, so start-up is shared); a missing peer is
 //! reported and its rows left out.
 
+mod common;
+
+use common::{children_cpu_us, load_frames, record_pyboy, write_pngs};
 use gbwatch::source::recording::{RecordingReader, DEMO_RECORDING};
 use gbwatch::tui::graphics::caps::{KittyMode, Placement};
 use gbwatch::tui::graphics::kitty::{KittyImage, KittyOptions, PixelData, Rects};
@@ -66,26 +70,28 @@ fn changed_share(a: &[u8], b: &[u8]) -> f64 {
     n as f64 / (W * H) as f64
 }
 
-/// The 300-frame windows with the most and the fewest changed pixels per frame (only
-/// windows where something changes in most frames count as sparse, not frozen).
-fn scenes(all: &[Vec<u8>]) -> [(String, usize); 2] {
-    let share: Vec<f64> = all
-        .windows(2)
-        .map(|p| changed_share(&p[0], &p[1]))
-        .collect();
+/// The two scenes: the busiest 300-frame window of the demo recording, and 300 frames of
+/// real PyBoy running `assets/demo-static.gb` (a text box whose text changes every 120
+/// frames), each with its name.
+fn scenes(all: &[Vec<u8>]) -> [(String, Vec<Vec<u8>>); 2] {
+    let share = |frames: &[Vec<u8>]| {
+        mean(
+            &frames
+                .windows(2)
+                .map(|p| changed_share(&p[0], &p[1]))
+                .collect::<Vec<_>>(),
+        )
+    };
     let mut busy = (0, -1.0);
-    let mut sparse = (0, f64::MAX);
-    for start in (0..share.len().saturating_sub(N)).step_by(10) {
-        let w = &share[start..start + N - 1];
-        let m = mean(w);
-        let moving = w.iter().filter(|&&s| s > 0.0).count() * 2 > w.len();
+    for start in (0..all.len().saturating_sub(N)).step_by(10) {
+        let m = share(&all[start..start + N]);
         if m > busy.1 {
             busy = (start, m);
         }
-        if moving && m < sparse.1 {
-            sparse = (start, m);
-        }
     }
+    let rom = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-static.gb");
+    let sparse = load_frames(&record_pyboy(&rom, N + 1));
+    let sparse = sparse[1..].to_vec();
     [
         (
             format!(
@@ -94,16 +100,14 @@ fn scenes(all: &[Vec<u8>]) -> [(String, usize); 2] {
                 busy.0 + N - 1,
                 busy.1 * 100.0
             ),
-            busy.0,
+            all[busy.0..busy.0 + N].to_vec(),
         ),
         (
             format!(
-                "sparse (demo frames {}-{}, {:.1}% of pixels change per frame)",
-                sparse.0,
-                sparse.0 + N - 1,
-                sparse.1 * 100.0
+                "sparse (assets/demo-static.gb in PyBoy, {N} frames, {:.2}% of pixels change per frame)",
+                share(&sparse) * 100.0
             ),
-            sparse.0,
+            sparse,
         ),
     ]
 }
@@ -128,20 +132,30 @@ fn halfblocks(frames: &[Vec<u8>], scale: u32) -> Row {
     }
 }
 
-fn sixel(frames: &[Vec<u8>], scale: u32) -> Row {
+/// Every frame in sixel; with `skip_unchanged`, a frame equal to the one before costs
+/// nothing, as in `gbwatch watch`.
+fn sixel(frames: &[Vec<u8>], scale: u32, skip_unchanged: bool) -> Row {
     let place = fit_pixels(W, H, AREA, CELL, scale).unwrap();
     let mut enc = SixelEncoder::new();
     let mut out = Vec::with_capacity(1 << 20);
     let (mut bytes, mut cpu) = (Vec::new(), Vec::new());
-    for f in frames.iter().skip(1) {
+    for (i, f) in frames.iter().enumerate().skip(1) {
         out.clear();
         let t = Instant::now();
-        let n = enc.encode_at(f, W, H, place, &mut out).unwrap();
+        let n = if skip_unchanged && *f == frames[i - 1] {
+            0
+        } else {
+            enc.encode_at(f, W, H, place, &mut out).unwrap()
+        };
         cpu.push(t.elapsed().as_secs_f64() * 1e6);
         bytes.push(n as f64);
     }
     Row {
-        name: "gbwatch sixel".into(),
+        name: if skip_unchanged {
+            "  sixel, unchanged frames skipped (as watch draws)".into()
+        } else {
+            "gbwatch sixel".into()
+        },
         bytes,
         cpu_us: cpu,
         note: format!("{}x{} px", place.width, place.height),
@@ -173,45 +187,6 @@ fn kitty(frames: &[Vec<u8>], scale: u32, animation: bool, opts: KittyOptions, na
         cpu_us: cpu,
         note: format!("{}x{} cells", place.cols, place.rows),
     }
-}
-
-/// The frames as RGB PNG files scaled `k`x (nearest), the input the peers take.
-fn write_pngs(frames: &[Vec<u8>], k: u32, tag: &str) -> Vec<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "gbwatch-bench-gfx-{}-{tag}-{k}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (w, h) = ((W * k) as usize, (H * k) as usize);
-    frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let path = dir.join(format!("{i:04}.png"));
-            let mut rgb = Vec::with_capacity(w * h * 3);
-            for y in 0..h {
-                for x in 0..w {
-                    let s = ((y / k as usize) * W as usize + x / k as usize) * 4;
-                    rgb.extend_from_slice(&f[s..s + 3]);
-                }
-            }
-            let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-            let mut enc = png::Encoder::new(file, w as u32, h as u32);
-            enc.set_color(png::ColorType::Rgb);
-            enc.write_header().unwrap().write_image_data(&rgb).unwrap();
-            path
-        })
-        .collect()
-}
-
-/// User + system CPU time of this process's waited-for children so far, in µs.
-fn children_cpu_us() -> f64 {
-    // SAFETY: rusage is plain data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
-    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 /// The size a sixel image declares (`"1;1;W;H`), as "WxH px".
@@ -298,8 +273,8 @@ fn main() {
         all.len()
     );
     let mut verdicts = Vec::new();
-    for (scene, start) in scenes(&all) {
-        let frames = &all[start..start + N];
+    for (scene, frames) in scenes(&all) {
+        let frames = &frames[..];
         let tag = if scene.starts_with("busy") {
             "busy"
         } else {
@@ -315,18 +290,19 @@ fn main() {
                 scale,
                 true,
                 KittyOptions::default(),
-                "gbwatch kitty deltas",
+                "gbwatch kitty deltas (indexed PNG)",
             );
-            let six = sixel(frames, scale);
+            let six = sixel(frames, scale, false);
             let mut rows = vec![
                 halfblocks(frames, scale),
                 six,
+                sixel(frames, scale, true),
                 kitty(
                     frames,
                     scale,
                     false,
                     KittyOptions::default(),
-                    "gbwatch kitty whole frames (o=z)",
+                    "gbwatch kitty whole frames",
                 ),
                 delta,
             ];
@@ -341,24 +317,40 @@ fn main() {
                     ),
                     (
                         KittyOptions {
-                            pixels: PixelData::Rgba,
-                            ..Default::default()
-                        },
-                        "  deltas, RGBA (f=32)",
-                    ),
-                    (
-                        KittyOptions {
-                            level: 1,
-                            ..Default::default()
-                        },
-                        "  deltas, zlib level 1",
-                    ),
-                    (
-                        KittyOptions {
                             level: 9,
                             ..Default::default()
                         },
-                        "  deltas, zlib level 9",
+                        "  deltas, PNG level 9",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Rgb,
+                            ..Default::default()
+                        },
+                        "  deltas, RGB (f=24, o=z)",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Rgba,
+                            ..Default::default()
+                        },
+                        "  deltas, RGBA (f=32, o=z)",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Rgb,
+                            level: 1,
+                            ..Default::default()
+                        },
+                        "  deltas, RGB, zlib level 1",
+                    ),
+                    (
+                        KittyOptions {
+                            pixels: PixelData::Rgb,
+                            level: 9,
+                            ..Default::default()
+                        },
+                        "  deltas, RGB, zlib level 9",
                     ),
                 ] {
                     rows.push(kitty(frames, scale, true, opts, name));
@@ -401,7 +393,8 @@ fn main() {
             print(&rows);
             let _ = std::fs::remove_dir_all(six_pngs[0].parent().unwrap());
             let _ = std::fs::remove_dir_all(native_pngs[0].parent().unwrap());
-            let d = mean(&rows[3].bytes);
+            let by_name = |n: &str| rows.iter().find(|r| r.name == n).expect(n);
+            let d = mean(&by_name("gbwatch kitty deltas (indexed PNG)").bytes);
             if preset == "MEDIUM" {
                 let target = if tag == "busy" { 3000.0 } else { 1000.0 };
                 verdicts.push(format!(
@@ -411,7 +404,7 @@ fn main() {
                     if d <= target { "met" } else { "NOT met" }
                 ));
             }
-            let s = mean(&rows[1].bytes);
+            let s = mean(&by_name("gbwatch sixel").bytes);
             if let Some(t) = timg_sixel {
                 verdicts.push(format!(
                     "{tag} {preset} sixel {:.1} KB vs timg {:.1} KB: {}",
@@ -421,7 +414,7 @@ fn main() {
                 ));
             }
             if preset == "ULTRA" {
-                let worst = rows[..4]
+                let worst = rows[..5]
                     .iter()
                     .map(|r| pct(&r.bytes, 1.0))
                     .fold(0.0, f64::max);

@@ -14,8 +14,9 @@
 //! frames only while a reader is attached.
 //! The file holds records of u64 LE frame_index + 160*144*4 RGBA bytes.
 
-use gbwatch::pipeline::{FeedOptions, FeedSet, SharedSettings};
-use gbwatch::source::SourceSpec;
+mod common;
+
+use common::{children_cpu_us, load_frames, record_pyboy, write_pngs};
 use gbwatch::tui::{ColorMode, HalfblockRenderer};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::{Rect, Size};
@@ -26,7 +27,6 @@ use std::time::Instant;
 
 const W: u32 = 160;
 const H: u32 = 144;
-const FRAME_BYTES: usize = (W * H * 4) as usize;
 const AREA: Rect = Rect::new(0, 0, 160, 72);
 
 /// Counts what ratatui writes.
@@ -41,67 +41,6 @@ impl Write for Counter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn load(path: &PathBuf) -> Vec<Vec<u8>> {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    data.chunks_exact(8 + FRAME_BYTES)
-        .map(|r| r[8..].to_vec())
-        .collect()
-}
-
-/// The Python with PyBoy: `$GBWATCH_PYTHON`, else `.venv/bin/python`; when neither exists,
-/// one line saying how to get it, and exit status 1 (no panic, no backtrace).
-fn python() -> PathBuf {
-    let p = std::env::var_os("GBWATCH_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    if !p.exists() {
-        eprintln!(
-            "{}: no Python with PyBoy at {}: run `bash tests/run-all.sh` (it creates .venv) or set GBWATCH_PYTHON",
-            env!("CARGO_CRATE_NAME"),
-            p.display()
-        );
-        std::process::exit(1);
-    }
-    p
-}
-
-fn record() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gbwatch-bench-{}", std::process::id()));
-    let file = dir.join("frames.bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut child = std::process::Command::new(python())
-        .arg(root.join("tests/py/pyboy_publisher.py"))
-        .args([
-            "--dir",
-            dir.to_str().unwrap(),
-            "--name",
-            "rec",
-            "--fps",
-            "60",
-        ])
-        .args(["--frames", "300", "--save", file.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run tests/py/pyboy_publisher.py (needs .venv: bash tests/run-all.sh)");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    // The publisher copies frames only while a reader is attached: read along.
-    let set = FeedSet::start(
-        vec![SourceSpec::SlotDir(dir.clone())],
-        SharedSettings::default(),
-        FeedOptions::default(),
-    );
-    let status = child.wait().unwrap();
-    set.stop();
-    assert!(status.success(), "publisher failed");
-    file
 }
 
 struct Row {
@@ -189,8 +128,11 @@ fn main() {
     let path = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(record);
-    let frames = load(&path);
+        .unwrap_or_else(|| {
+            let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.gb");
+            record_pyboy(&rom, 300)
+        });
+    let frames = load_frames(&path);
     assert!(
         frames.len() >= 2,
         "need at least 2 frames in {}",
@@ -225,7 +167,7 @@ fn main() {
         ours(&frames, ColorMode::TrueColor),
         ratatui_image(&frames),
     ];
-    let pngs = write_pngs(&frames);
+    let pngs = write_pngs(&frames, 1, "render");
     let chafa = |colors: &'static str| {
         let size = ["--size", "160x72", "--colors", colors];
         [&["--format", "symbols", "--symbols", "vhalf"][..], &size].concat()
@@ -276,35 +218,6 @@ fn main() {
         );
     }
     let _ = std::fs::remove_dir_all(pngs[0].parent().unwrap());
-}
-
-/// The frames as RGB PNG files, the input the command-line peers take.
-fn write_pngs(frames: &[Vec<u8>]) -> Vec<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("gbwatch-bench-png-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let path = dir.join(format!("{i:04}.png"));
-            let rgb: Vec<u8> = f.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-            let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-            let mut enc = png::Encoder::new(file, W, H);
-            enc.set_color(png::ColorType::Rgb);
-            enc.write_header().unwrap().write_image_data(&rgb).unwrap();
-            path
-        })
-        .collect()
-}
-
-/// User + system CPU time of this process's waited-for children so far, in µs.
-fn children_cpu_us() -> f64 {
-    // SAFETY: rusage is plain data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
-    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 /// A command-line renderer: each frame alone for its bytes, all frames in one run for CPU.

@@ -131,10 +131,13 @@ pub struct WaitArgs {
 /// Arguments of `gbwatch dump`.
 #[derive(Debug, Args)]
 pub struct DumpArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Quality preset and overrides.
     #[command(flatten)]
     pub preset: PresetArgs,
+    /// How long to wait for the first frame.
     #[command(flatten)]
     pub wait: WaitArgs,
     /// Directory for the JPEG files (created if missing).
@@ -170,10 +173,13 @@ pub struct DumpArgs {
 /// Arguments of `gbwatch stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Quality preset and overrides.
     #[command(flatten)]
     pub preset: PresetArgs,
+    /// How long to wait for the first frame.
     #[command(flatten)]
     pub wait: WaitArgs,
     /// Print JSON (the original dashboard's field names plus gbwatch's).
@@ -187,8 +193,10 @@ pub struct StatsArgs {
 /// Arguments of `gbwatch serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Quality preset and overrides.
     #[command(flatten)]
     pub preset: PresetArgs,
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
@@ -209,10 +217,13 @@ pub struct RelayArgs {
 /// Arguments of `gbwatch record`.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Quality preset and overrides.
     #[command(flatten)]
     pub preset: PresetArgs,
+    /// How long to wait for the first frame.
     #[command(flatten)]
     pub wait: WaitArgs,
     /// The recording file to write (replaced if it exists).
@@ -236,8 +247,11 @@ pub enum ProtocolArg {
     Auto,
     /// Unicode half-blocks: works in every terminal, tmux and over SSH.
     Halfblocks,
+    /// Sixel graphics.
     Sixel,
+    /// The kitty graphics protocol.
     Kitty,
+    /// iTerm2 inline images.
     Iterm2,
 }
 
@@ -254,8 +268,10 @@ pub enum ColorsArg {
 /// Arguments of `gbwatch watch`, also used when no subcommand is given.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Quality preset and overrides.
     #[command(flatten)]
     pub preset: PresetArgs,
     /// How frames are drawn.

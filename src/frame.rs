@@ -18,8 +18,11 @@ pub struct Frame {
     pub capture_us: u64,
     /// [`crate::clock::monotonic_ns`] at capture.
     pub captured_ns: u64,
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// RGBA8 rows, `width * 4` bytes each.
     pub pixels: Vec<u8>,
     /// Equal for consecutive frames with identical pixels: lets encoders and renderers reuse work.
     pub content_id: u64,
@@ -46,9 +49,13 @@ impl Frame {
 /// Pixel layouts a source may deliver; capture converts all of them to RGBA8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
+    /// 8-bit red, green, blue, alpha.
     Rgba,
+    /// 8-bit red, green, blue.
     Rgb,
+    /// 8-bit blue, green, red, alpha.
     Bgra,
+    /// 8-bit grey.
     Gray8,
 }
 

@@ -23,10 +23,13 @@ const TYPE_STR: u8 = 4;
 /// One value of an info field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
+    /// A whole number.
     Int(i64),
     /// Always finite.
     Float(f64),
+    /// True or false.
     Bool(bool),
+    /// Text.
     Str(String),
 }
 
@@ -104,19 +107,29 @@ impl serde::Serialize for Scalar {
 /// Why an info cannot be encoded or decoded. One line, no newline.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InfoError {
+    /// More than [`MAX_FIELDS`] fields (the count).
     #[error("info has {0} fields, at most {MAX_FIELDS} are allowed")]
     TooManyFields(usize),
+    /// Encodes to more than [`MAX_ENCODED`] bytes (the size).
     #[error("info encodes to {0} bytes, at most {MAX_ENCODED} are allowed")]
     TooBig(usize),
+    /// A key that is empty, too long or not printable UTF-8.
     #[error("info key {0:?} is not 1-{MAX_KEY_BYTES} bytes of printable UTF-8")]
     BadKey(String),
+    /// A key given twice.
     #[error("info key {0:?} appears twice")]
     DuplicateKey(String),
+    /// A float field that is NaN or infinite (its key).
     #[error("info field {0:?} is not a finite number")]
     NotFinite(String),
     /// The encoded bytes are damaged at `offset`.
     #[error("info damaged at byte {offset}: {what}")]
-    Damaged { offset: usize, what: &'static str },
+    Damaged {
+        /// Where, in bytes from the start of the encoded info.
+        offset: usize,
+        /// What is wrong there.
+        what: &'static str,
+    },
 }
 
 /// The info of one frame: fields in the publisher's order, keys unique.

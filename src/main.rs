@@ -1,3 +1,5 @@
+//! The `gbwatch` binary: parses the command line and runs the chosen subcommand.
+
 use clap::Parser;
 use gbwatch::cli::{Cli, Command};
 use gbwatch::cmd;

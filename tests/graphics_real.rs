@@ -153,3 +153,206 @@ fn kitty_026_classic_placement_and_deltas_show_the_last_frame() {
         "kitty 0.26 should log U=1 as a parse error"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `gbwatch watch` itself in the real terminals, on real PyBoy publishers.
+
+mod common;
+
+use common::{pyboy_publisher, Proc, Scratch};
+use gbwatch::frame::Frame;
+use gbwatch::pipeline::FeedState;
+use gbwatch::slot::{slot_path, ReadOutcome, SlotReader};
+use gbwatch::tui::graphics::painter::MAX_SCALE;
+use gbwatch::tui::{layout, Event, FeedUpdate, State};
+use std::sync::Arc;
+
+/// `n` PyBoy publishers `env-00`.. whose pictures stand still, each on its own frame (each
+/// boots for a different number of frames), and each one's pixels as published.
+fn still_publishers(dir: &std::path::Path, n: usize) -> (Vec<Proc>, Vec<(String, Vec<u8>)>) {
+    let mut procs = Vec::new();
+    let mut frames = Vec::new();
+    for i in 0..n {
+        let name = format!("env-{i:02}");
+        let skip = (150 + 37 * i).to_string();
+        procs.push(pyboy_publisher(
+            dir,
+            &name,
+            &["--fps", "5", "--freeze", "0:100000", "--skip", &skip],
+        ));
+        let mut r = SlotReader::open(&slot_path(dir, &name), false).unwrap();
+        let snap = common::eventually("a frame", Duration::from_secs(10), || {
+            match r.read().unwrap() {
+                ReadOutcome::Frame(s) => Some(s),
+                _ => None,
+            }
+        });
+        assert_eq!(
+            (snap.header.width, snap.header.height),
+            (W as u32, H as u32)
+        );
+        frames.push((name, snap.pixels[..W * H * 4].to_vec()));
+    }
+    (procs, frames)
+}
+
+/// Where gbwatch's own layout puts each env's picture area in a `cols`x`rows` terminal.
+fn picture_areas(names: &[String], cols: u16, rows: u16) -> Vec<Rect> {
+    let mut s = State::new(1, "");
+    s.update(Event::Resize(cols, rows));
+    s.update(Event::Feeds {
+        feeds: names
+            .iter()
+            .map(|n| FeedUpdate {
+                state: FeedState::Online,
+                ..FeedUpdate::new(n, n)
+            })
+            .collect(),
+        now_ns: 0,
+    });
+    let frame = Arc::new(Frame {
+        frame_index: 1,
+        published_ns: None,
+        captured_at: std::time::Instant::now(),
+        capture_us: 1,
+        captured_ns: 1,
+        width: W as u32,
+        height: H as u32,
+        pixels: vec![0; W * H * 4],
+        content_id: 1,
+        info: None,
+    });
+    s.update(Event::Frames {
+        frames: names.iter().map(|n| (n.clone(), frame.clone())).collect(),
+        now_ns: 0,
+    });
+    let screen = layout(&s, Rect::new(0, 0, cols, rows));
+    names
+        .iter()
+        .map(|n| {
+            let slot = screen
+                .images
+                .iter()
+                .find(|i| s.feeds[i.feed].key() == n)
+                .unwrap_or_else(|| panic!("{n} has no picture in the layout"));
+            slot.rect
+        })
+        .collect()
+}
+
+/// Runs `gbwatch watch` on `n` still publishers in `kind`, checks every env's picture is
+/// its own frame at the place and size gbwatch's layout gives it, then ends gbwatch with
+/// SIGTERM and checks no picture is left.
+fn watch_in(kind: Kind, n: usize, screen_px: (u32, u32)) {
+    let dir = Scratch::new("realterm-watch");
+    let (_procs, frames) = still_publishers(dir.path(), n);
+    let pid_file = dir.path().join("gbwatch.pid");
+    let command = format!(
+        "sh -c 'echo $$ > {pid}; exec {bin} watch {slots}' 2> {err}",
+        pid = pid_file.display(),
+        bin = env!("CARGO_BIN_EXE_gbwatch"),
+        slots = dir.path().display(),
+        err = dir.path().join("gbwatch.err").display(),
+    );
+    let s = Session::start_running(kind, screen_px.0, screen_px.1, Some(&command));
+    let cell = s.cell();
+    let (rows, cols, _, _) = s.winsize;
+    let names: Vec<String> = frames.iter().map(|(n, _)| n.clone()).collect();
+    let areas = picture_areas(&names, cols, rows);
+    let (cw, ch) = (cell.0 as usize, cell.1 as usize);
+    let regions: Vec<(usize, usize, usize, usize)> = areas
+        .iter()
+        .map(|&area| match kind {
+            Kind::Kitty => {
+                let p = fit_cells(W as u32, H as u32, area, cell, MAX_SCALE).unwrap();
+                (
+                    p.col as usize * cw,
+                    p.row as usize * ch,
+                    p.cols as usize * cw,
+                    p.rows as usize * ch,
+                )
+            }
+            Kind::Xterm => {
+                let p = fit_pixels(W as u32, H as u32, area, cell, MAX_SCALE).unwrap();
+                (
+                    p.col as usize * cw,
+                    p.row as usize * ch,
+                    p.width as usize,
+                    p.height as usize,
+                )
+            }
+        })
+        .collect();
+    let tol = 8;
+    let all_shown = |p: &real_terminal::Picture| {
+        regions
+            .iter()
+            .zip(&frames)
+            .all(|(&r, (_, f))| match_scaled(p, r, f, W, H, tol) > 0.99)
+    };
+    let shot = s.screenshot_until(Duration::from_secs(30), all_shown);
+    for (i, (&r, (name, f))) in regions.iter().zip(&frames).enumerate() {
+        let m = match_scaled(&shot, r, f, W, H, tol);
+        assert!(
+            m > 0.99,
+            "{name}: {m} of its pixels at {r:?} (files in {})",
+            s.dir().display()
+        );
+        // Each tile shows its own env: another env's frame matches worse there.
+        if n > 1 {
+            let other = &frames[(i + 1) % n].1;
+            let mo = match_scaled(&shot, r, other, W, H, tol);
+            assert!(mo < m, "{name}'s tile matches env {} as well", (i + 1) % n);
+        }
+    }
+    if kind == Kind::Kitty {
+        let log = s.stderr();
+        assert!(
+            !log.contains("PARSE ERROR") && !log.contains("Malformed"),
+            "kitty logged: {log}"
+        );
+    }
+    // SIGTERM: status 143, the terminal given back, no picture left on screen.
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: a plain kill(2) on the pid gbwatch wrote.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let start = std::time::Instant::now();
+    while s.status().is_none() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.status(), Some(143), "gbwatch's exit status");
+    let screen = (0, 0, cols as usize * cw, rows as usize * ch);
+    let shot = s.screenshot_until(Duration::from_secs(10), |p| {
+        bounding_box(p, screen, 8).is_none()
+    });
+    assert_eq!(
+        bounding_box(&shot, screen, 8),
+        None,
+        "something is left on screen after quitting (files in {})",
+        s.dir().display()
+    );
+}
+
+#[test]
+fn watch_in_kitty_shows_the_env_pixel_true() {
+    watch_in(Kind::Kitty, 1, (800, 640));
+}
+
+#[test]
+fn watch_in_xterm_shows_the_env_as_sixel() {
+    watch_in(Kind::Xterm, 1, (800, 640));
+}
+
+#[test]
+fn watch_in_kitty_shows_a_grid_of_16_envs() {
+    watch_in(Kind::Kitty, 16, (1600, 1000));
+}
+
+#[test]
+fn watch_in_xterm_shows_a_grid_of_16_envs() {
+    watch_in(Kind::Xterm, 16, (1600, 1000));
+}

@@ -7,7 +7,9 @@ mod common;
 use common::{pyboy_publisher, python, root, Scratch};
 use gbwatch::frame::PixelFormat;
 use gbwatch::info::{Info, Scalar};
-use gbwatch::slot::{slot_path, Header, ReadOutcome, SlotReader, SlotWriter, HEADER_SIZE};
+use gbwatch::slot::{
+    slot_path, Header, ReadOutcome, SlotLayout, SlotReader, SlotWriter, HEADER_SIZE,
+};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -34,8 +36,9 @@ fn sample_info(step: i64) -> Info {
 #[test]
 fn a_slot_in_the_layout_without_info_is_still_read() {
     let dir = Scratch::new("old-layout");
+    let layout = SlotLayout::WithoutInfo;
     let mut w =
-        SlotWriter::create_without_info(dir.path(), "old", 4, 2, PixelFormat::Rgba).unwrap();
+        SlotWriter::create_with_layout(dir.path(), "old", 4, 2, PixelFormat::Rgba, layout).unwrap();
     let path = slot_path(dir.path(), "old");
     assert_eq!(
         std::fs::metadata(&path).unwrap().len(),

@@ -29,6 +29,11 @@ fn watch_in_tmux_on_real_pyboy() {
     assert!(screen.contains("online"), "{screen}");
     assert!(screen.contains("half-blocks"), "{screen}");
     assert!(screen.contains("publisher clock"), "{screen}");
+    // The capability query went through tmux: passthrough was turned on for this pane only
+    // (no terminal outside answers here, so it stays half-blocks), and the status bar says so.
+    let option = tmux.run(&["show-options", "-p", "-t", "t", "allow-passthrough"]);
+    assert!(option.contains("allow-passthrough on"), "{option}");
+    assert!(screen.contains("passthrough on"), "{screen}");
     tmux.run(&["send-keys", "-t", "t", "3"]);
     tmux.wait_for("HIGH highlighted", 10, |s| {
         s.contains("[3 HIGH]") && !s.contains("[2 MEDIUM]")

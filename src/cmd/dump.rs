@@ -1,8 +1,12 @@
 //! `gbwatch dump`: numbered JPEG files written atomically, or MJPEG on stdout.
 
-use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
+use super::{
+    first_feed, start_feeds, wait_limit, Signals, Started, StateLog, Terminated, UsageError,
+};
 use crate::cli::DumpArgs;
 use crate::encode::{Backend, JpegCache};
+use crate::frame::SharedFrame;
+use crate::pipeline::{Feed, FeedSet};
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -60,16 +64,10 @@ fn dump(
             interrupted = Some(signal);
             break;
         }
-        let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) else {
-            if source_done(&feed, started.log.dynamic) {
-                break;
-            }
-            let lines = started.log.changes(set);
-            if !lines.is_empty() {
-                progress.pause();
-                lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
-            }
-            continue;
+        let frame = match next_frame(&feed, &mut started.log, set, &mut progress) {
+            Next::Frame(frame) => frame,
+            Next::Nothing => continue,
+            Next::SourceDone => break,
         };
         let s = set.settings.get();
         let jpeg = cache.encode(&frame, s.scale(), s.quality(), Some(&feed.stats))?;
@@ -105,9 +103,41 @@ fn dump(
     }
 }
 
+/// What the feed gave a dump or record loop on one turn.
+pub(crate) enum Next {
+    /// The next frame.
+    Frame(SharedFrame),
+    /// No frame yet.
+    Nothing,
+    /// No frame ever again (see [`source_done`]).
+    SourceDone,
+}
+
+/// Waits up to 100 ms for the feed's next frame; while none comes, prints the sources'
+/// state changes to stderr (the progress line paused).
+pub(crate) fn next_frame(
+    feed: &Feed,
+    log: &mut StateLog,
+    set: &FeedSet,
+    progress: &mut Progress,
+) -> Next {
+    if let Some(frame) = feed.queue.pop_timeout(Duration::from_millis(100)) {
+        return Next::Frame(frame);
+    }
+    if source_done(feed, log.dynamic) {
+        return Next::SourceDone;
+    }
+    let lines = log.changes(set);
+    if !lines.is_empty() {
+        progress.pause();
+        lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
+    }
+    Next::Nothing
+}
+
 /// True when the feed will deliver nothing more: its source ended or failed for good, or
 /// went away with nothing watching for it to come back.
-pub(crate) fn source_done(feed: &crate::pipeline::Feed, dynamic: bool) -> bool {
+pub(crate) fn source_done(feed: &Feed, dynamic: bool) -> bool {
     use crate::pipeline::FeedState;
     feed.capture_finished()
         && feed.queue.counts().queued == 0

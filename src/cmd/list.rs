@@ -19,9 +19,11 @@ const SAMPLE: Duration = Duration::from_millis(500);
 /// One publisher as `list` shows it.
 #[derive(Debug, Clone)]
 pub struct SlotLine {
+    /// The publisher's name.
     pub name: String,
     /// `WIDTHxHEIGHT`.
     pub dims: String,
+    /// The slot's pixel format (`rgba`, `rgb`, …).
     pub format: &'static str,
     /// Frame-index rate between two header reads half a second apart.
     pub fps: f64,

@@ -160,7 +160,9 @@ pub fn start_feeds(source: &SourceArgs, preset: &PresetArgs) -> Result<Started, 
 
 /// A started pipeline and the log of its feeds' state changes.
 pub struct Started {
+    /// The running feeds.
     pub set: FeedSet,
+    /// Reports the feeds' state changes.
     pub log: StateLog,
 }
 

@@ -26,7 +26,7 @@ pub fn run(args: RelayArgs) -> anyhow::Result<()> {
     );
     let signals = Signals::install()?;
     let cancel = Cancel::new();
-    let latest = LatestSet::start(set.clone(), Backend::best(), cancel.clone());
+    let (latest, distributor) = LatestSet::start(set.clone(), Backend::best(), cancel.clone());
     let watcher = {
         let (cancel, signals) = (cancel.clone(), signals.clone());
         std::thread::spawn(move || {
@@ -40,6 +40,7 @@ pub fn run(args: RelayArgs) -> anyhow::Result<()> {
     let _ = out.flush();
     cancel.cancel();
     let _ = watcher.join();
+    crate::pipeline::join_within(distributor, crate::serve::STOP_WAIT);
     set.stop();
     if let Some(signal) = signals.received() {
         return Err(Terminated(signal).into());

@@ -30,16 +30,22 @@ pub struct StatsReport {
     pub drop_rate_percent: f64,
     /// The capture rate in force (the preset's or `--fps`).
     pub target_fps: u32,
+    /// The settings in force.
     pub quality_settings: QualitySettings,
+    /// The active preset's name (overrides do not change it).
     pub preset: &'static str,
+    /// The JPEG encoder in use.
     pub encoder: &'static str,
+    /// Every feed, in discovery order.
     pub feeds: Vec<FeedReport>,
 }
 
 /// The original's `quality_settings` object: the settings in force.
 #[derive(Debug, Serialize)]
 pub struct QualitySettings {
+    /// Integer upscale factor of the JPEGs (1-8).
     pub scale: u32,
+    /// Capture rate in force, in frames per second.
     pub fps: u32,
     /// JPEG quality, 1-100.
     pub compression: u8,
@@ -48,11 +54,13 @@ pub struct QualitySettings {
 /// One feed's entry in [`StatsReport::feeds`].
 #[derive(Debug, Serialize)]
 pub struct FeedReport {
+    /// The feed's name.
     pub name: String,
     /// How the feed's frames arrive (`shared-memory`, `http`, …).
     pub method: &'static str,
     /// The feed's state in one line (`online`, `stale`, `offline: REASON`, `error: MESSAGE`).
     pub state: String,
+    /// The feed's figures, flattened into the entry.
     #[serde(flatten)]
     pub stats: StatsSnapshot,
     /// Whether captured = delivered + dropped + queued in this snapshot.

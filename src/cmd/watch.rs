@@ -1,5 +1,5 @@
 //! `gbwatch watch` (and `gbwatch` alone): wires the sources' [`FeedSet`] to the terminal
-//! [`Monitor`](crate::tui::Monitor) and always gives the terminal back.
+//! [`crate::tui::Monitor`] and always gives the terminal back.
 
 use super::{feed_options, settings_from, specs_from, Terminated, UsageError};
 use crate::cli::{ColorsArg, WatchArgs};
@@ -62,13 +62,13 @@ fn monitor(args: &WatchArgs, set: &FeedSet, source_hint: String) -> anyhow::Resu
     let guard = TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
     // The capability query reads the terminal's answer: before the input thread starts.
-    let picker = protocol::choose(args.protocol);
+    let graphics = protocol::choose(args.protocol);
     let setup = Setup {
         colors: match args.colors {
             ColorsArg::Ansi256 => ColorMode::Ansi256,
             ColorsArg::Truecolor => ColorMode::TrueColor,
         },
-        picker,
+        graphics,
         snapshot_dir: args.snapshot_dir.clone(),
         source_hint,
         size: crossterm::terminal::size()?,

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 /// A running capture thread; dropping the handle does not stop it, [`Cancel`] does.
 #[derive(Debug)]
 pub struct CaptureHandle {
+    /// The capture thread.
     pub thread: JoinHandle<()>,
 }
 
@@ -28,8 +29,6 @@ pub(crate) struct CaptureTargets {
     pub status: Arc<Mutex<FeedStatus>>,
     /// Told (without waiting) after every push, so a consumer can wake on new frames.
     pub arrived: crossbeam_channel::Sender<()>,
-    /// Ends this capture thread alone.
-    pub stop: Arc<AtomicBool>,
     /// Whether a consumer shows the feed now (a monitor's hidden tiles are not).
     pub shown: Arc<AtomicBool>,
     /// The most frames a second the consumer can use.
@@ -59,7 +58,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut told_fps = 0;
     let mut told_wanted = None;
     let mut last_frame: Option<Instant> = None;
-    while !cancel.is_cancelled() && !t.stop.load(Ordering::Acquire) {
+    while !cancel.is_cancelled() {
         let fps = settings.get().fps().max(1);
         if fps != told_fps {
             source.set_capture_fps(fps);

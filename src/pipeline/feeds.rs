@@ -60,6 +60,7 @@ impl std::fmt::Display for FeedState {
 /// A feed's state and since when.
 #[derive(Debug, Clone)]
 pub struct FeedStatus {
+    /// What the feed is doing.
     pub state: FeedState,
     /// When the state last changed.
     pub since: Instant,
@@ -68,17 +69,20 @@ pub struct FeedStatus {
 /// One source's pipeline: its queue, figures and status.
 #[derive(Debug)]
 pub struct Feed {
+    /// The name shown for the feed.
     pub name: String,
     /// Identifies the source (path, URL) for deduplication.
     pub key: String,
     /// How its frames arrive.
     pub kind: SourceKind,
+    /// Captured frames waiting for the consumer, newest wins.
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
+    /// The feed's counters and latency histograms.
     pub stats: Arc<FeedStats>,
     status: Arc<Mutex<FeedStatus>>,
     capture: Mutex<Option<CaptureHandle>>,
     /// Stops this feed's capture thread alone (the demo making room for a publisher).
-    stop: Arc<AtomicBool>,
+    stop: Mutex<Cancel>,
     /// Whether a consumer shows it now (see [`Feed::set_shown`]).
     shown: Arc<AtomicBool>,
     /// The most frames a second its consumer can use (see [`Feed::set_rate_cap`]).
@@ -98,7 +102,7 @@ impl Feed {
                 since: Instant::now(),
             })),
             capture: Mutex::new(None),
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: Mutex::new(Cancel::new()),
             shown: Arc::new(AtomicBool::new(true)),
             rate_cap: Arc::new(AtomicU32::new(u32::MAX)),
         }
@@ -306,7 +310,8 @@ impl FeedSet {
     fn open_into(&self, feed: &Arc<Feed>, open: OpenFn) {
         match open() {
             Ok(source) => {
-                feed.stop.store(false, Ordering::Release);
+                let cancel = self.cancel.child();
+                *feed.stop.lock().unwrap() = cancel.clone();
                 feed.queue.reopen();
                 feed.set_state(FeedState::Waiting);
                 let handle = spawn_capture(
@@ -316,12 +321,11 @@ impl FeedSet {
                         stats: feed.stats.clone(),
                         status: feed.status.clone(),
                         arrived: self.arrived.0.clone(),
-                        stop: feed.stop.clone(),
                         shown: feed.shown.clone(),
                         rate_cap: feed.rate_cap.clone(),
                     },
                     self.settings.clone(),
-                    self.cancel.clone(),
+                    cancel,
                 );
                 *feed.capture.lock().unwrap() = Some(handle);
             }
@@ -351,7 +355,7 @@ impl FeedSet {
         drop(feeds);
         for f in leaving {
             known.remove(&f.key);
-            f.stop.store(true, Ordering::Release);
+            f.stop.lock().unwrap().cancel();
             if let Some(h) = f.capture.lock().unwrap().take() {
                 let _ = h.thread.join();
             }

@@ -114,11 +114,17 @@ pub struct StatsSnapshot {
     pub publisher_cost_us: Option<f64>,
     /// Whether frame age is measured from the publisher's timestamp (else from arrival).
     pub age_from_publisher: bool,
+    /// Time to copy a frame out of the source, in µs.
     pub capture: Percentiles,
+    /// Time to scale a frame, in µs.
     pub scale: Percentiles,
+    /// Time to JPEG-encode a frame, in µs.
     pub encode: Percentiles,
+    /// Time to draw a frame in the terminal, in µs.
     pub draw: Percentiles,
+    /// Capture start to the consumer being done, in µs.
     pub total: Percentiles,
+    /// Frame age when a consumer used it, in µs.
     pub age: Percentiles,
 }
 

@@ -26,6 +26,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 /// One parsed request.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The method (`GET`, `HEAD`, …).
     pub method: String,
     /// The percent-decoded path.
     pub path: String,
@@ -196,34 +197,16 @@ impl Conn {
                     ReadError::Closed
                 });
             }
-            let _ = self.stream.set_read_timeout(Some(left));
-            match self.fill() {
-                Ok(0) if self.buf.is_empty() => return Err(ReadError::Closed),
-                Ok(0) => return Err(reject(400, "connection closed in the middle of a request")),
-                Ok(_) => {
+            match self.fill_within(left)? {
+                Some(0) if self.buf.is_empty() => return Err(ReadError::Closed),
+                Some(0) => return Err(reject(400, "connection closed in the middle of a request")),
+                Some(_) => {
                     started.get_or_insert_with(Instant::now);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => return Err(ReadError::Closed),
+                None => {}
             }
         };
-        let line_end = find(&self.buf, b"\r\n").unwrap_or(0);
-        if line_end > MAX_REQUEST_LINE {
-            return Err(reject(
-                414,
-                format!("request line longer than {MAX_REQUEST_LINE} bytes"),
-            ));
-        }
-        if head_end - line_end > MAX_HEADER_BYTES {
-            return Err(reject(
-                431,
-                format!("request headers longer than {MAX_HEADER_BYTES} bytes"),
-            ));
-        }
+        check_head_limits(&self.buf[..head_end])?;
         let (req, body_len) = parse_head(&self.buf[..head_end])?;
         if body_len > MAX_BODY {
             return Err(reject(
@@ -238,32 +221,37 @@ impl Conn {
             if left.is_zero() {
                 return Err(reject(408, "request body not received in time"));
             }
-            let _ = self.stream.set_read_timeout(Some(left));
-            match self.fill() {
-                Ok(0) => {
-                    return Err(reject(
-                        400,
-                        "connection closed in the middle of a request body",
-                    ))
-                }
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => return Err(ReadError::Closed),
+            if self.fill_within(left)? == Some(0) {
+                return Err(reject(
+                    400,
+                    "connection closed in the middle of a request body",
+                ));
             }
         }
         self.buf.drain(..need);
         Ok(req)
     }
 
-    fn fill(&mut self) -> io::Result<usize> {
+    /// Reads what arrives within `left` into the buffer: `Some(bytes read)` (0: the client
+    /// closed), `None` when nothing came in time; any other failure closes the connection.
+    fn fill_within(&mut self, left: Duration) -> Result<Option<usize>, ReadError> {
+        let _ = self.stream.set_read_timeout(Some(left));
         let mut chunk = [0u8; 4096];
-        let n = self.stream.read(&mut chunk)?;
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(n)
+        match self.stream.read(&mut chunk) {
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(Some(n))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(_) => Err(ReadError::Closed),
+        }
     }
 
     /// Answers `resp` and closes without ever blocking: what the client already sent is

@@ -4,13 +4,14 @@
 //! (newest wins). Nothing is encoded until a client asks; then the first asker encodes and
 //! everyone else asking for the same frame and settings waits for that one encode.
 
+use super::STOP_WAIT;
 use crate::encode::{Backend, EncodedJpeg, JpegCache};
 use crate::frame::SharedFrame;
-use crate::pipeline::{Cancel, Feed, FeedSet, Settings};
+use crate::pipeline::{join_within, Cancel, Feed, FeedSet, Settings};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the distributor looks for new feeds.
 const DISCOVER_EVERY: Duration = Duration::from_millis(100);
@@ -32,7 +33,9 @@ struct EncState {
 pub struct Encoded {
     /// The holder's sequence number of the frame (increases by one per frame received).
     pub seq: u64,
+    /// The frame.
     pub frame: SharedFrame,
+    /// Its JPEG.
     pub jpeg: EncodedJpeg,
     /// True when this call did the encoding (false: shared or reused).
     pub fresh: bool,
@@ -151,41 +154,59 @@ pub struct LatestSet {
 }
 
 impl LatestSet {
-    /// Starts distributing frames of every feed of `set`, present and future.
-    pub fn start(set: FeedSet, backend: Backend, cancel: Cancel) -> LatestSet {
+    /// Starts distributing frames of every feed of `set`, present and future. The returned
+    /// thread ends once `cancel` is cancelled, after joining the per-feed distributors
+    /// (each within [`STOP_WAIT`] of the cancel).
+    pub fn start(
+        set: FeedSet,
+        backend: Backend,
+        cancel: Cancel,
+    ) -> (LatestSet, std::thread::JoinHandle<()>) {
         let me = LatestSet {
             holders: Arc::new(Mutex::new(HashMap::new())),
             set,
         };
         let sup = me.clone();
-        std::thread::Builder::new()
+        let supervisor = std::thread::Builder::new()
             .name("serve-distributor".into())
-            .spawn(move || loop {
-                for feed in sup.set.feeds() {
-                    let mut h = sup.holders.lock().unwrap();
-                    if let Some(held) = h.get(&feed.key) {
-                        if !Arc::ptr_eq(&held.feed(), &feed) {
-                            held.rebind(feed.clone());
-                        }
-                        continue;
-                    }
-                    let latest = Arc::new(Latest::new(feed.clone(), backend));
-                    h.insert(feed.key.clone(), latest.clone());
-                    let cancel = cancel.clone();
-                    let _ = std::thread::Builder::new()
-                        .name(format!("serve-{}", feed.name))
-                        .stack_size(256 * 1024)
-                        .spawn(move || distribute(latest, cancel));
-                }
-                if cancel.sleep(DISCOVER_EVERY) {
-                    for l in sup.holders.lock().unwrap().values() {
-                        l.wake_all();
-                    }
-                    return;
-                }
-            })
+            .spawn(move || sup.supervise(backend, &cancel))
             .expect("spawn distributor thread");
-        me
+        (me, supervisor)
+    }
+
+    /// Gives every new feed a holder and a distributor thread until `cancel`; then wakes
+    /// waiting clients and joins the distributors.
+    fn supervise(&self, backend: Backend, cancel: &Cancel) {
+        let mut distributors = Vec::new();
+        loop {
+            for feed in self.set.feeds() {
+                let mut h = self.holders.lock().unwrap();
+                if let Some(held) = h.get(&feed.key) {
+                    if !Arc::ptr_eq(&held.feed(), &feed) {
+                        held.rebind(feed.clone());
+                    }
+                    continue;
+                }
+                let latest = Arc::new(Latest::new(feed.clone(), backend));
+                h.insert(feed.key.clone(), latest.clone());
+                let cancel = cancel.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("serve-{}", feed.name))
+                    .stack_size(256 * 1024)
+                    .spawn(move || distribute(latest, cancel));
+                distributors.extend(spawned.ok());
+            }
+            if cancel.sleep(DISCOVER_EVERY) {
+                break;
+            }
+        }
+        for l in self.holders.lock().unwrap().values() {
+            l.wake_all();
+        }
+        let deadline = Instant::now() + STOP_WAIT;
+        for t in distributors {
+            join_within(t, deadline.saturating_duration_since(Instant::now()));
+        }
     }
 
     /// The feeds now, in discovery order, with their holders (once the distributor has one).

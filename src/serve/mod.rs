@@ -19,7 +19,7 @@ pub use latest::{Encoded, Latest, LatestSet};
 pub use mjpeg::BOUNDARY;
 
 use crate::encode::Backend;
-use crate::pipeline::{Cancel, FeedSet, Percentiles, WindowedHistogram};
+use crate::pipeline::{join_within, Cancel, FeedSet, Percentiles, WindowedHistogram};
 use http::{Conn, ReadError, Response};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +30,10 @@ use std::time::{Duration, Instant};
 /// waiting to send) a request head is closed to make room; when every one is busy (streams,
 /// answers on their way), the new connection gets 503 at once.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long [`Server::stop`] waits for each kind of server thread (accept loop with the
+/// connections it started, distributors); one still running then ends with the process.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// The open connections, oldest first, and which of them are between requests.
 #[derive(Debug, Default)]
@@ -72,13 +76,23 @@ impl Conns {
         );
         Some(id)
     }
+
+    /// Shuts every open connection down, so its thread's next read or write fails at once.
+    fn shut_all(&mut self) {
+        for c in std::mem::take(&mut self.open).into_values() {
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 /// What every connection thread shares.
 #[derive(Debug)]
 pub struct App {
+    /// The feeds served.
     pub set: FeedSet,
+    /// Every feed's newest frame and its JPEG.
     pub latest: LatestSet,
+    /// The JPEG encoder.
     pub backend: Backend,
     /// Stops the server's own threads (accept loop, streams, distributors), not the feeds.
     pub cancel: Cancel,
@@ -114,8 +128,10 @@ impl App {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    /// What the server's threads share.
     pub app: Arc<App>,
-    accept: Option<std::thread::JoinHandle<()>>,
+    accept: std::thread::JoinHandle<()>,
+    distributor: std::thread::JoinHandle<()>,
 }
 
 impl Server {
@@ -123,8 +139,9 @@ impl Server {
     pub fn start(listener: TcpListener, set: FeedSet, backend: Backend) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let cancel = Cancel::new();
+        let (latest, distributor) = LatestSet::start(set.clone(), backend, cancel.clone());
         let app = Arc::new(App {
-            latest: LatestSet::start(set.clone(), backend, cancel.clone()),
+            latest,
             set,
             backend,
             cancel,
@@ -140,7 +157,8 @@ impl Server {
         Ok(Server {
             addr,
             app,
-            accept: Some(accept),
+            accept,
+            distributor,
         })
     }
 
@@ -150,20 +168,20 @@ impl Server {
     }
 
     /// Blocks until the server stops (it only stops on [`Server::stop`]).
-    pub fn wait(mut self) {
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
+    pub fn wait(self) {
+        let _ = self.accept.join();
+        let _ = self.distributor.join();
     }
 
-    /// Stops accepting and ends the streams.
-    pub fn stop(mut self) {
+    /// Stops accepting, closes the connections and ends the streams; waits up to
+    /// [`STOP_WAIT`] for the accept loop (which joins the connections) and as long for the
+    /// distributors.
+    pub fn stop(self) {
         self.app.cancel.cancel();
         // Wake the accept loop with a connection of our own.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
+        join_within(self.accept, STOP_WAIT);
+        join_within(self.distributor, STOP_WAIT);
     }
 }
 
@@ -186,10 +204,13 @@ impl Drop for ConnGuard {
 }
 
 /// Accepts connections; it never waits on a client, so a flood of slow ones cannot stall it.
+/// Once cancelled, it closes the open connections and joins their threads.
 fn accept_loop(listener: TcpListener, app: Arc<App>) {
+    let mut threads = Vec::new();
     for stream in listener.incoming() {
+        threads.retain(|t: &std::thread::JoinHandle<()>| !t.is_finished());
         if app.cancel.is_cancelled() {
-            return;
+            break;
         }
         let Ok(stream) = stream else {
             // EMFILE and friends: back off instead of spinning.
@@ -211,9 +232,15 @@ fn accept_loop(listener: TcpListener, app: Arc<App>) {
             .name("serve-conn".into())
             .stack_size(256 * 1024)
             .spawn(move || serve_connection(&guard, stream));
-        if spawned.is_err() {
-            std::thread::sleep(Duration::from_millis(50));
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
+    }
+    app.conns.lock().unwrap().shut_all();
+    let deadline = Instant::now() + STOP_WAIT;
+    for t in threads {
+        join_within(t, deadline.saturating_duration_since(Instant::now()));
     }
 }
 

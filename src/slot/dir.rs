@@ -41,12 +41,14 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
 pub struct SlotEntry {
     /// The publisher's name (file name without `.slot`).
     pub name: String,
+    /// The slot file.
     pub path: PathBuf,
 }
 
 /// A directory of slots.
 #[derive(Debug, Clone)]
 pub struct SlotDir {
+    /// The directory.
     pub path: PathBuf,
 }
 

@@ -43,8 +43,11 @@ pub const INFO_AREA_SIZE: u32 = 4 + crate::info::MAX_ENCODED as u32;
 /// A parsed, validated slot header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Pixel format of the slot.
     pub format: PixelFormat,
     /// Bytes per row in the slot (at least `width * bytes_per_pixel`).
     pub stride: u32,

@@ -22,6 +22,7 @@ const MAX_ATTEMPTS: u32 = 8;
 /// A consistent copy of the slot's newest frame.
 #[derive(Debug, Clone)]
 pub struct SlotSnapshot {
+    /// The header as read with the pixels.
     pub header: Header,
     /// Pixel rows in the slot's own format and stride.
     pub pixels: Vec<u8>,
@@ -43,7 +44,10 @@ pub enum ReadOutcome {
     /// The publisher has not published a frame yet.
     NoFrameYet,
     /// The publisher kept writing during every attempt; try again soon.
-    Busy { retries: u32 },
+    Busy {
+        /// Copies attempted and thrown away.
+        retries: u32,
+    },
 }
 
 /// An open slot.

@@ -27,6 +27,16 @@ pub struct SlotWriter {
     last_cost_ns: u64,
 }
 
+/// The file layout a [`SlotWriter`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotLayout {
+    /// Header, pixels, then the info area.
+    WithInfo,
+    /// The layout publishers wrote before the info area existed: flags 0, the file ends
+    /// after the pixels.
+    WithoutInfo,
+}
+
 impl SlotWriter {
     /// Creates `DIR/NAME.slot` (replacing any previous one atomically) with a new generation
     /// and an info area.
@@ -37,29 +47,19 @@ impl SlotWriter {
         height: u32,
         format: PixelFormat,
     ) -> Result<SlotWriter, SlotError> {
-        SlotWriter::create_layout(dir, name, width, height, format, true)
+        SlotWriter::create_with_layout(dir, name, width, height, format, SlotLayout::WithInfo)
     }
 
-    /// Like [`SlotWriter::create`], in the layout publishers wrote before the info area
-    /// existed (flags 0, the file ends after the pixels).
-    pub fn create_without_info(
+    /// Like [`SlotWriter::create`], in the given layout.
+    pub fn create_with_layout(
         dir: &Path,
         name: &str,
         width: u32,
         height: u32,
         format: PixelFormat,
+        layout: SlotLayout,
     ) -> Result<SlotWriter, SlotError> {
-        SlotWriter::create_layout(dir, name, width, height, format, false)
-    }
-
-    fn create_layout(
-        dir: &Path,
-        name: &str,
-        width: u32,
-        height: u32,
-        format: PixelFormat,
-        with_info: bool,
-    ) -> Result<SlotWriter, SlotError> {
+        let with_info = layout == SlotLayout::WithInfo;
         ensure_dir(dir).map_err(|source| SlotError::Io {
             path: dir.to_path_buf(),
             source,

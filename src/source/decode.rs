@@ -13,7 +13,9 @@ pub const MAX_DIMENSION: usize = 8192;
 /// What kind of image a byte string holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageKind {
+    /// A JPEG (starts `FF D8 FF`).
     Jpeg,
+    /// A PNG (the 8-byte PNG signature).
     Png,
 }
 
@@ -47,8 +49,11 @@ impl JpegBackend {
 /// A decoded image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Pixel format of `pixels`.
     pub format: PixelFormat,
     /// Tightly packed rows in `format`.
     pub pixels: Vec<u8>,
@@ -82,8 +87,10 @@ pub enum DecodeError {
     /// The image (`JPEG` or `PNG`) ends before its end marker.
     #[error("incomplete {0} (no end marker)")]
     Truncated(&'static str),
+    /// The JPEG decoder's error.
     #[error("bad JPEG: {0}")]
     Jpeg(String),
+    /// The PNG decoder's error.
     #[error("bad PNG: {0}")]
     Png(String),
     /// The width or height exceeds [`MAX_DIMENSION`]; both are given.

@@ -10,6 +10,7 @@
 use super::decode::{decode_image, Decoded};
 use super::mjpeg::{boundary_from_content_type, MultipartParser};
 use super::{Poll, Source, SourceError};
+use crate::pipeline::Cancel;
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -163,12 +164,14 @@ struct State {
     want: bool,
     /// A polling request is on its way.
     busy: bool,
-    stop: bool,
 }
 
 struct Shared {
     state: Mutex<State>,
+    /// Wakes the worker when `poll` wants an image, or when the source is dropped.
     cv: Condvar,
+    /// Cancelled when the source is dropped.
+    cancel: Cancel,
 }
 
 impl Shared {
@@ -186,24 +189,24 @@ impl Shared {
         st.busy = false;
     }
 
-    fn stopped(&self) -> bool {
-        self.state.lock().unwrap().stop
-    }
-
-    /// Sleeps up to `d`; true when the source was dropped meanwhile.
-    fn sleep(&self, d: Duration) -> bool {
-        let st = self.state.lock().unwrap();
-        let (st, _) = self.cv.wait_timeout_while(st, d, |s| !s.stop).unwrap();
-        st.stop
-    }
-
     /// Waits until `poll` asks for an image; false when the source was dropped.
     fn wait_for_request(&self) -> bool {
         let st = self.state.lock().unwrap();
-        let mut st = self.cv.wait_while(st, |s| !s.want && !s.stop).unwrap();
+        let mut st = self
+            .cv
+            .wait_while(st, |s| !s.want && !self.cancel.is_cancelled())
+            .unwrap();
         st.want = false;
         st.busy = true;
-        !st.stop
+        !self.cancel.is_cancelled()
+    }
+
+    /// Stops the worker: wakes it whether it sleeps on the token or waits for a request.
+    fn stop(&self) {
+        self.cancel.cancel();
+        // Under the lock, so a worker between its check and its wait cannot miss the wake-up.
+        let _st = self.state.lock().unwrap();
+        self.cv.notify_all();
     }
 }
 
@@ -227,11 +230,13 @@ impl HttpSource {
                 status: Status::Connecting,
                 want: false,
                 busy: false,
-                stop: false,
             }),
             cv: Condvar::new(),
+            cancel: Cancel::new(),
         });
         let name = url.name();
+        // Detached: it holds only `shared`, and ends once the dropped source cancels the
+        // token, at the latest when a network timeout of `options` fires.
         std::thread::Builder::new()
             .name(format!("http {name}"))
             .spawn({
@@ -291,8 +296,7 @@ impl Source for HttpSource {
 
 impl Drop for HttpSource {
     fn drop(&mut self) {
-        self.shared.state.lock().unwrap().stop = true;
-        self.shared.cv.notify_all();
+        self.shared.stop();
     }
 }
 
@@ -370,7 +374,7 @@ impl Worker {
                 if !self.shared.wait_for_request() {
                     return;
                 }
-            } else if self.shared.stopped() {
+            } else if self.shared.cancel.is_cancelled() {
                 return;
             }
             match self.request() {
@@ -386,14 +390,14 @@ impl Worker {
                         backoff = first_backoff;
                     }
                     self.shared.set_status(problem.status());
-                    if self.shared.sleep(backoff) {
+                    if self.shared.cancel.sleep(backoff) {
                         return;
                     }
                     backoff = (backoff * 2).min(self.options.max_backoff);
                 }
                 Err(problem) => {
                     self.shared.set_status(problem.status());
-                    if self.shared.sleep(backoff) {
+                    if self.shared.cancel.sleep(backoff) {
                         return;
                     }
                     backoff = (backoff * 2).min(self.options.max_backoff);
@@ -509,7 +513,7 @@ impl Worker {
         let mut parts = Vec::new();
         let mut frames = 0;
         loop {
-            if self.shared.stopped() {
+            if self.shared.cancel.is_cancelled() {
                 return (Problem::offline("closed"), frames);
             }
             match reader.read(&mut buf) {
@@ -626,6 +630,30 @@ fn human_bytes(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropping_the_source_wakes_a_worker_sleeping_off_a_failure() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = HttpUrl::parse(&format!("http://127.0.0.1:{port}/x.jpg")).unwrap();
+        let options = HttpOptions {
+            max_backoff: Duration::from_secs(60),
+            ..HttpOptions::default()
+        };
+        let source = HttpSource::open(url, options).unwrap();
+        let shared = source.shared.clone();
+        // Refused at 0, 0.2, 0.6 and 1.4 s: by 1.5 s it sleeps until 3 s.
+        std::thread::sleep(Duration::from_millis(1500));
+        let t = std::time::Instant::now();
+        drop(source);
+        while Arc::strong_count(&shared) > 1 {
+            assert!(t.elapsed() < Duration::from_secs(1), "the worker slept on");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 
     #[test]
     fn urls() {

@@ -20,14 +20,19 @@ use crate::frame::PixelFormat;
 /// Pixels as a source delivered them, before capture converts them to RGBA.
 #[derive(Debug, Clone)]
 pub struct RawFrame {
+    /// The publisher's frame index (or the source's own counter).
     pub frame_index: u64,
     /// Publisher's monotonic timestamp (ns), when on our clock.
     pub published_ns: Option<u64>,
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Pixel format of `pixels`.
     pub format: PixelFormat,
     /// Bytes per row of `pixels`.
     pub stride: usize,
+    /// Pixel rows, `stride` bytes apart.
     pub pixels: Vec<u8>,
     /// Copies retried to get a consistent frame.
     pub retries: u32,
@@ -78,8 +83,10 @@ pub trait Source: Send {
 /// A source failure that capture reports and survives.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// A slot that cannot be read.
     #[error(transparent)]
     Slot(#[from] crate::slot::SlotError),
+    /// Any other failure, as one line.
     #[error("{0}")]
     Other(String),
 }

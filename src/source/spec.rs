@@ -59,11 +59,13 @@ impl std::fmt::Display for SourceSpec {
 /// A SOURCE argument that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
+    /// The path does not exist.
     #[error("{0}: no such file or directory")]
     Missing(String),
     /// Exists but is no kind of source gbwatch reads.
     #[error("{0}: not a gbwatch source (expected a slot file or directory, a recording, an http:// URL, image files or a glob)")]
     Unknown(String),
+    /// An http(s) URL that cannot be used.
     #[error(transparent)]
     Url(#[from] super::http::UrlError),
     #[error(transparent)]
@@ -78,8 +80,11 @@ pub enum SpecError {
 pub enum SourceKind {
     /// Slot files in shared memory.
     SharedMemory,
+    /// A recording file.
     Recording,
+    /// The built-in demo recording.
     Demo,
+    /// An HTTP image or MJPEG URL.
     Http,
     /// The compact stream of a `gbwatch relay` over ssh.
     Ssh,
@@ -103,7 +108,9 @@ impl SourceKind {
 
 /// A source found by a scan, not opened yet.
 pub struct Candidate {
+    /// The feed name it will have.
     pub name: String,
+    /// How its frames will arrive.
     pub kind: SourceKind,
     /// Unique per source (its path or URL), so rescans do not open it twice.
     pub key: String,

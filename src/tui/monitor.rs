@@ -8,6 +8,7 @@ use super::output::{synchronized, Rate, TerminalWriter, UpdateBuffer};
 use super::pacing::Pacer;
 use super::panels::{layout, Panels};
 use super::picture::Pictures;
+use super::protocol::Choice;
 use super::state::{Action, DrawFigures, Event, FeedUpdate, State};
 use super::{halfblock::ColorMode, snapshot};
 use crate::encode::{Backend, JpegCache};
@@ -17,7 +18,6 @@ use crossterm::event as ct;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-use ratatui_image::picker::Picker;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,8 +40,8 @@ pub enum Exit {
 pub struct Setup {
     /// Where pictures go when drawn with half-blocks.
     pub colors: ColorMode,
-    /// The graphics protocol, or `None` for half-blocks.
-    pub picker: Option<Picker>,
+    /// How pictures are drawn.
+    pub graphics: Choice,
     /// Where `s` saves snapshots.
     pub snapshot_dir: PathBuf,
     /// Where sources are looked for, for the waiting message.
@@ -67,6 +67,8 @@ pub struct Monitor {
     out_rate: Rate,
     jpeg: JpegCache,
     snapshot_dir: PathBuf,
+    /// Picture codes from the picture thread not written yet (the writer was busy).
+    pending_pictures: Vec<u8>,
 }
 
 impl Monitor {
@@ -88,7 +90,7 @@ impl Monitor {
             set,
             state,
             pacer: Pacer::new(Instant::now()),
-            pictures: Pictures::new(setup.picker, setup.colors),
+            pictures: Pictures::new(setup.graphics, setup.colors),
             out,
             terminal,
             writer,
@@ -96,12 +98,14 @@ impl Monitor {
             out_rate: Rate::default(),
             jpeg: JpegCache::new(Backend::best()),
             snapshot_dir: setup.snapshot_dir,
+            pending_pictures: Vec::new(),
         })
     }
 
     /// Runs until a key quits, `signal` reports a signal or the terminal goes away.
     pub fn run(mut self, input: &Input, signal: impl Fn() -> Option<i32>) -> std::io::Result<Exit> {
         let arrivals = self.set.arrivals();
+        let pictures = self.pictures.done();
         let exit = loop {
             if let Some(sig) = signal() {
                 break Exit::Signal(sig);
@@ -122,10 +126,18 @@ impl Monitor {
                     Ok(Err(_)) | Err(_) => break Exit::TerminalGone,
                 },
                 recv(arrivals) -> _ => self.pacer.frames_arrived(),
+                recv(pictures) -> done => if let Ok(done) = done {
+                    self.pictures_done(done);
+                },
                 default(wait) => {}
             }
             self.tick(Instant::now())?;
         };
+        let mut clear = std::mem::take(&mut self.pending_pictures);
+        self.pictures.clear(&mut clear, WRITER_GRACE);
+        if !clear.is_empty() {
+            self.writer.send(clear);
+        }
         self.writer.finish(WRITER_GRACE);
         Ok(exit)
     }
@@ -164,8 +176,34 @@ impl Monitor {
         Ok(false)
     }
 
+    /// Takes the picture thread's codes: written at once when the terminal is free, else
+    /// with the next update; the encoding times count as scale.
+    fn pictures_done(&mut self, done: super::graphics::worker::Done) {
+        if self.pictures.finished() {
+            self.pacer.draw_soon();
+        }
+        let feeds = self.set.feeds();
+        for (key, t) in &done.times {
+            if let Some(f) = feeds.iter().find(|f| &f.key == key) {
+                f.stats.record(Stage::Scale, *t);
+            }
+        }
+        self.pending_pictures.extend(done.bytes);
+        self.flush_pictures(Instant::now());
+    }
+
+    /// Writes pending picture codes when the writer is free.
+    fn flush_pictures(&mut self, now: Instant) {
+        if !self.pending_pictures.is_empty() && !self.writer.report().busy {
+            let update = synchronized(&std::mem::take(&mut self.pending_pictures));
+            self.out_rate.add(now, update.len() as u64);
+            self.writer.send(update);
+        }
+    }
+
     /// Refreshes figures and draws when they are due.
     fn tick(&mut self, now: Instant) -> std::io::Result<()> {
+        self.flush_pictures(now);
         if self.pacer.refresh_due(now) {
             self.refresh(now);
         }
@@ -274,8 +312,11 @@ impl Monitor {
             pictures.draw_graphics(f, state, &screen, scale);
         })?;
         let mut bytes = self.out.take();
-        let resampled = pictures.draw_halfblocks(state, &screen, scale, &mut bytes);
-        // Resampling to the cell grid counts as scale, the rest of the screen as draw.
+        // Picture codes still pending go after the panels (a screen cleared by resize()
+        // above then gets them again from the next picture job, which is sent in full).
+        bytes.append(&mut self.pending_pictures);
+        let resampled = pictures.draw_pictures(state, &screen, scale, &mut bytes);
+        // Resampling or encoding a picture counts as scale, the rest of the screen as draw.
         let resampling: Duration = resampled.iter().map(|(_, t)| *t).sum();
         let draw_time = t0.elapsed().saturating_sub(resampling);
         for (key, frame) in &fresh {
@@ -323,7 +364,7 @@ mod tests {
     fn setup(dir: &std::path::Path) -> Setup {
         Setup {
             colors: ColorMode::Ansi256,
-            picker: None,
+            graphics: Choice::halfblocks(),
             snapshot_dir: dir.to_path_buf(),
             source_hint: "demo".into(),
             size: (120, 40),

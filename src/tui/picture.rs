@@ -1,9 +1,12 @@
-//! The pictures on screen: a half-block renderer per feed (only changed cells are
-//! rewritten), or one graphics-protocol picture for the single view, rebuilt only when the
-//! frame or its area changes.
+//! The pictures on screen: kitty or sixel pictures in every view ([`Painter`]), a
+//! half-block renderer per feed (only changed cells are rewritten), or one iTerm2 picture
+//! for the single view, rebuilt only when the frame or its area changes.
 
+use super::graphics::painter::Painter;
+use super::graphics::worker::{Done, OwnedSlot, PictureWorker};
 use super::halfblock::{dimmed, ColorMode, HalfblockRenderer};
 use super::panels::{reset_cells, ImageSlot, Screen};
+use super::protocol::Choice;
 use super::state::{State, View};
 use crate::encode::scale_rgba;
 use crate::frame::SharedFrame;
@@ -22,7 +25,16 @@ struct GraphicsPicture {
 /// Everything that draws frames into their image slots.
 pub struct Pictures {
     mode: ColorMode,
+    /// kitty or sixel, in every view, encoded on the picture thread.
+    worker: Option<PictureWorker>,
+    /// The terminal's pictures must be sent in full with the next job.
+    invalidate_worker: bool,
+    /// A draw came while the worker was busy: draw again when it is done.
+    redraw_wanted: bool,
+    /// iTerm2 through ratatui-image, single view only.
     picker: Option<Picker>,
+    /// Said after the protocol's name (see [`Choice::note`]).
+    note: Option<String>,
     halfblocks: HashMap<String, HalfblockRenderer>,
     graphics: Option<GraphicsPicture>,
     /// The slots and help flag of the last draw: a change means cells must be rewritten.
@@ -32,11 +44,16 @@ pub struct Pictures {
 }
 
 impl Pictures {
-    /// Half-blocks in `mode`, or the picker's graphics protocol in the single view.
-    pub fn new(picker: Option<Picker>, mode: ColorMode) -> Pictures {
+    /// Pictures drawn the way `choice` says; half-blocks in `mode` where no graphics
+    /// protocol draws them.
+    pub fn new(choice: Choice, mode: ColorMode) -> Pictures {
         Pictures {
             mode,
-            picker,
+            worker: Painter::new(choice.protocol, choice.cell).map(PictureWorker::spawn),
+            invalidate_worker: false,
+            redraw_wanted: false,
+            picker: choice.iterm2,
+            note: choice.note,
             halfblocks: HashMap::new(),
             graphics: None,
             last_layout: (Vec::new(), false),
@@ -46,9 +63,14 @@ impl Pictures {
 
     /// How frames are drawn, in words ("half-blocks 256 colours", "kitty").
     pub fn protocol_name(&self) -> String {
-        match &self.picker {
-            Some(p) => format!("{:?}", p.protocol_type()).to_lowercase(),
-            None => format!("half-blocks {}", self.mode.name()),
+        let name = match (&self.worker, &self.picker) {
+            (Some(w), _) => w.name().to_string(),
+            (None, Some(p)) => format!("{:?}", p.protocol_type()).to_lowercase(),
+            (None, None) => format!("half-blocks {}", self.mode.name()),
+        };
+        match &self.note {
+            Some(note) => format!("{name}, {note}"),
+            None => name,
         }
     }
 
@@ -60,6 +82,30 @@ impl Pictures {
     pub fn invalidate(&mut self) {
         self.halfblocks.values_mut().for_each(|r| r.invalidate());
         self.graphics = None;
+        self.invalidate_worker = true;
+    }
+
+    /// Appends what removes this program's pictures from the terminal (before quitting),
+    /// waiting for the picture thread at most `timeout`.
+    pub fn clear(&mut self, out: &mut Vec<u8>, timeout: Duration) {
+        if let Some(w) = self.worker.take() {
+            out.extend(w.finish(timeout));
+        }
+    }
+
+    /// Where the picture thread's finished jobs arrive (never, without one).
+    pub fn done(&self) -> crossbeam_channel::Receiver<Done> {
+        self.worker
+            .as_ref()
+            .map_or_else(crossbeam_channel::never, |w| w.done())
+    }
+
+    /// Takes note of a finished job; true when a draw was skipped meanwhile and is due.
+    pub fn finished(&mut self) -> bool {
+        if let Some(w) = &mut self.worker {
+            w.finished();
+        }
+        std::mem::take(&mut self.redraw_wanted)
     }
 
     /// True (and everything invalidated) when the image slots or the help overlay changed
@@ -73,8 +119,8 @@ impl Pictures {
         true
     }
 
-    /// Draws the graphics picture into ratatui's buffer (single view with a picker, no
-    /// help overlay); nothing otherwise.
+    /// Draws the iTerm2 picture into ratatui's buffer (single view, not under the help
+    /// overlay); nothing otherwise.
     pub fn draw_graphics(
         &mut self,
         f: &mut ratatui::Frame,
@@ -82,9 +128,7 @@ impl Pictures {
         screen: &Screen,
         scale: u32,
     ) {
-        let (true, false, Some(slot)) =
-            (self.graphics_view(state), state.help, screen.images.first())
-        else {
+        let (true, Some(slot)) = (self.graphics_view(state), screen.images.first()) else {
             return;
         };
         let (Some(picker), Some(frame)) = (&self.picker, &state.feeds[slot.feed].frame) else {
@@ -102,17 +146,39 @@ impl Pictures {
         }
     }
 
-    /// Appends the half-block pictures' escape codes to `out` (not in the graphics view
-    /// nor under the help overlay); returns each drawn feed's resampling time.
-    pub fn draw_halfblocks(
+    /// Appends the half-block pictures' escape codes to `out` (not in the iTerm2 view) and
+    /// returns each drawn feed's resampling time; or hands the kitty or sixel pictures to
+    /// the picture thread, whose codes arrive on [`done`](Self::done).
+    pub fn draw_pictures(
         &mut self,
         state: &State,
         screen: &Screen,
         scale: u32,
         out: &mut Vec<u8>,
     ) -> Vec<(String, Duration)> {
+        if let Some(worker) = &mut self.worker {
+            if worker.busy() {
+                self.redraw_wanted = true;
+                return Vec::new();
+            }
+            let slots: Vec<OwnedSlot> = screen
+                .images
+                .iter()
+                .filter_map(|slot| {
+                    let feed = &state.feeds[slot.feed];
+                    Some(OwnedSlot {
+                        key: feed.key().to_string(),
+                        frame: feed.frame.clone()?,
+                        rect: slot.rect,
+                        dim: slot.dim,
+                    })
+                })
+                .collect();
+            worker.submit(slots, std::mem::take(&mut self.invalidate_worker));
+            return Vec::new();
+        }
         let mut resampled = Vec::new();
-        if state.help || self.graphics_view(state) {
+        if self.graphics_view(state) {
             return resampled;
         }
         for slot in &screen.images {
@@ -200,14 +266,14 @@ mod tests {
     fn halfblocks_rewrite_only_what_changed() {
         let s = state_with(2);
         let screen = layout(&s, Rect::new(0, 0, 100, 40));
-        let mut p = Pictures::new(None, ColorMode::Ansi256);
+        let mut p = Pictures::new(Choice::halfblocks(), ColorMode::Ansi256);
         assert!(p.layout_changed(&screen, false));
         let mut out = Vec::new();
-        assert_eq!(p.draw_halfblocks(&s, &screen, 2, &mut out).len(), 2);
+        assert_eq!(p.draw_pictures(&s, &screen, 2, &mut out).len(), 2);
         assert!(!out.is_empty());
         assert!(!p.layout_changed(&screen, false));
         out.clear();
-        p.draw_halfblocks(&s, &screen, 2, &mut out);
+        p.draw_pictures(&s, &screen, 2, &mut out);
         assert!(
             out.is_empty(),
             "an unchanged frame wrote {} bytes",
@@ -216,8 +282,23 @@ mod tests {
         // The help overlay hides pictures; closing it draws them in full again.
         assert!(p.layout_changed(&screen, true));
         assert!(p.layout_changed(&screen, false));
-        p.draw_halfblocks(&s, &screen, 2, &mut out);
+        p.draw_pictures(&s, &screen, 2, &mut out);
         assert!(!out.is_empty());
+    }
+
+    #[test]
+    fn help_hides_only_the_pictures_under_it() {
+        let mut s = state_with(16);
+        s.update(Event::Resize(200, 60));
+        let area = Rect::new(0, 0, 200, 60);
+        let all = layout(&s, area).images.len();
+        s.help = true;
+        let shown = layout(&s, area).images.len();
+        assert_eq!(all, 16);
+        assert!(
+            shown > 0 && shown < all,
+            "{shown} of {all} pictures beside the help"
+        );
     }
 
     #[test]
@@ -225,9 +306,9 @@ mod tests {
         let mut s = state_with(1);
         s.help = true;
         let screen = layout(&s, Rect::new(0, 0, 100, 40));
-        let mut p = Pictures::new(None, ColorMode::TrueColor);
+        let mut p = Pictures::new(Choice::halfblocks(), ColorMode::TrueColor);
         let mut out = Vec::new();
-        assert!(p.draw_halfblocks(&s, &screen, 2, &mut out).is_empty());
+        assert!(p.draw_pictures(&s, &screen, 2, &mut out).is_empty());
         assert!(out.is_empty());
     }
 
@@ -237,9 +318,13 @@ mod tests {
         let area = Rect::new(0, 0, 100, 40);
         let screen = layout(&s, area);
         let mut picker = Picker::halfblocks();
-        picker.set_protocol_type(ProtocolType::Kitty);
-        let mut p = Pictures::new(Some(picker), ColorMode::Ansi256);
-        assert_eq!(p.protocol_name(), "kitty");
+        picker.set_protocol_type(ProtocolType::Iterm2);
+        let choice = Choice {
+            iterm2: Some(picker),
+            ..Choice::halfblocks()
+        };
+        let mut p = Pictures::new(choice, ColorMode::Ansi256);
+        assert_eq!(p.protocol_name(), "iterm2");
         let mut t = Terminal::new(TestBackend::new(100, 40)).unwrap();
         for _ in 0..3 {
             t.draw(|f| p.draw_graphics(f, &s, &screen, 2)).unwrap();
@@ -247,7 +332,7 @@ mod tests {
         assert_eq!(p.built, 1);
         // The single view with graphics writes no half-blocks.
         let mut out = Vec::new();
-        assert!(p.draw_halfblocks(&s, &screen, 2, &mut out).is_empty());
+        assert!(p.draw_pictures(&s, &screen, 2, &mut out).is_empty());
         p.invalidate();
         t.draw(|f| p.draw_graphics(f, &s, &screen, 2)).unwrap();
         assert_eq!(p.built, 2);

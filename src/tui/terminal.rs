@@ -22,7 +22,7 @@ const RESTORE_WAIT: Duration = Duration::from_millis(300);
 
 /// Puts the terminal back: ends any open synchronized update, resets colours, shows the
 /// cursor, leaves the alternate screen and raw mode. Safe to call more than once. The
-/// escape codes go out on a thread of their own, waited for at most [`RESTORE_WAIT`]: a
+/// escape codes go out on a thread of their own, waited for at most 300 ms: a
 /// terminal that stopped reading never holds up the exit.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
@@ -106,5 +106,26 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restoring_a_terminal_never_taken_over_does_nothing_and_returns_at_once() {
+        assert!(!ACTIVE.load(Ordering::SeqCst));
+        let t = std::time::Instant::now();
+        restore();
+        restore();
+        assert!(t.elapsed() < RESTORE_WAIT, "restore waited on a terminal");
+        assert!(!ACTIVE.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn synchronized_updates_are_dec_mode_2026() {
+        assert_eq!(SYNC_BEGIN, b"\x1b[?2026h");
+        assert_eq!(SYNC_END, b"\x1b[?2026l");
     }
 }

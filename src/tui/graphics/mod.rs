@@ -5,7 +5,9 @@
 
 pub mod caps;
 pub mod kitty;
+pub mod painter;
 pub mod sixel;
+pub mod worker;
 
 use ratatui::layout::Rect;
 
@@ -15,17 +17,33 @@ pub enum GraphicsError {
     /// The pixel buffer is shorter than `width * height * 4`.
     #[error("frame of {width}x{height} needs {needed} RGBA bytes, got {got}")]
     ShortFrame {
+        /// Frame width in pixels.
         width: u32,
+        /// Frame height in pixels.
         height: u32,
+        /// Bytes the frame needs.
         needed: usize,
+        /// Bytes there were.
         got: usize,
     },
     /// A frame with no pixels, or larger than a terminal accepts.
     #[error("frame size {width}x{height} is outside 1x1..={max}x{max}")]
-    BadSize { width: u32, height: u32, max: u32 },
+    BadSize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The largest side accepted.
+        max: u32,
+    },
     /// The area has no room for a picture.
     #[error("area {cols}x{rows} cells is too small for a picture")]
-    NoRoom { cols: u16, rows: u16 },
+    NoRoom {
+        /// Columns of the area.
+        cols: u16,
+        /// Rows of the area.
+        rows: u16,
+    },
 }
 
 /// Largest frame side accepted (kitty refuses images over 10000 pixels a side).
@@ -67,9 +85,13 @@ pub fn check_frame(rgba: &[u8], width: u32, height: u32) -> Result<(), GraphicsE
 /// Where a picture scaled by the terminal goes: a rectangle of whole cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellPlacement {
+    /// Column of the top-left cell (from 0).
     pub col: u16,
+    /// Row of the top-left cell (from 0).
     pub row: u16,
+    /// Columns covered.
     pub cols: u16,
+    /// Rows covered.
     pub rows: u16,
 }
 
@@ -106,9 +128,13 @@ pub fn fit_cells(
 /// top-left corner starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PixelPlacement {
+    /// Column of the top-left cell (from 0).
     pub col: u16,
+    /// Row of the top-left cell (from 0).
     pub row: u16,
+    /// Picture width in pixels.
     pub width: u32,
+    /// Picture height in pixels.
     pub height: u32,
 }
 

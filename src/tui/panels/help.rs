@@ -22,6 +22,18 @@ pub const KEYS: [(&str, &str); 12] = [
     ("?", "this help (any key closes it)"),
 ];
 
+/// Where the overlay goes in `area`: centred.
+pub fn area(area: Rect) -> Rect {
+    let w = 64.min(area.width);
+    let h = (KEYS.len() as u16 + 2).min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
 /// Draws the overlay centred in `area`.
 pub fn render(area: Rect, buf: &mut Buffer) {
     let text: Vec<Line> = KEYS
@@ -33,14 +45,7 @@ pub fn render(area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let w = 64.min(area.width);
-    let h = (text.len() as u16 + 2).min(area.height);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
+    let r = self::area(area);
     Clear.render(r, buf);
     Paragraph::new(text)
         .style(theme::OVERLAY)

@@ -185,6 +185,17 @@ pub fn layout(state: &State, area: Rect) -> Screen {
             .filter_map(|&(i, rect)| slot(vis[i], Block::bordered().inner(rect)))
             .collect(),
     };
+    // Pictures under the help overlay are left out; the others stay on screen.
+    let images = match state.help {
+        true => {
+            let help = super::help::area(area);
+            images
+                .into_iter()
+                .filter(|s| !s.rect.intersects(help))
+                .collect()
+        }
+        false => images,
+    };
     Screen {
         images,
         too_small: false,

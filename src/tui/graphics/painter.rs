@@ -1,0 +1,356 @@
+//! The graphics pictures on screen, in every view: one kitty image per shown feed, kept
+//! up to date with delta frames, or sixel pictures redrawn only when their frame, place or
+//! greying changed. Pictures fill their area up to [`MAX_SCALE`], centred like half-blocks.
+
+use super::caps::{KittyMode, Placement, Protocol};
+use super::kitty::{KittyImage, KittyOptions};
+use super::sixel::SixelEncoder;
+use super::{fit_cells, fit_pixels, CellPlacement, GraphicsError, PixelPlacement};
+use crate::tui::halfblock::dimmed;
+use ratatui::layout::Rect;
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// The largest scale a picture is shown at (the largest preset's).
+pub const MAX_SCALE: u32 = 4;
+
+/// One picture to show: the feed it belongs to, its frame and where it may go.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'a> {
+    /// The feed's key (one picture per feed).
+    pub key: &'a str,
+    /// RGBA pixels, `width * height * 4` bytes.
+    pub rgba: &'a [u8],
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Identifies the pixels: the same id means the same picture.
+    pub content_id: u64,
+    /// The cells the picture may fill.
+    pub rect: Rect,
+    /// Grey the picture (offline source).
+    pub dim: bool,
+}
+
+/// What a sixel picture on screen was drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SixelShown {
+    content_id: u64,
+    place: PixelPlacement,
+    dim: bool,
+}
+
+enum Kind {
+    Kitty {
+        mode: KittyMode,
+        images: HashMap<String, KittyImage>,
+        next_id: u32,
+    },
+    Sixel {
+        encoder: SixelEncoder,
+        shown: HashMap<String, SixelShown>,
+    },
+}
+
+/// Draws feeds' frames with kitty graphics or sixel.
+pub struct Painter {
+    kind: Kind,
+    cell: (u16, u16),
+    grey: Vec<u8>,
+}
+
+/// First kitty image id used (ids below are left to other programs' habits).
+const FIRST_ID: u32 = 100;
+
+impl Painter {
+    /// A painter for `protocol` with cells of `cell` pixels; `None` for half-blocks.
+    pub fn new(protocol: Protocol, cell: (u16, u16)) -> Option<Painter> {
+        let kind = match protocol {
+            Protocol::Kitty(mode) => Kind::Kitty {
+                mode,
+                images: HashMap::new(),
+                next_id: FIRST_ID,
+            },
+            Protocol::Sixel => Kind::Sixel {
+                encoder: SixelEncoder::new(),
+                shown: HashMap::new(),
+            },
+            Protocol::Halfblocks => return None,
+        };
+        Some(Painter {
+            kind,
+            cell,
+            grey: Vec::new(),
+        })
+    }
+
+    /// How pictures are drawn, in words ("kitty (classic, deltas, deflate)", "sixel").
+    pub fn name(&self) -> String {
+        match &self.kind {
+            Kind::Kitty { mode, .. } => {
+                let mut parts = vec![match mode.placement {
+                    Placement::Classic => "classic",
+                    Placement::Placeholders => "placeholders",
+                }];
+                if mode.animation {
+                    parts.push("deltas");
+                }
+                if mode.deflate {
+                    parts.push("deflate");
+                }
+                if mode.tmux {
+                    parts.push("tmux");
+                }
+                format!("kitty ({})", parts.join(", "))
+            }
+            Kind::Sixel { .. } => "sixel".to_string(),
+        }
+    }
+
+    /// Forgets what the terminal shows (after its screen was cleared): every picture is
+    /// sent in full next time.
+    pub fn invalidate(&mut self) {
+        match &mut self.kind {
+            Kind::Kitty { images, .. } => images.values_mut().for_each(|i| i.invalidate()),
+            Kind::Sixel { shown, .. } => shown.clear(),
+        }
+    }
+
+    /// Brings the terminal's pictures up to `slots`, appending escape codes to `out`:
+    /// kitty images of feeds no longer shown are deleted. Returns each drawn feed's
+    /// encoding time; a slot whose frame cannot be drawn is skipped.
+    pub fn draw(&mut self, slots: &[Slot], out: &mut Vec<u8>) -> Vec<(String, Duration)> {
+        let mut times = Vec::new();
+        let cell = self.cell;
+        match &mut self.kind {
+            Kind::Kitty {
+                mode,
+                images,
+                next_id,
+            } => {
+                images.retain(|key, img| {
+                    let keep = slots.iter().any(|s| s.key == key);
+                    if !keep {
+                        img.delete(out);
+                    }
+                    keep
+                });
+                for slot in slots {
+                    let Some(place) =
+                        fit_cells(slot.width, slot.height, slot.rect, cell, MAX_SCALE)
+                    else {
+                        continue;
+                    };
+                    let t0 = Instant::now();
+                    let img = images.entry(slot.key.to_string()).or_insert_with(|| {
+                        *next_id += 1;
+                        KittyImage::new(*next_id - 1, *mode, KittyOptions::default())
+                    });
+                    let rgba = pixels(slot, &mut self.grey);
+                    if let Ok(update) = img.encode(rgba, slot.width, slot.height, place, out) {
+                        if mode.placement == Placement::Placeholders
+                            && update != super::kitty::Update::Unchanged
+                        {
+                            placeholders(img, place, out);
+                        }
+                        times.push((slot.key.to_string(), t0.elapsed()));
+                    }
+                }
+            }
+            Kind::Sixel { encoder, shown } => {
+                shown.retain(|key, _| slots.iter().any(|s| s.key == key));
+                for slot in slots {
+                    let Some(place) =
+                        fit_pixels(slot.width, slot.height, slot.rect, cell, MAX_SCALE)
+                    else {
+                        continue;
+                    };
+                    let now = SixelShown {
+                        content_id: slot.content_id,
+                        place,
+                        dim: slot.dim,
+                    };
+                    if shown.get(slot.key) == Some(&now) {
+                        continue;
+                    }
+                    let t0 = Instant::now();
+                    let rgba = pixels(slot, &mut self.grey);
+                    if sixel_at(encoder, rgba, slot, place, out).is_ok() {
+                        shown.insert(slot.key.to_string(), now);
+                        times.push((slot.key.to_string(), t0.elapsed()));
+                    }
+                }
+            }
+        }
+        times
+    }
+
+    /// Removes every picture this painter put on screen (before quitting).
+    pub fn clear(&mut self, out: &mut Vec<u8>) {
+        match &mut self.kind {
+            Kind::Kitty { images, .. } => images.values_mut().for_each(|i| i.delete(out)),
+            // Sixel pixels are cells' contents: the screen clear on exit removes them.
+            Kind::Sixel { shown, .. } => shown.clear(),
+        }
+    }
+}
+
+/// The slot's pixels, greyed into `grey` when it is dimmed.
+fn pixels<'a>(slot: &'a Slot, grey: &'a mut Vec<u8>) -> &'a [u8] {
+    if !slot.dim {
+        return slot.rgba;
+    }
+    grey.clear();
+    grey.extend_from_slice(slot.rgba);
+    for px in grey.chunks_exact_mut(4) {
+        (px[0], px[1], px[2]) = dimmed(px[0], px[1], px[2]);
+    }
+    grey
+}
+
+fn sixel_at(
+    encoder: &mut SixelEncoder,
+    rgba: &[u8],
+    slot: &Slot,
+    place: PixelPlacement,
+    out: &mut Vec<u8>,
+) -> Result<usize, GraphicsError> {
+    encoder.encode_at(rgba, slot.width, slot.height, place, out)
+}
+
+/// Writes the placeholder characters that show `img` over `place`.
+fn placeholders(img: &KittyImage, place: CellPlacement, out: &mut Vec<u8>) {
+    for (i, row) in img.placeholder_rows(place).iter().enumerate() {
+        let _ = write!(
+            out,
+            "\x1b[{};{}H{row}\x1b[39;49m",
+            place.row as usize + i + 1,
+            place.col + 1
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(v: u8) -> Vec<u8> {
+        let mut f = vec![v; 160 * 144 * 4];
+        f[7] = v.wrapping_add(1);
+        f
+    }
+
+    fn slot<'a>(key: &'a str, rgba: &'a [u8], id: u64, rect: Rect) -> Slot<'a> {
+        Slot {
+            key,
+            rgba,
+            width: 160,
+            height: 144,
+            content_id: id,
+            rect,
+            dim: false,
+        }
+    }
+
+    const KITTY: Protocol = Protocol::Kitty(KittyMode {
+        placement: Placement::Classic,
+        animation: true,
+        deflate: true,
+        tmux: false,
+    });
+
+    #[test]
+    fn kitty_sends_each_feed_once_then_only_changes_and_deletes_hidden_feeds() {
+        let mut p = Painter::new(KITTY, (10, 20)).unwrap();
+        let (a, b) = (frame(10), frame(20));
+        let rect = Rect::new(0, 0, 40, 20);
+        let mut out = Vec::new();
+        let drawn = p.draw(
+            &[
+                slot("a", &a, 1, rect),
+                slot("b", &b, 2, Rect::new(40, 0, 40, 20)),
+            ],
+            &mut out,
+        );
+        assert_eq!(drawn.len(), 2);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(
+            text.contains("a=T,i=100,") && text.contains("a=T,i=101,"),
+            "{text}"
+        );
+        assert!(text.contains("s=160,v=144"), "native size: {text}");
+        out.clear();
+        p.draw(
+            &[
+                slot("a", &a, 1, rect),
+                slot("b", &b, 2, Rect::new(40, 0, 40, 20)),
+            ],
+            &mut out,
+        );
+        assert!(out.is_empty(), "unchanged frames cost {} bytes", out.len());
+        // Only "a" stays on screen: "b" is deleted.
+        p.draw(&[slot("a", &a, 1, rect)], &mut out);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "\x1b_Ga=d,d=I,i=101,q=2\x1b\\"
+        );
+        out.clear();
+        p.clear(&mut out);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "\x1b_Ga=d,d=I,i=100,q=2\x1b\\"
+        );
+    }
+
+    #[test]
+    fn sixel_redraws_only_changed_tiles_centred_in_their_area() {
+        let mut p = Painter::new(Protocol::Sixel, (10, 20)).unwrap();
+        let (a, b) = (frame(10), frame(20));
+        let (ra, rb) = (Rect::new(0, 0, 40, 20), Rect::new(40, 0, 40, 20));
+        let mut out = Vec::new();
+        assert_eq!(
+            p.draw(&[slot("a", &a, 1, ra), slot("b", &b, 2, rb)], &mut out)
+                .len(),
+            2
+        );
+        out.clear();
+        let drawn = p.draw(&[slot("a", &a, 1, ra), slot("b", &b, 3, rb)], &mut out);
+        assert_eq!(
+            drawn.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        // 40x20 cells of 10x20 px hold 2x (320x288 over 32x15 cells), centred.
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(
+            text.starts_with("\x1b7\x1b[3;45H\x1bP"),
+            "{:?}",
+            &text[..20]
+        );
+        assert!(text.contains("\"1;1;320;288"), "2x fills the area");
+        p.invalidate();
+        out.clear();
+        assert_eq!(p.draw(&[slot("a", &a, 1, ra)], &mut out).len(), 1);
+    }
+
+    #[test]
+    fn a_bad_frame_or_no_room_draws_nothing_and_keeps_the_rest() {
+        let mut p = Painter::new(KITTY, (10, 20)).unwrap();
+        let good = frame(5);
+        let short = vec![0u8; 100];
+        let mut out = Vec::new();
+        let drawn = p.draw(
+            &[
+                slot("short", &short, 1, Rect::new(0, 0, 40, 20)),
+                slot("none", &good, 2, Rect::new(0, 0, 0, 0)),
+                slot("good", &good, 3, Rect::new(40, 0, 40, 20)),
+            ],
+            &mut out,
+        );
+        assert_eq!(
+            drawn.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+            ["good"]
+        );
+    }
+}
