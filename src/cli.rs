@@ -33,7 +33,7 @@ pub enum Command {
     Stats(StatsArgs),
     /// The terminal monitor: live frames, panels, presets by key, a grid of envs (default).
     Watch(WatchArgs),
-    /// Record what the pipeline captures into a replayable file.
+    /// Record every env the SOURCEs hold into one replayable file (a saved compact stream).
     Record(RecordArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
@@ -229,13 +229,13 @@ pub struct RecordArgs {
     /// The recording file to write (replaced if it exists).
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
-    /// Stop after N frames.
+    /// Stop after N frames (of all envs together).
     #[arg(long, value_name = "N", conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after S seconds.
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
-    /// Which env to record when the source has several (default: the first).
+    /// Record only this env (default: every env of every SOURCE, into the one file).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
 }

@@ -94,7 +94,8 @@ fn stats_dump_and_recordings_carry_each_frames_info() {
             .arg(&replayed)
             .args(["--info", "--fps", "60"]),
     );
-    assert!(read_jsonl(&replayed, "run") >= 10);
+    // The replayed feed is the recorded env, under its own name (not the file's).
+    assert!(read_jsonl(&replayed, "env-00") >= 10);
 
     // --info needs files to sit next to.
     let out = gbwatch()

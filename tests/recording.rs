@@ -4,8 +4,11 @@
 mod common;
 
 use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
-use gbwatch::source::recording::{RecordingError, RecordingReader, RecordingSource};
+use gbwatch::source::recording::{
+    RecordingError, RecordingReader, RecordingSource, RecordingWriter, StreamRecordingSource,
+};
 use gbwatch::source::{Poll, Source};
+use gbwatch::stream::{FrameDecoder, Message, StreamParser};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -25,6 +28,31 @@ fn saved_frames(path: &Path) -> HashMap<u64, Vec<u8>> {
             )
         })
         .collect()
+}
+
+/// Every frame of a multi-env recording (what `record` writes): (env, frame index, pixels).
+fn read_stream_recording(bytes: &[u8]) -> Vec<(String, u64, Vec<u8>)> {
+    let mut messages = Vec::new();
+    StreamParser::new().push(bytes, &mut messages).unwrap();
+    let mut names = HashMap::new();
+    let mut decoders: HashMap<u16, FrameDecoder> = HashMap::new();
+    let mut out = Vec::new();
+    for m in messages {
+        match m {
+            Message::Sources(list) => names.extend(list.into_iter().map(|s| (s.id, s.name))),
+            Message::Frame { id, data, .. } => {
+                let f = decoders
+                    .entry(id)
+                    .or_default()
+                    .decode(&data)
+                    .unwrap()
+                    .unwrap();
+                out.push((names[&id].clone(), f.frame_index, f.pixels));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// (record offset, frame index, pixels).
@@ -85,19 +113,32 @@ fn pyboy_frames_round_trip_and_damage_is_reported() {
     let pyboy = saved_frames(&save);
 
     // Decoded: exactly PyBoy's pixels, frame indexes increasing.
-    let bytes = std::fs::read(&rec).unwrap();
-    let (frames, err) = read_all(bytes.clone());
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(frames.len(), 60);
-    for w in frames.windows(2) {
+    let recorded = read_stream_recording(&std::fs::read(&rec).unwrap());
+    assert_eq!(recorded.len(), 60);
+    for w in recorded.windows(2) {
         assert!(w[1].1 > w[0].1, "frame indexes increase");
     }
-    for (_, idx, px) in &frames {
+    for (env, idx, px) in &recorded {
+        assert_eq!(env, "env-00");
         let original = pyboy
             .get(idx)
             .unwrap_or_else(|| panic!("frame {idx} not published"));
         assert!(px == original, "frame {idx} differs from PyBoy's");
     }
+
+    // Single-env recordings of earlier versions still play: the same frames written in
+    // that format, replayed and damaged below.
+    let old = tmp.path().join("old.gbrec");
+    let mut w = RecordingWriter::new(Vec::new(), 160, 144).unwrap();
+    for (i, (_, idx, px)) in recorded.iter().enumerate() {
+        w.write_frame(*idx, i as u64 * 16_666_667, px).unwrap();
+    }
+    std::fs::write(&old, w.finish().unwrap()).unwrap();
+    let rec = old;
+    let bytes = std::fs::read(&rec).unwrap();
+    let (frames, err) = read_all(bytes.clone());
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(frames.len(), 60);
 
     // Replayed at its timing through the source every command uses: still identical.
     let mut src = RecordingSource::open("run", &rec, 1.0, false).unwrap();
@@ -310,4 +351,108 @@ fn record_usage_errors_are_one_line_with_status_2() {
         assert!(line.contains(expect), "{args:?}: {line}");
     }
     assert!(!out_file.exists(), "usage errors leave no file behind");
+}
+
+#[test]
+fn eight_publishers_recorded_into_one_file_replay_as_a_grid_of_eight() {
+    let tmp = Scratch::new("rec8");
+    let slots = tmp.path().join("slots");
+    let saves = tmp.path().join("saved");
+    let names: Vec<String> = (0..8).map(|i| format!("env-{i}")).collect();
+    let mut envs = common::py_script("pyboy_many.py");
+    envs.args(["--dir", slots.to_str().unwrap(), "--fps", "10"])
+        .args(["--seconds", "30", "--names", &names.join(",")])
+        .args(["--save-dir", saves.to_str().unwrap()])
+        .stderr(std::process::Stdio::inherit());
+    let _envs = common::spawn_ready(&mut envs, "the PyBoy envs");
+    let rec = tmp.path().join("all.gbrec");
+    let out = run_ok(
+        gbwatch()
+            .arg("record")
+            .arg(&slots)
+            .args(["--duration", "10", "-o"])
+            .arg(&rec),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("of 8 envs"), "{said}");
+
+    // Every recorded frame is exactly one PyBoy made for that env.
+    let recorded = read_stream_recording(&std::fs::read(&rec).unwrap());
+    let saved: HashMap<String, HashMap<u64, Vec<u8>>> = names
+        .iter()
+        .map(|n| (n.clone(), saved_frames(&saves.join(format!("{n}.frames")))))
+        .collect();
+    for n in &names {
+        let count = recorded.iter().filter(|r| &r.0 == n).count();
+        assert!(count >= 60, "{n}: {count} frames in 10 s at 10 fps");
+    }
+    for (env, idx, px) in &recorded {
+        assert!(
+            px == &saved[env][idx],
+            "{env} frame {idx} differs from PyBoy's"
+        );
+    }
+
+    // Replayed: a grid of the 8 envs under their own names, with their own frames.
+    let v = stats_json(
+        gbwatch()
+            .arg("stats")
+            .arg(&rec)
+            .args(["--json", "--duration", "2"]),
+    );
+    let mut replayed: Vec<&str> = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    replayed.sort();
+    assert_eq!(replayed, names, "{v:#}");
+    assert_eq!(v["method"], "recording");
+    let spec = gbwatch::source::SourceSpec::parse(rec.to_str().unwrap()).unwrap();
+    let settings = gbwatch::pipeline::Settings::with_overrides(1, Some(1), Some(20), None).unwrap();
+    let set = gbwatch::pipeline::FeedSet::start(
+        vec![spec],
+        gbwatch::pipeline::SharedSettings::new(settings),
+        gbwatch::pipeline::FeedOptions::default(),
+    );
+    let feeds = set.feeds();
+    assert_eq!(feeds.len(), 8);
+    for feed in &feeds {
+        for _ in 0..5 {
+            let f = feed
+                .queue
+                .pop_timeout(Duration::from_secs(5))
+                .expect("a replayed frame");
+            assert!(
+                f.pixels == saved[&feed.name][&f.frame_index],
+                "{} frame {}",
+                feed.name,
+                f.frame_index
+            );
+        }
+    }
+    set.stop();
+    // Made into a built-in demo (examples/rom/make_demo_recording.sh), it plays its first env.
+    let bytes = std::fs::read(&rec).unwrap();
+    let mut demo = StreamRecordingSource::first_env_of("demo".into(), &bytes, 4.0, true);
+    let frame = common::eventually("a demo frame", Duration::from_secs(5), || {
+        match demo.poll().unwrap() {
+            Poll::Frame(f) => Some(f),
+            _ => None,
+        }
+    });
+    assert!(
+        names
+            .iter()
+            .any(|n| saved[n].get(&frame.frame_index) == Some(&frame.pixels)),
+        "the demo's frame is a recorded one"
+    );
+    let tmux = common::tmux::Tmux::start("rec8", 200, 60);
+    let cmd = format!("{} --loop {}", env!("CARGO_BIN_EXE_gbwatch"), rec.display());
+    tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
+    tmux.wait_for("the 8 recorded envs", 20, |s| {
+        s.contains(" 8 envs") && s.contains("env-0") && s.contains("env-7")
+    });
+    tmux.run(&["send-keys", "-t", "t", "q"]);
 }

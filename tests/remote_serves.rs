@@ -118,6 +118,49 @@ fn four_serves_expand_into_all_their_envs_and_follow_them() {
         expected.iter().all(|n| online(&set, n)).then_some(())
     });
 
+    // Hidden tiles get nothing: box0's env-1..7 hidden (another page, say), env-0 shown.
+    let box0: Vec<_> = set
+        .feeds()
+        .into_iter()
+        .filter(|f| f.name.starts_with("box0/"))
+        .collect();
+    for f in &box0 {
+        f.set_shown(f.name == "box0/env-0");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let before: Vec<u64> = box0.iter().map(|f| f.snapshot().captured).collect();
+    std::thread::sleep(Duration::from_secs(3));
+    for (f, b) in box0.iter().zip(&before) {
+        let grew = f.snapshot().captured - b;
+        if f.name == "box0/env-0" {
+            assert!(grew >= 8, "{}: {grew} frames in 3 s while shown", f.name);
+        } else {
+            assert!(grew <= 1, "{}: {grew} frames in 3 s while hidden", f.name);
+        }
+    }
+    // A terminal that keeps up with 2 frames a second: box0/env-0 is sent 2 a second.
+    let env0 = &box0[box0.iter().position(|f| f.name == "box0/env-0").unwrap()];
+    env0.set_rate_cap(2);
+    std::thread::sleep(Duration::from_millis(500));
+    let at = env0.snapshot().captured;
+    std::thread::sleep(Duration::from_secs(3));
+    let grew = env0.snapshot().captured - at;
+    assert!(
+        (3..=8).contains(&grew),
+        "{grew} frames in 3 s capped at 2 fps"
+    );
+    env0.set_rate_cap(u32::MAX);
+    for f in &box0 {
+        f.set_shown(true);
+    }
+    eventually("box0's envs flowing again", Duration::from_secs(10), || {
+        let now: Vec<u64> = box0.iter().map(|f| f.snapshot().captured).collect();
+        now.iter()
+            .zip(&before)
+            .all(|(n, b)| n >= &(b + 3))
+            .then_some(())
+    });
+
     // An env that ends on box 1 leaves the grid (the remote retires it 10 s after its slot
     // went), and the monitor counts 31.
     let mut stdin = boxes[1].envs.proc.0.stdin.take().unwrap();

@@ -4,6 +4,7 @@
 //! killed mid-stream each give one clear line, and the feeds come back with the server.
 
 mod common;
+mod serve_support;
 
 use common::sshd::SshHome;
 use common::tmux::Tmux;
@@ -112,6 +113,44 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
             "{text}"
         );
     }
+
+    // dump and serve take it too: serve re-publishes the remote envs under its own address.
+    let dumps = Scratch::new("ssh-dump");
+    common::run_ok(
+        gbwatch()
+            .args([
+                "dump",
+                "--count",
+                "3",
+                "--preset",
+                "low",
+                "--env",
+                "127.0.0.1/env-b",
+            ])
+            .arg("--out")
+            .arg(dumps.path())
+            .arg(&src),
+    );
+    assert_eq!(std::fs::read_dir(dumps.path()).unwrap().count(), 3);
+    let relay_serve = serve_support::serve(gbwatch(), &[&src]);
+    let v = stats_json(
+        gbwatch()
+            .args(["stats", "--json", "--duration", "3", "--preset", "low"])
+            .arg(format!("http://{}", relay_serve.addr)),
+    );
+    let mut names: Vec<String> = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let expected: Vec<String> = ["env-a", "env-b", "env-c"]
+        .iter()
+        .map(|e| format!("{}/127.0.0.1/{e}", relay_serve.addr))
+        .collect();
+    assert_eq!(names, expected, "{v:#}");
+    drop(relay_serve);
 
     let tmux = Tmux::start("ssh", 200, 50);
     let cmd = format!("{} {src}", env!("CARGO_BIN_EXE_gbwatch"));

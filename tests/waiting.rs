@@ -99,7 +99,8 @@ fn dump_and_record_with_no_source_wait_for_the_first_publisher() {
         "--duration",
         "1",
     ]));
-    assert_eq!(stats["feeds"][0]["name"], "run");
+    // The replay is the recorded env, under its own name.
+    assert_eq!(stats["feeds"][0]["name"], "env-00");
     assert!(stats["frames_captured"].as_u64().unwrap() >= 1, "{stats}");
 }
 

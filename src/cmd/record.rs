@@ -1,17 +1,20 @@
 //! `gbwatch record`: write what the pipeline captures to a replayable recording.
 
-use super::dump::{next_frame, Next, Progress};
+use super::dump::{source_done, Progress};
 use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
-use crate::source::recording::RecordingWriter;
+use crate::pipeline::Feed;
+use crate::stream::{Message, StreamEncoder};
 use anyhow::Context;
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Runs `gbwatch record`: writes one feed's frames to a recording until `--count`, `--duration`
-/// or the end of the source.
+/// Runs `gbwatch record`: writes every feed's frames (or `--env`'s) to one recording, in the
+/// compact stream's format, until `--count`, `--duration` or the end of the sources.
 pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
         return Err(UsageError(format!(
@@ -32,10 +35,14 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     let mut started = start_feeds(&args.source, &args.preset)?;
     let result = record(&args, &mut started, file, wait, &signals);
     started.set.stop();
-    let (frames, bytes, first_ts, last_ts, interrupted) = result?;
+    let (frames, bytes, envs, last_ts, interrupted) = result?;
+    if frames == 0 {
+        anyhow::bail!("no frames arrived");
+    }
     eprintln!(
-        "recorded {frames} frames ({:.1} s) to {}: {bytes} bytes, {} bytes/frame",
-        (last_ts - first_ts) as f64 / 1e9,
+        "recorded {frames} frames of {envs} env{} ({:.1} s) to {}: {bytes} bytes, {} bytes/frame",
+        if envs == 1 { "" } else { "s" },
+        last_ts as f64 / 1e9,
         args.out.display(),
         bytes / frames.max(1)
     );
@@ -50,9 +57,9 @@ fn frame_time(frame: &Frame) -> u64 {
     frame.published_ns.unwrap_or(frame.captured_ns)
 }
 
-/// What a recording run wrote: frames, bytes, first and last timestamp, and the signal that
+/// What a recording run wrote: frames, bytes, envs, the last timestamp, and the signal that
 /// ended it early.
-type Recorded = (u64, u64, u64, u64, Option<i32>);
+type Recorded = (u64, u64, usize, u64, Option<i32>);
 
 fn record(
     args: &RecordArgs,
@@ -61,68 +68,118 @@ fn record(
     wait: Option<Duration>,
     signals: &Signals,
 ) -> anyhow::Result<Recorded> {
-    let feed = first_feed(started, args.env.as_deref(), wait, signals)?;
+    let first = first_feed(started, args.env.as_deref(), wait, signals)?;
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
     let mut progress = Progress::new(true, args.count, deadline);
+    let mut out = Recorder {
+        file: BufWriter::new(file),
+        encoder: StreamEncoder::new(),
+        frames: 0,
+        bytes: 0,
+        start_ns: None,
+        last_ts: 0,
+        envs: HashSet::new(),
+    };
+    let writing = || format!("writing {}", args.out.display());
+    out.write(&crate::stream::wire::head())
+        .with_context(writing)?;
+    let arrivals = started.set.arrivals();
     let mut interrupted = None;
-    let mut file = Some(file);
-    let mut writer: Option<RecordingWriter<BufWriter<File>>> = None;
-    let mut first_ts = None;
-    let mut last_ts = 0;
-    while args
-        .count
-        .is_none_or(|c| writer.as_ref().is_none_or(|w| w.frames() < c))
-        && deadline.is_none_or(|d| Instant::now() < d)
-    {
+    while args.count.is_none_or(|c| out.frames < c) && deadline.is_none_or(|d| Instant::now() < d) {
         if let Some(signal) = signals.received() {
             interrupted = Some(signal);
             break;
         }
-        let frame = match next_frame(&feed, &mut started.log, &started.set, &mut progress) {
-            Next::Frame(frame) => frame,
-            Next::Nothing => continue,
-            Next::SourceDone => break,
-        };
-        if writer.is_none() {
-            let out = BufWriter::new(file.take().expect("file opened once"));
-            writer = Some(
-                RecordingWriter::new(out, frame.width, frame.height)
-                    .with_context(|| format!("writing {}", args.out.display()))?,
-            );
+        let feeds: Vec<Arc<Feed>> = started
+            .set
+            .feeds()
+            .into_iter()
+            .filter(|f| args.env.as_deref().is_none_or(|e| f.name == e))
+            .collect();
+        let got = out.take_frames(&feeds, args.count).with_context(writing)?;
+        progress.show(out.frames);
+        if got {
+            continue;
         }
-        let w = writer.as_mut().expect("writer created");
-        let t = frame_time(&frame);
-        let first = *first_ts.get_or_insert(t);
-        // Timestamps never go back, even across a publisher restart.
-        last_ts = t.saturating_sub(first).max(last_ts);
-        w.write_frame_with_info(
-            frame.frame_index,
-            last_ts,
-            &frame.pixels,
-            frame.info.as_deref(),
-        )
-        .with_context(|| format!("{}: writing {}", feed.name, args.out.display()))?;
-        // Each record reaches the file whole, so an interrupted recording still replays.
-        w.flush()
-            .with_context(|| format!("writing {}", args.out.display()))?;
-        feed.stats.record_done(&frame);
-        progress.show(w.frames());
+        if feeds.iter().all(|f| source_done(f, started.log.dynamic)) {
+            break;
+        }
+        let lines = started.log.changes(&started.set);
+        if !lines.is_empty() {
+            progress.pause();
+            lines.iter().for_each(|l| eprintln!("gbwatch: {l}"));
+        }
+        let _ = arrivals.recv_timeout(Duration::from_millis(100));
     }
     progress.finish();
     // A source that stopped on an error (a damaged recording) fails the command, after
     // every frame before the damage was used.
-    if let crate::pipeline::FeedState::Error(msg) = feed.status().state {
-        if feed.capture_finished() {
+    if let crate::pipeline::FeedState::Error(msg) = first.status().state {
+        if first.capture_finished() {
             anyhow::bail!("{msg}");
         }
     }
-    let Some(w) = writer else {
-        anyhow::bail!("{}: no frames arrived", feed.name);
-    };
-    let (frames, bytes) = (w.frames(), w.bytes());
-    w.finish()
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    Ok((frames, bytes, 0, last_ts, interrupted))
+    out.file.flush().with_context(writing)?;
+    Ok((
+        out.frames,
+        out.bytes,
+        out.envs.len(),
+        out.last_ts,
+        interrupted,
+    ))
+}
+
+/// The recording being written: a compact stream with a clock before every frame.
+struct Recorder {
+    file: BufWriter<File>,
+    encoder: StreamEncoder,
+    frames: u64,
+    bytes: u64,
+    start_ns: Option<u64>,
+    last_ts: u64,
+    envs: HashSet<String>,
+}
+
+impl Recorder {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.bytes += bytes.len() as u64;
+        self.file.write_all(bytes)
+    }
+
+    /// Writes every frame queued on `feeds` (up to `count` in all); true when there was one.
+    fn take_frames(&mut self, feeds: &[Arc<Feed>], count: Option<u64>) -> std::io::Result<bool> {
+        let listed: Vec<(String, String)> = feeds
+            .iter()
+            .filter(|f| f.status().state != crate::pipeline::FeedState::Gone)
+            .map(|f| (f.key.clone(), f.name.clone()))
+            .collect();
+        if let Some(m) = self.encoder.sources(&listed) {
+            self.write(&m)?;
+        }
+        let mut got = false;
+        for feed in feeds {
+            while count.is_none_or(|c| self.frames < c) {
+                let Some(frame) = feed.queue.pop() else { break };
+                got = true;
+                let t = frame_time(&frame);
+                let first = *self.start_ns.get_or_insert(t);
+                // The clock never goes back, even across feeds and publisher restarts.
+                self.last_ts = t.saturating_sub(first).max(self.last_ts);
+                if let Some(m) = self.encoder.frame(&feed.key, &frame)? {
+                    self.write(&Message::Clock(self.last_ts).encode())?;
+                    self.write(&m)?;
+                    self.frames += 1;
+                    self.envs.insert(feed.key.clone());
+                }
+                feed.stats.record_done(&frame);
+            }
+        }
+        // Each frame reaches the file whole, so an interrupted recording still replays.
+        if got {
+            self.file.flush()?;
+        }
+        Ok(got)
+    }
 }

@@ -10,6 +10,7 @@ use super::stats::{CaptureRecord, FeedStats};
 use crate::clock::monotonic_ns;
 use crate::frame::{Frame, PixelFormat, SharedFrame};
 use crate::source::{Poll, RawFrame, Source};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,6 +29,10 @@ pub(crate) struct CaptureTargets {
     pub status: Arc<Mutex<FeedStatus>>,
     /// Told (without waiting) after every push, so a consumer can wake on new frames.
     pub arrived: crossbeam_channel::Sender<()>,
+    /// Whether a consumer shows the feed now (a monitor's hidden tiles are not).
+    pub shown: Arc<AtomicBool>,
+    /// The most frames a second the consumer can use.
+    pub rate_cap: Arc<AtomicU32>,
 }
 
 /// Starts a capture thread for `source`.
@@ -51,12 +56,22 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
     let mut next_due = Instant::now();
     let mut error_backoff = Duration::from_millis(200);
     let mut told_fps = 0;
+    let mut told_wanted = None;
     let mut last_frame: Option<Instant> = None;
     while !cancel.is_cancelled() {
         let fps = settings.get().fps().max(1);
         if fps != told_fps {
             source.set_capture_fps(fps);
             told_fps = fps;
+        }
+        let wanted = if t.shown.load(Ordering::Relaxed) {
+            fps.min(t.rate_cap.load(Ordering::Relaxed))
+        } else {
+            0
+        };
+        if told_wanted != Some(wanted) {
+            source.set_wanted_fps(wanted);
+            told_wanted = Some(wanted);
         }
         let interval = Duration::from_secs_f64(1.0 / fps as f64);
         let now = Instant::now();

@@ -9,6 +9,7 @@ use super::stats::{FeedStats, StatsSnapshot};
 use crate::frame::SharedFrame;
 use crate::source::{Candidate, OpenFn, SourceKind, SourceSpec, DEMO_KEY};
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,10 @@ pub struct Feed {
     capture: Mutex<Option<CaptureHandle>>,
     /// Stops this feed's capture thread alone (the demo making room for a publisher).
     stop: Mutex<Cancel>,
+    /// Whether a consumer shows it now (see [`Feed::set_shown`]).
+    shown: Arc<AtomicBool>,
+    /// The most frames a second its consumer can use (see [`Feed::set_rate_cap`]).
+    rate_cap: Arc<AtomicU32>,
 }
 
 impl Feed {
@@ -98,7 +103,26 @@ impl Feed {
             })),
             capture: Mutex::new(None),
             stop: Mutex::new(Cancel::new()),
+            shown: Arc::new(AtomicBool::new(true)),
+            rate_cap: Arc::new(AtomicU32::new(u32::MAX)),
         }
+    }
+
+    /// Caps the rate a remote source asks its remote for (a terminal that keeps up with
+    /// only so many frames); `u32::MAX` lifts the cap.
+    pub fn set_rate_cap(&self, fps: u32) {
+        self.rate_cap.store(fps.max(1), Ordering::Relaxed);
+    }
+
+    /// Says whether a consumer shows the feed now (a monitor's tile on another page is not):
+    /// a remote source then asks its remote for no frames of it.
+    pub fn set_shown(&self, shown: bool) {
+        self.shown.store(shown, Ordering::Relaxed);
+    }
+
+    /// Whether a consumer shows the feed now.
+    pub fn is_shown(&self) -> bool {
+        self.shown.load(Ordering::Relaxed)
     }
 
     fn set_state(&self, state: FeedState) {
@@ -297,6 +321,8 @@ impl FeedSet {
                         stats: feed.stats.clone(),
                         status: feed.status.clone(),
                         arrived: self.arrived.0.clone(),
+                        shown: feed.shown.clone(),
+                        rate_cap: feed.rate_cap.clone(),
                     },
                     self.settings.clone(),
                     cancel,

@@ -70,6 +70,10 @@ pub trait Source: Send {
     /// The rate capture polls at; a source may pass it on to its publisher.
     fn set_capture_fps(&mut self, _fps: u32) {}
 
+    /// The rate the consumer can use now (0: not shown); a remote source asks its remote
+    /// for that many frames a second.
+    fn set_wanted_fps(&mut self, _fps: u32) {}
+
     /// Called when a publisher restart was noticed by the source: capture resets its baselines.
     fn take_restart(&mut self) -> bool {
         false

@@ -2,7 +2,10 @@
 
 use super::files::{self, FileSource};
 use super::http::{HttpOptions, HttpSource, HttpUrl};
-use super::recording::{RecordingSource, MAGIC as RECORDING_MAGIC, RECORDING_EXTENSION};
+use super::recording::{
+    recorded_envs, RecordingSource, StreamRecordingSource, MAGIC as RECORDING_MAGIC,
+    RECORDING_EXTENSION,
+};
 use super::remote::{open_env, Listing, Remote};
 use super::ssh::SshUrl;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
@@ -153,7 +156,7 @@ impl SourceSpec {
             }
             return Ok(SourceSpec::SlotDir(path.to_path_buf()));
         }
-        if starts_with(path, &RECORDING_MAGIC) {
+        if starts_with(path, &RECORDING_MAGIC) || starts_with(path, &crate::stream::wire::MAGIC) {
             return Ok(SourceSpec::Recording(path.to_path_buf()));
         }
         if files::is_image_path(path) {
@@ -199,6 +202,9 @@ impl SourceSpec {
                     .unwrap_or_else(|| path.display().to_string());
                 vec![slot_candidate(name, path.clone(), allow_foreign)]
             }
+            SourceSpec::Recording(path) if starts_with(path, &crate::stream::wire::MAGIC) => {
+                multi_recording_candidates(path, options)?
+            }
             SourceSpec::Recording(path) => {
                 let name = path
                     .file_name()
@@ -228,9 +234,7 @@ impl SourceSpec {
                     kind: SourceKind::Demo,
                     name: DEMO_KEY.to_string(),
                     key: DEMO_KEY.to_string(),
-                    open: Box::new(move || {
-                        Ok(Box::new(RecordingSource::demo(speed)) as Box<dyn Source>)
-                    }),
+                    open: Box::new(move || Ok(demo_source(speed))),
                 }]
             }
             SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
@@ -316,6 +320,48 @@ fn ssh_candidates(url: &SshUrl) -> Result<Vec<Candidate>, String> {
                     move || Ok(Box::new(StreamEnvSource::new(name, client, env)) as Box<dyn Source>)
                 }),
                 name,
+            }
+        })
+        .collect())
+}
+
+/// The built-in demo: a single-env recording, or (made again by a newer `gbwatch record`,
+/// see examples/rom/make_demo_recording.sh) a multi-env one, whose first env it plays.
+fn demo_source(speed: f64) -> Box<dyn Source> {
+    use super::recording::DEMO_RECORDING;
+    if DEMO_RECORDING.starts_with(&crate::stream::wire::MAGIC) {
+        let name = DEMO_KEY.to_string();
+        Box::new(StreamRecordingSource::first_env_of(
+            name,
+            DEMO_RECORDING,
+            speed,
+            true,
+        ))
+    } else {
+        Box::new(RecordingSource::demo(speed))
+    }
+}
+
+/// One feed per env of a multi-env recording, under its recorded name.
+fn multi_recording_candidates(
+    path: &Path,
+    options: &FeedOptions,
+) -> Result<Vec<Candidate>, String> {
+    let envs = recorded_envs(path).map_err(|e| e.to_string())?;
+    let (speed, looping) = (options.speed, options.looping);
+    Ok(envs
+        .into_iter()
+        .map(|env| {
+            let path = path.to_path_buf();
+            Candidate {
+                kind: SourceKind::Recording,
+                key: format!("{}#{env}", path.display()),
+                name: env.clone(),
+                open: Box::new(move || {
+                    let source =
+                        StreamRecordingSource::open(env.clone(), env, &path, speed, looping)?;
+                    Ok(Box::new(source) as Box<dyn Source>)
+                }),
             }
         })
         .collect())

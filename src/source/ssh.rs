@@ -9,10 +9,12 @@ use crate::stream::command::{CommandTransport, Explain};
 use crate::stream::{ConnectError, LinkState, StreamClient};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a scan waits for a new host's first source list.
 const FIRST_LIST_WAIT: Duration = Duration::from_secs(10);
+/// A host no scan asked about for this long has its ssh session ended.
+const FORGET_AFTER: Duration = Duration::from_secs(10);
 
 /// A parsed `ssh://` source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,28 +200,62 @@ pub fn explain(host: &str, code: Option<i32>, stderr: &str, problem: ConnectErro
     ConnectError::offline(format!("ssh {host}: {}", problem.reason))
 }
 
-fn registry() -> &'static Mutex<HashMap<String, Arc<StreamClient>>> {
-    static CLIENTS: OnceLock<Mutex<HashMap<String, Arc<StreamClient>>>> = OnceLock::new();
+/// A host's stream and when a scan last asked for it.
+struct Entry {
+    client: Arc<StreamClient>,
+    asked: Instant,
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Entry>> {
+    static CLIENTS: OnceLock<Mutex<HashMap<String, Entry>>> = OnceLock::new();
     CLIENTS.get_or_init(Mutex::default)
 }
 
 /// The stream of `url`'s host, started (and its first list waited for) the first time.
+/// One no scan asked for in [`FORGET_AFTER`] (plus the first wait) is stopped: its ssh ends.
 pub fn client(url: &SshUrl) -> Arc<StreamClient> {
     let key = url.as_str().to_string();
-    if let Some(c) = registry().lock().unwrap().get(&key) {
-        return c.clone();
+    if let Some(e) = registry().lock().unwrap().get_mut(&key) {
+        e.asked = Instant::now();
+        return e.client.clone();
     }
     let (program, args) = url.command();
     let host = url.host.clone();
     let explain: Explain =
         Arc::new(move |code, stderr, problem| explain(&host, code, stderr, problem));
-    let client = StreamClient::start(
-        url.as_str(),
-        Box::new(CommandTransport::new(&program, args, explain)),
-    );
-    registry().lock().unwrap().insert(key, client.clone());
+    let transport = CommandTransport::new(&program, args, explain);
+    let client = StreamClient::start(url.as_str(), Box::new(transport));
+    let entry = Entry {
+        client: client.clone(),
+        asked: Instant::now(),
+    };
+    registry().lock().unwrap().insert(key.clone(), entry);
+    let reaper = std::thread::Builder::new()
+        .name(format!("forget {}", url.as_str()))
+        .spawn(move || forget_when_unused(&key));
+    if reaper.is_err() {
+        eprintln!("gbwatch: cannot start a thread: the ssh session stays open until exit");
+    }
     client.wait_listed(FIRST_LIST_WAIT);
+    if let Some(e) = registry().lock().unwrap().get_mut(url.as_str()) {
+        e.asked = Instant::now();
+    }
     client
+}
+
+/// Stops and forgets the stream of `key` once no scan asked for it in [`FORGET_AFTER`].
+fn forget_when_unused(key: &str) {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let mut map = registry().lock().unwrap();
+        let Some(e) = map.get(key) else { return };
+        // The first scan waits up to FIRST_LIST_WAIT without asking again.
+        if e.asked.elapsed() >= FORGET_AFTER + FIRST_LIST_WAIT {
+            e.client.stop();
+            map.remove(key);
+            return;
+        }
+    }
 }
 
 /// The remote sources to show now, or why there are none (one line).

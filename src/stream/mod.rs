@@ -11,5 +11,5 @@ pub mod wire;
 pub use receive::{
     ConnectError, Connection, FrameDecoder, LinkState, StreamClient, StreamEnvSource, Transport,
 };
-pub use send::{stream, SendTotals};
+pub use send::{stream, SendTotals, StreamEncoder};
 pub use wire::{Message, Request, RequestError, SourceEntry, StreamError, StreamParser, VERSION};

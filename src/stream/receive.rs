@@ -44,7 +44,9 @@ impl ConnectError {
 
 /// An open connection: the stream to read and where requests go.
 pub struct Connection {
+    /// The stream.
     pub read: Box<dyn Read + Send>,
+    /// Where request lines go.
     pub write: Box<dyn Write + Send>,
     /// Turns the reason a connection ended into the line to show (ssh's stderr says why).
     pub explain: Box<dyn FnMut(ConnectError) -> ConnectError + Send>,
@@ -176,14 +178,11 @@ impl StreamClient {
         }
     }
 
-    /// The newest frame of `name` if newer than `seen`.
+    /// Takes the newest frame of `name` if newer than `seen` (one feed reads each source).
     fn take_newer(&self, name: &str, seen: u64) -> Option<(u64, RawFrame)> {
-        let st = self.state.lock().unwrap();
-        let n = st.frames.get(name)?;
-        (n.seq > seen)
-            .then(|| (n.seq, n.frame.clone()))?
-            .1
-            .map(|f| (n.seq, f))
+        let mut st = self.state.lock().unwrap();
+        let n = st.frames.get_mut(name).filter(|n| n.seq > seen)?;
+        Some((n.seq, n.frame.take()?))
     }
 
     fn stopped(&self) -> bool {
@@ -315,6 +314,7 @@ impl StreamClient {
                 self.state.lock().unwrap().notice = Some(text);
                 0
             }
+            Message::Clock(_) => 0,
             Message::Frame { id, data, .. } => {
                 let Some(name) = names.get(&id) else { return 0 };
                 let decoder = decoders.entry(id).or_default();
@@ -464,7 +464,7 @@ impl Source for StreamEnvSource {
         }
     }
 
-    fn set_capture_fps(&mut self, fps: u32) {
+    fn set_wanted_fps(&mut self, fps: u32) {
         self.client.request_rate(&self.env, fps);
     }
 }

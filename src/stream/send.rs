@@ -62,7 +62,9 @@ struct Sent {
 /// Figures of one stream, for the sender's summary.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SendTotals {
+    /// Frame messages sent.
     pub frames: u64,
+    /// Bytes sent, head and every message.
     pub bytes: u64,
 }
 
@@ -222,4 +224,59 @@ fn encode_frame(entry: &mut Sent, frame: &SharedFrame) -> io::Result<Option<Vec<
         }
         .encode(),
     ))
+}
+
+/// Encodes frames of many sources into stream messages, outside a live connection: what
+/// `gbwatch record` writes.
+#[derive(Default)]
+pub struct StreamEncoder {
+    sent: HashMap<String, Sent>,
+    next_id: u16,
+    listed: Option<Vec<SourceEntry>>,
+}
+
+impl StreamEncoder {
+    /// An encoder with no source yet.
+    pub fn new() -> StreamEncoder {
+        StreamEncoder::default()
+    }
+
+    fn entry(&mut self, key: &str) -> &mut Sent {
+        let next_id = &mut self.next_id;
+        self.sent.entry(key.to_string()).or_insert_with(|| {
+            *next_id = next_id.wrapping_add(1);
+            Sent {
+                id: *next_id - 1,
+                writer: None,
+                dims: (0, 0),
+                first_ns: 0,
+                seq: 0,
+                at: None,
+            }
+        })
+    }
+
+    /// The sources message for `sources` (key, name) when they differ from the last list.
+    pub fn sources(&mut self, sources: &[(String, String)]) -> Option<Vec<u8>> {
+        let list: Vec<SourceEntry> = sources
+            .iter()
+            .map(|(key, name)| SourceEntry {
+                id: self.entry(key).id,
+                name: name.clone(),
+                online: true,
+            })
+            .collect();
+        if self.listed.as_ref() == Some(&list) {
+            return None;
+        }
+        let bytes = Message::Sources(list.clone()).encode();
+        self.listed = Some(list);
+        Some(bytes)
+    }
+
+    /// The frame message of `frame` of the source `key`; `None` when it cannot be encoded
+    /// (too large).
+    pub fn frame(&mut self, key: &str, frame: &SharedFrame) -> io::Result<Option<Vec<u8>>> {
+        encode_frame(self.entry(key), frame)
+    }
 }

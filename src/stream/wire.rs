@@ -25,6 +25,7 @@ const NO_TIMESTAMP: u64 = u64::MAX;
 const TYPE_SOURCES: u8 = 1;
 const TYPE_FRAME: u8 = 2;
 const TYPE_NOTICE: u8 = 3;
+const TYPE_CLOCK: u8 = 4;
 
 /// Why a stream cannot be read further.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +44,7 @@ pub enum StreamError {
 pub struct SourceEntry {
     /// The number its frames carry.
     pub id: u16,
+    /// Its name where it is read (`env-03`, or `box1/env-03` for a re-published one).
     pub name: String,
     /// Whether the source is producing frames where it is read.
     pub online: bool,
@@ -63,6 +65,9 @@ pub enum Message {
     },
     /// Something the sender wants the viewer to know, one line (a refused request).
     Notice(String),
+    /// Nanoseconds since the stream began, for the frames that follow (a recording's
+    /// timing; live viewers ignore it).
+    Clock(u64),
 }
 
 /// The stream head a sender writes first.
@@ -113,6 +118,10 @@ impl Message {
             Message::Notice(text) => {
                 body.extend_from_slice(text.as_bytes());
                 TYPE_NOTICE
+            }
+            Message::Clock(ns) => {
+                body.extend_from_slice(&ns.to_le_bytes());
+                TYPE_CLOCK
             }
         };
         let mut out = Vec::with_capacity(5 + body.len());
@@ -173,6 +182,10 @@ impl Message {
                 })
             }
             TYPE_NOTICE => Ok(Message::Notice(one_line(&String::from_utf8_lossy(body)))),
+            TYPE_CLOCK => body
+                .try_into()
+                .map(|b| Message::Clock(u64::from_le_bytes(b)))
+                .map_err(|_| damaged("clock message is not 8 bytes")),
             other => Err(StreamError::Damaged(format!(
                 "unknown message type {other}"
             ))),
@@ -359,6 +372,7 @@ mod tests {
                 data: vec![],
             },
             Message::Notice("hello".into()),
+            Message::Clock(12345),
         ];
         let mut bytes = head().to_vec();
         for m in &messages {

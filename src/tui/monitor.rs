@@ -248,6 +248,33 @@ impl Monitor {
 
     /// Takes the newest frame of every feed (older ones count as dropped), draws the
     /// screen and sends it to the writer.
+    /// Tells every feed whether it is on screen and what rate the terminal keeps up with:
+    /// remote feeds on other pages (or behind the zoomed env) get no frames sent, the others
+    /// no more than the terminal draws.
+    fn tell_shown(&self, screen: &crate::tui::panels::Screen) {
+        use crate::tui::panels::Areas;
+        let vis = self.state.visible();
+        let on_screen: Vec<&str> = match &screen.areas {
+            Areas::Single { feed, .. } => vec![self.state.feeds[*feed].key()],
+            Areas::Grid { tiles, .. } => tiles
+                .iter()
+                .map(|&(i, _)| self.state.feeds[vis[i]].key())
+                .collect(),
+            // Nothing laid out (too small, no feeds): nothing to hide.
+            Areas::Empty => return,
+        };
+        // A terminal that keeps up with fewer frames than the preset asks for fewer.
+        let cap = if self.pacer.adapted() {
+            self.pacer.target_fps(self.set.settings.get().fps()).ceil() as u32
+        } else {
+            u32::MAX
+        };
+        for feed in self.set.feeds() {
+            feed.set_shown(on_screen.contains(&feed.key.as_str()));
+            feed.set_rate_cap(cap);
+        }
+    }
+
     fn draw(&mut self, now: Instant) -> std::io::Result<()> {
         let feeds = self.set.feeds();
         let fresh: Vec<(String, SharedFrame)> = if self.state.frozen {
@@ -267,6 +294,7 @@ impl Monitor {
         let scale = self.set.settings.get().scale();
         let (w, h) = self.state.size;
         let screen = layout(&self.state, Rect::new(0, 0, w, h));
+        self.tell_shown(&screen);
         if self.pictures.layout_changed(&screen, self.state.help) {
             // Cells that held a picture must be written again by ratatui and the renderers:
             // resize() forgets the back buffer like clear(), without its cursor query.

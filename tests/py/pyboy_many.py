@@ -10,6 +10,7 @@ publisher (its slot is removed, as when a training process ends).
 import argparse
 import os
 import select
+import struct
 import sys
 import time
 import warnings
@@ -27,6 +28,7 @@ ap.add_argument("--rom", default=os.path.join(os.path.dirname(__file__), "..", "
 ap.add_argument("--fps", type=float, default=5.0)
 ap.add_argument("--seconds", type=float, default=120.0)
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
+ap.add_argument("--save-dir", default=None, help="write every published frame to DIR/NAME.frames as (u64 frame_index, RGBA)")
 args = ap.parse_args()
 
 envs = {}
@@ -38,6 +40,10 @@ for i, name in enumerate(args.names.split(",")):
     pub = Publisher(name, directory=args.dir)
     pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
     envs[name] = (pyboy, pub)
+saves = {}
+if args.save_dir:
+    os.makedirs(args.save_dir, exist_ok=True)
+    saves = {name: open(os.path.join(args.save_dir, name + ".frames"), "wb") for name in envs}
 print("ready", flush=True)
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 start = time.monotonic()
@@ -53,9 +59,13 @@ while time.monotonic() - start < args.seconds:
             if gone is not None:
                 gone[1].close()
                 gone[0].stop(save=False)
-    for pyboy, pub in envs.values():
+    for name, (pyboy, pub) in envs.items():
         pyboy.tick()
         pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+        if name in saves:
+            saves[name].write(struct.pack("<Q", pyboy.frame_count))
+            saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
+            saves[name].flush()
     n += 1
     delay = start + n / args.fps - time.monotonic()
     if delay > 0:

@@ -711,10 +711,9 @@ impl RecordingReader {
                 }
                 self.indices.clear();
                 self.indices.extend_from_slice(idx);
-                self.rgba.clear();
-                self.rgba.reserve(n * 4);
-                for &i in &self.indices {
-                    self.rgba.extend_from_slice(&self.palette[i as usize]);
+                self.rgba.resize(n * 4, 0);
+                for (px, &i) in self.rgba.chunks_exact_mut(4).zip(&self.indices) {
+                    px.copy_from_slice(&self.palette[i as usize]);
                 }
                 self.indexed = true;
             }

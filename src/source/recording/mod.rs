@@ -1,6 +1,9 @@
 //! Recordings: the `.gbrec` file format (RECORDING.md), the replay source and the embedded demo.
 
 mod format;
+mod multi;
+
+pub use multi::{recorded_envs, StreamRecordingSource};
 
 pub use format::{
     DecodedFrame, RecordingError, RecordingHeader, RecordingInput, RecordingReader,
