@@ -207,6 +207,7 @@ pub struct ServeArgs {
 /// Arguments of `gbwatch relay`.
 #[derive(Debug, Args)]
 pub struct RelayArgs {
+    /// Where frames come from.
     #[command(flatten)]
     pub source: SourceArgs,
     /// The rate every source starts at until the viewer asks for another (0: none).

@@ -68,6 +68,7 @@ pub enum SpecError {
     /// An http(s) URL that cannot be used.
     #[error(transparent)]
     Url(#[from] super::http::UrlError),
+    /// An ssh:// URL that cannot be used.
     #[error(transparent)]
     Ssh(#[from] super::ssh::SshUrlError),
     /// A glob that does not parse; the message says why.

@@ -61,9 +61,13 @@ pub trait Transport: Send {
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkState {
+    /// Connecting (or reconnecting after a backoff).
     Connecting,
+    /// Frames can arrive.
     Live,
+    /// The link is down, with why; retried.
     Offline(String),
+    /// The other side refused the stream, with why.
     Error(String),
 }
 

@@ -30,11 +30,13 @@ const TYPE_CLOCK: u8 = 4;
 /// Why a stream cannot be read further.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StreamError {
+    /// The bytes do not start as a gbwatch stream.
     #[error("not a gbwatch stream (bad magic)")]
     Magic,
     /// The other side speaks another version.
     #[error("the remote gbwatch speaks stream version {0}, this one version {VERSION}: install the same gbwatch on both sides")]
     Version(u16),
+    /// A message that cannot be read, with what is wrong.
     #[error("damaged stream: {0}")]
     Damaged(String),
 }
@@ -58,9 +60,11 @@ pub enum Message {
     /// A frame of source `id`: recording bytes (RECORDING.md), a file header when the
     /// source's frames (re)start or change size, then one frame record.
     Frame {
+        /// The source's number in the last [`Message::Sources`].
         id: u16,
         /// The publisher's timestamp (its monotonic clock, ns), when it had one.
         published_ns: Option<u64>,
+        /// The recording bytes.
         data: Vec<u8>,
     },
     /// Something the sender wants the viewer to know, one line (a refused request).
