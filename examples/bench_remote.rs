@@ -12,6 +12,9 @@
 //! system time over the window (it does nothing else then): reading, parsing and decoding
 //! every frame to RGBA, not drawing.
 
+mod common;
+
+use common::{arg, Kill};
 use gbwatch::source::decode::decode_image;
 use gbwatch::source::http::HttpUrl;
 use gbwatch::source::mjpeg::MultipartParser;
@@ -20,26 +23,10 @@ use gbwatch::stream::StreamClient;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 /// user + system CPU seconds of this process.
 fn own_cpu_seconds() -> f64 {

@@ -9,28 +9,15 @@
 //! the write); "age at receive" is publish → the client has the whole JPEG (both on the
 //! system's monotonic clock). CPU is the server process's user+system time over the window.
 
+mod common;
+
+use common::{arg, Kill};
 use gbwatch::clock::monotonic_ns;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 /// user + system CPU seconds of a process.
 fn cpu_seconds(pid: u32) -> f64 {

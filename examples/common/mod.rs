@@ -128,3 +128,22 @@ pub fn load_frames(path: &Path) -> Vec<Vec<u8>> {
         .map(|r| r[8..].to_vec())
         .collect()
 }
+
+/// A child process killed (and reaped) when this is dropped.
+pub struct Kill(pub std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The value after `--name` on the command line, or `default`.
+pub fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
