@@ -14,6 +14,7 @@ import os
 import signal
 import struct
 import sys
+import tempfile
 import time
 import warnings
 
@@ -115,6 +116,16 @@ def work(n):
     return os.getpid(), PARENT_ENV.gbwatch_name
 
 
+def die(path):
+    """Ends the worker that runs it, as a crash would, after naming itself in `path`. A
+    worker ends inside a task, so it holds none of the pool's queue locks (a worker killed
+    while idle may hold the task queue's lock, and the pool then hangs forever)."""
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(path + ".tmp", path)
+    os._exit(1)
+
+
 def run_forkpool():
     import multiprocessing
 
@@ -127,9 +138,15 @@ def run_forkpool():
     with ctx.Pool(4) as pool:
         first = dict(pool.map(work, [3] * 16, chunksize=1))
         before = slots()
-        victim = sorted(first)[1]
-        os.kill(victim, signal.SIGKILL)
+        marker = os.path.join(tempfile.mkdtemp(), "victim")
+        pool.apply_async(die, (marker,))
         deadline = time.monotonic() + 20
+        while not os.path.exists(marker):
+            if time.monotonic() > deadline:
+                sys.exit("no worker took the task that ends it")
+            time.sleep(0.05)
+        with open(marker) as f:
+            victim = int(f.read())
         while victim in [p.pid for p in pool._pool] or len(pool._pool) < 4:
             if time.monotonic() > deadline:
                 sys.exit("the pool never replaced its killed worker")
