@@ -13,7 +13,10 @@ use std::process::Command;
 
 fn run(args: &[&str]) -> (Value, Scratch) {
     let dir = Scratch::new("vector");
-    let out = Command::new(python())
+    // Bounded: a vector env that hangs fails the test instead of holding up the suite.
+    let out = Command::new("timeout")
+        .args(["-k", "5", "120"])
+        .arg(python())
         .arg(root().join("tests/py/vector_envs.py"))
         .args(args)
         .env("GBWATCH_DIR", dir.path())
@@ -22,6 +25,11 @@ fn run(args: &[&str]) -> (Value, Scratch) {
         .output()
         .expect("run tests/py/vector_envs.py");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(
+        out.status.code(),
+        Some(124),
+        "{args:?} did not end within 120 s: {stderr}"
+    );
     assert!(out.status.success(), "{stderr}");
     assert!(
         !stderr.contains("already published"),
