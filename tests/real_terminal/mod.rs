@@ -64,18 +64,21 @@ fn need(tool: &str) {
     );
 }
 
-/// A display number nobody uses: no X socket or lock file for it.
+/// A display number nobody uses: no X socket or lock file for it, and not handed to another
+/// test of this process (whose Xvfb may not have made its socket yet).
 fn free_display() -> u32 {
-    // Tests of one process run in parallel: each call starts past the last one's number.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let base =
-        90 + std::process::id() % 400 * 4 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    (base..base + 200)
+    static CLAIMED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+    let mut claimed = CLAIMED.lock().unwrap();
+    let base = 90 + std::process::id() % 400 * 4;
+    let n = (base..base + 400)
         .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            !claimed.contains(n)
+                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
                 && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
         })
-        .expect("a free X display number")
+        .expect("a free X display number");
+    claimed.push(n);
+    n
 }
 
 impl Session {
