@@ -5,7 +5,7 @@
 use super::caps::{KittyMode, Placement, Protocol};
 use super::kitty::{KittyImage, KittyOptions};
 use super::sixel::SixelEncoder;
-use super::{fit_cells, fit_pixels, CellPlacement, GraphicsError, PixelPlacement};
+use super::{fit_cells, fit_pixels, CellPlacement, PixelPlacement};
 use crate::tui::halfblock::dimmed;
 use ratatui::layout::Rect;
 use std::collections::HashMap;
@@ -34,23 +34,23 @@ pub struct Slot<'a> {
     pub dim: bool,
 }
 
-/// What a sixel picture on screen was drawn from.
+/// What a picture on screen was drawn from: the same again needs nothing sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct SixelShown {
+struct Drawn<P> {
     content_id: u64,
-    place: PixelPlacement,
+    place: P,
     dim: bool,
 }
 
 enum Kind {
     Kitty {
         mode: KittyMode,
-        images: HashMap<String, KittyImage>,
+        images: HashMap<String, (KittyImage, Option<Drawn<CellPlacement>>)>,
         next_id: u32,
     },
     Sixel {
         encoder: SixelEncoder,
-        shown: HashMap<String, SixelShown>,
+        shown: HashMap<String, Drawn<PixelPlacement>>,
     },
 }
 
@@ -113,7 +113,10 @@ impl Painter {
     /// sent in full next time.
     pub fn invalidate(&mut self) {
         match &mut self.kind {
-            Kind::Kitty { images, .. } => images.values_mut().for_each(|i| i.invalidate()),
+            Kind::Kitty { images, .. } => images.values_mut().for_each(|(img, drawn)| {
+                img.invalidate();
+                *drawn = None;
+            }),
             Kind::Sixel { shown, .. } => shown.clear(),
         }
     }
@@ -130,7 +133,7 @@ impl Painter {
                 images,
                 next_id,
             } => {
-                images.retain(|key, img| {
+                images.retain(|key, (img, _)| {
                     let keep = slots.iter().any(|s| s.key == key);
                     if !keep {
                         img.delete(out);
@@ -143,13 +146,23 @@ impl Painter {
                     else {
                         continue;
                     };
-                    let t0 = Instant::now();
-                    let img = images.entry(slot.key.to_string()).or_insert_with(|| {
+                    let now = Drawn {
+                        content_id: slot.content_id,
+                        place,
+                        dim: slot.dim,
+                    };
+                    let (img, drawn) = images.entry(slot.key.to_string()).or_insert_with(|| {
                         *next_id += 1;
-                        KittyImage::new(*next_id - 1, *mode, KittyOptions::default())
+                        let id = *next_id - 1;
+                        (KittyImage::new(id, *mode, KittyOptions::default()), None)
                     });
+                    if *drawn == Some(now) {
+                        continue; // the same frame in the same place: not even compared
+                    }
+                    let t0 = Instant::now();
                     let rgba = pixels(slot, &mut self.grey);
                     if let Ok(update) = img.encode(rgba, slot.width, slot.height, place, out) {
+                        *drawn = Some(now);
                         if mode.placement == Placement::Placeholders
                             && update != super::kitty::Update::Unchanged
                         {
@@ -167,7 +180,7 @@ impl Painter {
                     else {
                         continue;
                     };
-                    let now = SixelShown {
+                    let now = Drawn {
                         content_id: slot.content_id,
                         place,
                         dim: slot.dim,
@@ -177,7 +190,10 @@ impl Painter {
                     }
                     let t0 = Instant::now();
                     let rgba = pixels(slot, &mut self.grey);
-                    if sixel_at(encoder, rgba, slot, place, out).is_ok() {
+                    if encoder
+                        .encode_at(rgba, slot.width, slot.height, place, out)
+                        .is_ok()
+                    {
                         shown.insert(slot.key.to_string(), now);
                         times.push((slot.key.to_string(), t0.elapsed()));
                     }
@@ -190,7 +206,10 @@ impl Painter {
     /// Removes every picture this painter put on screen (before quitting).
     pub fn clear(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
-            Kind::Kitty { images, .. } => images.values_mut().for_each(|i| i.delete(out)),
+            Kind::Kitty { images, .. } => images.values_mut().for_each(|(img, drawn)| {
+                img.delete(out);
+                *drawn = None;
+            }),
             // Sixel pixels are cells' contents: the screen clear on exit removes them.
             Kind::Sixel { shown, .. } => shown.clear(),
         }
@@ -208,16 +227,6 @@ fn pixels<'a>(slot: &'a Slot, grey: &'a mut Vec<u8>) -> &'a [u8] {
         (px[0], px[1], px[2]) = dimmed(px[0], px[1], px[2]);
     }
     grey
-}
-
-fn sixel_at(
-    encoder: &mut SixelEncoder,
-    rgba: &[u8],
-    slot: &Slot,
-    place: PixelPlacement,
-    out: &mut Vec<u8>,
-) -> Result<usize, GraphicsError> {
-    encoder.encode_at(rgba, slot.width, slot.height, place, out)
 }
 
 /// Writes the placeholder characters that show `img` over `place`.
