@@ -37,9 +37,19 @@ ap.add_argument("--info", action="store_true", help="publish info with each fram
 ap.add_argument("--return-value", type=float, default=None, help="publish this episode_return always")
 ap.add_argument("--freeze", default=None, help="A:B: the picture stays still from second A to B")
 args = ap.parse_args()
-# Ctrl-C ends training the normal way even when the parent started us with SIGINT ignored
-# (a background job of a shell without job control): Python then installs no handler.
-signal.signal(signal.SIGINT, signal.default_int_handler)
+# Ctrl-C ends training the normal way (the loop ends, the `with` block removes the slot), also
+# when the parent started us with SIGINT ignored (a background job of a shell without job
+# control). A flag, not KeyboardInterrupt: PyBoy's Cython callbacks swallow an exception
+# raised inside them ("Exception ignored in PyBoy._post_tick"), and the run would go on.
+stopping = False
+
+
+def _stop(_signum, _frame):
+    global stopping
+    stopping = True
+
+
+signal.signal(signal.SIGINT, _stop)
 freeze = tuple(float(x) for x in args.freeze.split(":")) if args.freeze else None
 
 pyboy = PyBoy(args.rom, window="null", sound_emulated=False)
@@ -53,7 +63,7 @@ with Publisher(args.name, directory=args.dir) as pub:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     start = time.monotonic()
     n = 0
-    while True:
+    while not stopping:
         if args.seconds is not None and time.monotonic() - start >= args.seconds:
             break
         if args.frames is not None and n >= args.frames:
