@@ -109,7 +109,7 @@ pub struct PresetArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch), or
-    /// ssh://[USER@]HOST[:PORT][/SLOT-DIR] for that host's publishers.
+    /// ssh://USER@HOST:PORT/SLOT-DIR (all but HOST optional) for that host's publishers.
     pub dir: Option<PathBuf>,
     /// List slots owned by other users too.
     #[arg(long)]

@@ -294,4 +294,29 @@ mod tests {
         }
         assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
     }
+
+    #[test]
+    fn an_old_remote_gbwatch_is_named_as_such() {
+        // What clap itself prints when a gbwatch without `relay` is asked to relay.
+        let old = clap::Command::new("gbwatch")
+            .subcommand(clap::Command::new("watch"))
+            .try_get_matches_from(["gbwatch", "relay"])
+            .unwrap_err()
+            .render()
+            .to_string();
+        let lost = ConnectError::offline("relay ended");
+        let line = explain("box1", Some(2), &old, lost.clone()).reason;
+        assert_eq!(
+            line,
+            "the gbwatch on box1 is too old to relay: install this version there"
+        );
+        let line = explain(
+            "box1",
+            Some(255),
+            "ssh: connect to host box1: Connection refused",
+            lost,
+        )
+        .reason;
+        assert!(line.starts_with("ssh box1: host unreachable"), "{line}");
+    }
 }
