@@ -124,7 +124,7 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
     let mut r = SlotReader::open(&slot_path(dir.path(), "info"), false).unwrap();
     let mut seen: HashMap<u64, Option<String>> = HashMap::new();
     let start = Instant::now();
-    while !seen.contains_key(&9) && start.elapsed() < Duration::from_secs(30) {
+    while !seen.contains_key(&14) && start.elapsed() < Duration::from_secs(30) {
         match r.read().unwrap() {
             ReadOutcome::Frame(s) => {
                 assert!(s.info_error.is_none(), "{:?}", s.info_error);
@@ -137,7 +137,7 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    for i in 1..=9 {
+    for i in 1..=14 {
         assert!(seen.contains_key(&i), "frame {i} never arrived: {seen:?}");
     }
     assert_eq!(
@@ -151,6 +151,11 @@ fn bad_info_is_a_one_time_warning_and_the_frame_still_goes_out() {
     // A field whose type changes is sent with its new type.
     assert_eq!(seen[&8].as_deref(), Some("step=8 reward=high flag=false"));
     assert_eq!(seen[&9].as_deref(), Some("step=9.5 reward=1.25 flag=true"));
+    assert_eq!(seen[&10].as_deref(), Some("step=10 reward=0.5"));
+    assert_eq!(seen[&11].as_deref(), Some("step=11 reward=0.75"));
+    assert_eq!(seen[&12], None, "frame 12 carried an infinite reward");
+    assert_eq!(seen[&13].as_deref(), Some("step=13.5 reward=1.0"));
+    assert_eq!(seen[&14].as_deref(), Some("step=14 gone=1"));
     let warnings: Vec<_> = stderr
         .lines()
         .filter(|l| l.contains("info not sent"))

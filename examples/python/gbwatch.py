@@ -45,6 +45,7 @@ _INFO_AREA = 4 + MAX_INFO_BYTES  # u32 length + encoded info
 _INFO_INT, _INFO_FLOAT, _INFO_BOOL, _INFO_STR = 1, 2, 3, 4
 _INFO_PACK = {_INFO_INT: "q", _INFO_FLOAT: "d", _INFO_BOOL: "?"}
 _U32 = struct.Struct("<I")
+_NO_INFO = bytes(4)  # an info area of length 0
 _U16 = struct.Struct("<H")
 _I64 = struct.Struct("<q")
 _F64 = struct.Struct("<d")
@@ -112,9 +113,11 @@ def _info_type(value):
 class _InfoLayout:
     """What encoding one info layout (keys and value types) needs, validated once: a buffer
     that already holds the u32 length and the head (count, types, keys), and the struct that
-    packs the values after it. Layouts with strings have no struct (their length varies)."""
+    packs the values after it. Layouts with strings have no struct (their length varies);
+    layouts of ints and floats also have `pack`, which publish() calls once the slot holds
+    their length and head."""
 
-    __slots__ = ("keys", "n", "get", "types", "codes", "head", "floats", "get_floats", "bools", "values", "buf", "voff", "view")
+    __slots__ = ("keys", "n", "get", "types", "codes", "head", "floats", "get_floats", "bools", "values", "buf", "voff", "view", "direct", "pack")
 
     def __init__(self, keys, values):
         if len(keys) > MAX_INFO_FIELDS:
@@ -137,7 +140,7 @@ class _InfoLayout:
         self.floats = tuple(i for i, c in enumerate(codes) if c == _INFO_FLOAT)
         self.get_floats = _getter(self.floats)
         self.bools = tuple((i, self.types[i]) for i, c in enumerate(codes) if c == _INFO_BOOL)
-        self.values = self.buf = self.view = None
+        self.values = self.buf = self.view = self.pack = None
         self.voff = 4 + len(head)
         if _INFO_STR not in codes:
             self.values = struct.Struct("<" + "".join(_INFO_PACK[c] for c in codes))
@@ -148,6 +151,22 @@ class _InfoLayout:
             _U32.pack_into(self.buf, 0, size)
             self.buf[4:self.voff] = head
             self.view = memoryview(self.buf)
+        # Ints and floats only: publish() packs the values straight into the slot.
+        self.direct = self.values is not None and not self.bools
+        if self.direct:
+            # One function per layout that reads, checks and packs the values: no tuples,
+            # no sum(), no *args, which is most of the cost of info on a copying publish
+            # (measured by examples/bench_publish.py). Keys are written as repr() literals.
+            names = ["v%d" % i for i in range(len(keys))]
+            src = "def pack(info, mm, off):\n"
+            if names:
+                src += "    %s, = %s,\n" % (", ".join(names), ", ".join("info[%r]" % k for k in keys))
+            if self.floats:
+                src += "    if %s:\n        return False\n" % " or ".join("v%d - v%d != 0.0" % (i, i) for i in self.floats)
+            src += "    _pack(mm, off%s)\n    return True\n" % "".join(", " + n for n in names)
+            ns = {"_pack": self.values.pack_into}
+            exec(src, ns)
+            self.pack = ns["pack"]
 
     def encode(self, values):
         """The encoded info (length first), or None when `values` no longer fit this layout
@@ -187,7 +206,7 @@ def _getter(keys):
     if len(keys) == 1:
         key = keys[0]
         return lambda m: (m[key],)
-    return operator.itemgetter(*keys) if keys else None
+    return operator.itemgetter(*keys) if keys else lambda m: ()
 
 
 def _encode_info_slow(head, codes, values):
@@ -329,6 +348,8 @@ class Publisher:
         self._pixels = None
         self._info_off = 0
         self._info_len = 0
+        self._info_prefix = None  # the layout of ints and floats the slot holds
+        self._info_values_off = 0
         self._info_warned = False
         self._layouts = {}
         self._layout = None
@@ -381,27 +402,26 @@ class Publisher:
         try:
             if frame is not self._last_obj:
                 self._prepare(frame)
-            encoded = None
-            if info is not None:
-                layout = self._layout
-                if layout is not None and len(info) == layout.n:  # the same keys as last time?
-                    try:
-                        encoded = layout.encode(layout.get(info))
-                    except Exception:  # bad or changed: _info_check says which
-                        encoded = None
-                if encoded is None:
-                    encoded = self._info_check(info)
+            # The info goes out as `values` (the fast path: ints and floats with the keys
+            # of the layout the slot holds, packed straight into it) or as `encoded` bytes.
             mm = self._mm
             seq = self._seq + 1
             _pack_seq(mm, _OFF_SEQ, seq)  # odd: writing
-            mm[self._pixels] = self._data
-            if encoded is not None:
-                off = self._info_off
-                mm[off:off + len(encoded)] = encoded
-                self._info_len = len(encoded) - 4
+            if info is not None:
+                # The fast path: ints and floats under the keys of the layout the slot holds,
+                # packed straight into it. Anything else goes through _info_encode.
+                layout = self._info_prefix
+                packed = False
+                if layout is not None and len(info) == layout.n:
+                    try:
+                        packed = layout.pack(info, mm, self._info_values_off)
+                    except Exception:  # other keys, a changed type: a new layout
+                        pass
+                if not packed:
+                    self._write_info(self._info_encode(info))
             elif self._info_len:
-                _U32.pack_into(mm, self._info_off, 0)
-                self._info_len = 0
+                self._write_info(_NO_INFO)
+            mm[self._pixels] = self._data
             self._published += 1
             self._seq = seq = seq + 1
             # Fields in one pass, sequence (even: done) last in that pass.
@@ -414,10 +434,35 @@ class Publisher:
             self._fail(e)
             return False
 
+    def _info_encode(self, info):
+        """The encoding of `info` (length first), or _NO_INFO after a one-time warning."""
+        layout = self._layout
+        if layout is not None and not layout.direct and len(info) == layout.n:
+            try:
+                encoded = layout.encode(layout.get(info))
+                if encoded is not None:
+                    return encoded
+            except Exception:  # bad or changed: _info_check says which
+                pass
+        encoded = self._info_check(info)
+        return _NO_INFO if encoded is None else encoded
+
+    def _write_info(self, encoded):
+        """Copies an encoding into the slot; a layout of ints and floats stays there as the
+        prefix the next publishes pack their values after."""
+        off = self._info_off
+        self._mm[off:off + len(encoded)] = encoded
+        self._info_len = len(encoded) - 4
+        layout = self._layout
+        if layout is not None and layout.direct and encoded is layout.view:
+            self._info_prefix, self._info_values_off = layout, off + layout.voff
+        else:
+            self._info_prefix = None
+
     def _info_check(self, info):
-        """Validates and encodes an `info` whose layout is new or changed, before the seqlock
-        opens; returns the bytes to copy (length first), or None after a one-time warning (the
-        frame then goes out without info)."""
+        """Validates and encodes an `info` whose layout is new or changed (while the seqlock
+        is open: this is rare); returns the bytes to copy (length first), or None after a
+        one-time warning (the frame then goes out without info)."""
         try:
             if type(info) is not dict:
                 info = dict(info)
@@ -506,6 +551,7 @@ class Publisher:
         self._watched = False
         self._heartbeat_checked_ns = 0
         self._info_len = 0
+        self._info_prefix = None
         self._pid = os.getpid()
         self.name = self.requested_name
         self.path = os.path.join(self.directory, self.name + ".slot") if self.name else None
@@ -619,6 +665,7 @@ class Publisher:
         self._seq = 0
         self._info_off = HEADER_SIZE + stride * h
         self._info_len = 0
+        self._info_prefix = None
         # Trust a heartbeat written after we appear; until then assume nobody watches.
         self._watched = False
 

@@ -95,6 +95,12 @@ elif case == "info":
         {"step": 7, "reward": np.float32(0.25), "flag": np.bool_(True)},
         {"step": 8, "reward": "high", "flag": False},  # the same keys, other types
         {"step": 9.5, "reward": 1.25, "flag": True},
+        # Ints and floats only: values packed straight into the slot after the first.
+        {"step": 10, "reward": 0.5},
+        {"step": 11, "reward": 0.75},
+        {"step": 12, "reward": float("inf")},  # not finite
+        {"step": 13.5, "reward": 1.0},  # an int field gets a float
+        {"step": 14, "gone": 1},  # as many fields, other keys
     ]
     for i, info in enumerate(infos, 1):
         pub.publish(frame, i, info=info)
