@@ -258,6 +258,47 @@ mod tests {
     }
 
     #[test]
+    fn four_boxes_of_64_envs_page_through_every_env_once() {
+        let feeds: Vec<(FeedUpdate, bool)> = (0..256)
+            .map(|i| {
+                let name = format!("box{}/env-{:02}", i / 64, i % 64);
+                feed(&name, FeedState::Online, true)
+            })
+            .collect();
+        let mut s = state(feeds, (200, 60));
+        let area = Rect::new(0, 0, 200, 60);
+        let mut shown = Vec::new();
+        let mut pages = Vec::new();
+        let mut selected = 0;
+        while selected < 256 {
+            s.selected = selected;
+            let screen = layout(&s, area);
+            let Areas::Grid {
+                tiles,
+                page,
+                pages: n,
+            } = &screen.areas
+            else {
+                panic!("not a grid");
+            };
+            assert!(!tiles.is_empty());
+            pages.push((*page, *n));
+            shown.extend(screen.images.iter().map(|i| i.feed));
+            let label = format!(" page {}/{} ", page + 1, n);
+            assert!(draw(&s).contains(&label), "no {label:?}");
+            selected += tiles.len();
+        }
+        let n = pages[0].1;
+        assert!(n > 1, "256 tiles fit one page at 200x60?");
+        assert_eq!(pages, (0..n).map(|p| (p, n)).collect::<Vec<_>>());
+        assert_eq!(
+            shown,
+            (0..256).collect::<Vec<_>>(),
+            "every env once, in order"
+        );
+    }
+
+    #[test]
     fn help_overlay() {
         let mut s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
         s.help = true;
