@@ -10,8 +10,12 @@ use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};
 use gbwatch::slot::SlotWriter;
 use gbwatch::source::SourceSpec;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Held by each test here: they count the process's threads and fds, which the others'
+/// feeds would change.
+static PROCESS: Mutex<()> = Mutex::new(());
 
 fn proc_count(what: &str) -> usize {
     match what {
@@ -29,6 +33,7 @@ fn proc_count(what: &str) -> usize {
 
 #[test]
 fn sixty_four_publishers_churning_every_second() {
+    let _alone = PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let secs: u64 = std::env::var("GBWATCH_CHURN_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -111,6 +116,7 @@ fn sixty_four_publishers_churning_every_second() {
 
 #[test]
 fn a_feed_whose_slot_is_gone_retires() {
+    let _alone = PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let dir = Scratch::new("retire");
     let mut w = SlotWriter::create(dir.path(), "brief", 160, 144, PixelFormat::Rgba).unwrap();
     w.publish(&vec![1u8; 160 * 144 * 4], 1).unwrap();
@@ -132,5 +138,62 @@ fn a_feed_whose_slot_is_gone_retires() {
         Duration::from_secs(5),
         feeds_are(false),
     );
+    set.stop();
+}
+
+#[test]
+fn serve_keeps_no_thread_for_a_feed_that_left_and_forgets_its_holder() {
+    let _alone = PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Scratch::new("serve-churn");
+    let set = FeedSet::start(
+        vec![SourceSpec::SlotDir(dir.path().to_path_buf())],
+        SharedSettings::default(),
+        FeedOptions::default(),
+    );
+    let cancel = gbwatch::pipeline::Cancel::new();
+    let (latest, supervisor) = gbwatch::serve::LatestSet::start(
+        set.clone(),
+        gbwatch::encode::Backend::JpegEncoder,
+        cancel.clone(),
+    );
+    let threads0 = proc_count("threads");
+    // Trainings under names of their own (a run prefix per run): 300 names in all, more
+    // than the set remembers.
+    for (run, envs) in [(0, 20), (1, 280)] {
+        let writers: Vec<SlotWriter> = (0..envs)
+            .map(|i| {
+                let name = format!("run{run}-env-{i:03}");
+                let mut w = SlotWriter::create(dir.path(), &name, 4, 2, PixelFormat::Rgba).unwrap();
+                w.publish(&[run as u8; 32], 1).unwrap();
+                w
+            })
+            .collect();
+        common::eventually("the run's feeds", Duration::from_secs(20), || {
+            let feeds = latest.feeds();
+            (feeds.len() == envs && feeds.iter().all(|(_, l)| l.is_some())).then_some(())
+        });
+        drop(writers);
+        common::eventually("the run's feeds retired", Duration::from_secs(30), || {
+            set.feeds().is_empty().then_some(())
+        });
+    }
+    let settled = common::eventually("distributors ended", Duration::from_secs(5), || {
+        let n = proc_count("threads");
+        (n <= threads0).then_some(n)
+    });
+    let held = latest.held();
+    eprintln!("threads {threads0} -> {settled} after 300 names; {held} holders");
+    assert!(held < 300, "every holder kept: {held}");
+    // A remembered env that comes back is the same feed, and its frames flow again.
+    let mut w = SlotWriter::create(dir.path(), "run1-env-007", 4, 2, PixelFormat::Rgba).unwrap();
+    w.publish(&[9u8; 32], 2).unwrap();
+    common::eventually("the returning env's frame", Duration::from_secs(10), || {
+        let feeds = latest.feeds();
+        let (_, holder) = feeds.iter().find(|(f, _)| f.name == "run1-env-007")?;
+        let (_, frame) = holder.as_ref()?.current()?;
+        (frame.frame_index == 2).then_some(())
+    });
+    cancel.cancel();
+    supervisor.join().unwrap();
     set.stop();
 }

@@ -381,6 +381,12 @@ impl FeedSet {
         self.arrived.1.clone()
     }
 
+    /// True when the feed under `key` has left but is remembered: a source coming back
+    /// under that key is the same feed.
+    pub fn remembers(&self, key: &str) -> bool {
+        self.retired.lock().unwrap().iter().any(|f| f.key == key)
+    }
+
     /// The feeds now, in discovery order.
     pub fn feeds(&self) -> Vec<Arc<Feed>> {
         self.feeds.read().unwrap().clone()

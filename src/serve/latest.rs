@@ -8,7 +8,7 @@ use super::STOP_WAIT;
 use crate::encode::{Backend, EncodedJpeg, JpegCache};
 use crate::frame::SharedFrame;
 use crate::pipeline::{join_within, Cancel, Feed, FeedSet, Settings};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -174,28 +174,49 @@ impl LatestSet {
         (me, supervisor)
     }
 
-    /// Gives every new feed a holder and a distributor thread until `cancel`; then wakes
-    /// waiting clients and joins the distributors.
+    /// Gives every feed of the set a holder and a distributor thread until `cancel`; then
+    /// wakes waiting clients and joins the distributors. A feed that leaves the set loses its
+    /// thread; its holder stays while the set remembers the feed (a publisher that comes back
+    /// is the same feed, and its stream clients go on), so neither grows with churning names.
     fn supervise(&self, backend: Backend, cancel: &Cancel) {
-        let mut distributors = Vec::new();
+        let mut running: HashMap<String, (Cancel, std::thread::JoinHandle<()>)> = HashMap::new();
+        let mut stopping = Vec::new();
         loop {
-            for feed in self.set.feeds() {
-                let mut h = self.holders.lock().unwrap();
-                if let Some(held) = h.get(&feed.key) {
-                    if !Arc::ptr_eq(&held.feed(), &feed) {
-                        held.rebind(feed.clone());
-                    }
+            let feeds = self.set.feeds();
+            for feed in &feeds {
+                let latest = self.holder(feed, backend);
+                if running.contains_key(&feed.key) {
                     continue;
                 }
-                let latest = Arc::new(Latest::new(feed.clone(), backend));
-                h.insert(feed.key.clone(), latest.clone());
-                let cancel = cancel.clone();
+                let stop = cancel.child();
                 let spawned = std::thread::Builder::new()
                     .name(format!("serve-{}", feed.name))
                     .stack_size(256 * 1024)
-                    .spawn(move || distribute(latest, cancel));
-                distributors.extend(spawned.ok());
+                    .spawn({
+                        let stop = stop.clone();
+                        move || distribute(latest, stop)
+                    });
+                if let Ok(thread) = spawned {
+                    running.insert(feed.key.clone(), (stop, thread));
+                }
             }
+            let present: HashSet<&str> = feeds.iter().map(|f| f.key.as_str()).collect();
+            let leaving: Vec<String> = running
+                .keys()
+                .filter(|key| !present.contains(key.as_str()))
+                .cloned()
+                .collect();
+            for key in leaving {
+                if let Some((stop, thread)) = running.remove(&key) {
+                    stop.cancel();
+                    stopping.push(thread);
+                }
+            }
+            stopping.retain(|t: &std::thread::JoinHandle<()>| !t.is_finished());
+            self.holders
+                .lock()
+                .unwrap()
+                .retain(|key, _| present.contains(key.as_str()) || self.set.remembers(key));
             if cancel.sleep(DISCOVER_EVERY) {
                 break;
             }
@@ -204,9 +225,29 @@ impl LatestSet {
             l.wake_all();
         }
         let deadline = Instant::now() + STOP_WAIT;
-        for t in distributors {
+        for t in running.into_values().map(|(_, t)| t).chain(stopping) {
             join_within(t, deadline.saturating_duration_since(Instant::now()));
         }
+    }
+
+    /// The holder of `feed`, made on first sight, following `feed` when the set replaced
+    /// the feed object under its key.
+    fn holder(&self, feed: &Arc<Feed>, backend: Backend) -> Arc<Latest> {
+        let mut h = self.holders.lock().unwrap();
+        if let Some(held) = h.get(&feed.key) {
+            if !Arc::ptr_eq(&held.feed(), feed) {
+                held.rebind(feed.clone());
+            }
+            return held.clone();
+        }
+        let latest = Arc::new(Latest::new(feed.clone(), backend));
+        h.insert(feed.key.clone(), latest.clone());
+        latest
+    }
+
+    /// How many feeds have a holder now (present ones and those the set remembers).
+    pub fn held(&self) -> usize {
+        self.holders.lock().unwrap().len()
     }
 
     /// The feeds now, in discovery order, with their holders (once the distributor has one).
