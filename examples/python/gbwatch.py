@@ -402,8 +402,6 @@ class Publisher:
         try:
             if frame is not self._last_obj:
                 self._prepare(frame)
-            # The info goes out as `values` (the fast path: ints and floats with the keys
-            # of the layout the slot holds, packed straight into it) or as `encoded` bytes.
             mm = self._mm
             seq = self._seq + 1
             _pack_seq(mm, _OFF_SEQ, seq)  # odd: writing
