@@ -42,6 +42,20 @@ struct Drawn<P> {
     dim: bool,
 }
 
+/// Places a `width`x`height` frame in an area of cells ([`fit_cells`], [`fit_pixels`]).
+type Fit<P> = fn(u32, u32, Rect, (u16, u16), u32) -> Option<P>;
+
+impl<P> Drawn<P> {
+    /// What drawing `slot` now means, placed by `fit` (None: nowhere to put it).
+    fn of(slot: &Slot, cell: (u16, u16), fit: Fit<P>) -> Option<Drawn<P>> {
+        Some(Drawn {
+            content_id: slot.content_id,
+            place: fit(slot.width, slot.height, slot.rect, cell, MAX_SCALE)?,
+            dim: slot.dim,
+        })
+    }
+}
+
 enum Kind {
     Kitty {
         mode: KittyMode,
@@ -141,16 +155,10 @@ impl Painter {
                     keep
                 });
                 for slot in slots {
-                    let Some(place) =
-                        fit_cells(slot.width, slot.height, slot.rect, cell, MAX_SCALE)
-                    else {
+                    let Some(now) = Drawn::of(slot, cell, fit_cells) else {
                         continue;
                     };
-                    let now = Drawn {
-                        content_id: slot.content_id,
-                        place,
-                        dim: slot.dim,
-                    };
+                    let place = now.place;
                     let (img, drawn) = images.entry(slot.key.to_string()).or_insert_with(|| {
                         *next_id += 1;
                         let id = *next_id - 1;
@@ -175,16 +183,10 @@ impl Painter {
             Kind::Sixel { encoder, shown } => {
                 shown.retain(|key, _| slots.iter().any(|s| s.key == key));
                 for slot in slots {
-                    let Some(place) =
-                        fit_pixels(slot.width, slot.height, slot.rect, cell, MAX_SCALE)
-                    else {
+                    let Some(now) = Drawn::of(slot, cell, fit_pixels) else {
                         continue;
                     };
-                    let now = Drawn {
-                        content_id: slot.content_id,
-                        place,
-                        dim: slot.dim,
-                    };
+                    let place = now.place;
                     if shown.get(slot.key) == Some(&now) {
                         continue;
                     }
