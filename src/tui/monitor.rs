@@ -246,8 +246,6 @@ impl Monitor {
         }));
     }
 
-    /// Takes the newest frame of every feed (older ones count as dropped), draws the
-    /// screen and sends it to the writer.
     /// Tells every feed whether it is on screen and what rate the terminal keeps up with:
     /// remote feeds on other pages (or behind the zoomed env) get no frames sent, the others
     /// no more than the terminal draws.
@@ -275,6 +273,8 @@ impl Monitor {
         }
     }
 
+    /// Takes the newest frame of every feed (older ones count as dropped), draws the
+    /// screen and sends it to the writer.
     fn draw(&mut self, now: Instant) -> std::io::Result<()> {
         let feeds = self.set.feeds();
         let fresh: Vec<(String, SharedFrame)> = if self.state.frozen {
