@@ -120,11 +120,6 @@ impl Feed {
         self.shown.store(shown, Ordering::Relaxed);
     }
 
-    /// Whether a consumer shows the feed now.
-    pub fn is_shown(&self) -> bool {
-        self.shown.load(Ordering::Relaxed)
-    }
-
     fn set_state(&self, state: FeedState) {
         super::capture::set_state(&self.status, state);
     }
@@ -381,10 +376,15 @@ impl FeedSet {
         self.arrived.1.clone()
     }
 
-    /// True when the feed under `key` has left but is remembered: a source coming back
-    /// under that key is the same feed.
-    pub fn remembers(&self, key: &str) -> bool {
-        self.retired.lock().unwrap().iter().any(|f| f.key == key)
+    /// The keys of feeds that have left but are remembered: a source coming back under
+    /// one of them is the same feed.
+    pub fn remembered(&self) -> HashSet<String> {
+        self.retired
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.key.clone())
+            .collect()
     }
 
     /// The feeds now, in discovery order.

@@ -213,10 +213,12 @@ impl LatestSet {
                 }
             }
             stopping.retain(|t: &std::thread::JoinHandle<()>| !t.is_finished());
-            self.holders
-                .lock()
-                .unwrap()
-                .retain(|key, _| present.contains(key.as_str()) || self.set.remembers(key));
+            let mut holders = self.holders.lock().unwrap();
+            if holders.len() > present.len() {
+                let remembered = self.set.remembered();
+                holders.retain(|key, _| present.contains(key.as_str()) || remembered.contains(key));
+            }
+            drop(holders);
             if cancel.sleep(DISCOVER_EVERY) {
                 break;
             }
