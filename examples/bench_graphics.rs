@@ -435,7 +435,7 @@ fn main() {
 
 /// Pixels each env's picture gets in the 64-env grid at 200x60 cells of 10x20 px.
 fn grid() {
-    let (cols, rows) = gbwatch::tui::panels::grid_shape(64, 200, 59);
+    let (cols, rows) = gbwatch::tui::geometry::grid_shape(64, 200, 59);
     let (tw, th) = (200 / cols as u16, 59 / rows as u16);
     let inner = Rect::new(0, 0, tw - 2, th - 2);
     let (hw, hh) = gbwatch::tui::halfblock::fit(W, H, inner.width, inner.height, 8);

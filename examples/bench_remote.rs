@@ -19,7 +19,7 @@ use gbwatch::source::decode::decode_image;
 use gbwatch::source::http::HttpUrl;
 use gbwatch::source::mjpeg::MultipartParser;
 use gbwatch::source::remote::HttpStreamTransport;
-use gbwatch::stream::StreamClient;
+use gbwatch::source::stream::StreamClient;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! Data flows one way: [`source`] → [`pipeline`] (capture thread, drop-oldest queue, stats)
 //! → consumers ([`encode`] for JPEG, the terminal, HTTP).
 
+pub mod cancel;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

@@ -150,7 +150,7 @@ fn serve_keeps_no_thread_for_a_feed_that_left_and_forgets_its_holder() {
         SharedSettings::default(),
         FeedOptions::default(),
     );
-    let cancel = gbwatch::pipeline::Cancel::new();
+    let cancel = gbwatch::cancel::Cancel::new();
     let (latest, supervisor) = gbwatch::serve::LatestSet::start(
         set.clone(),
         gbwatch::encode::Backend::JpegEncoder,

@@ -8,9 +8,10 @@ mod serve_support;
 
 use common::{eventually, gbwatch, py_script, pyboy_publisher, spawn_ready, Scratch};
 use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};
+use gbwatch::source::stream::command::CommandTransport;
+use gbwatch::source::stream::{LinkState, StreamClient};
 use gbwatch::source::SourceSpec;
-use gbwatch::stream::command::CommandTransport;
-use gbwatch::stream::{LinkState, Message, StreamClient, StreamParser};
+use gbwatch::stream::{Message, StreamParser};
 use serve_support::serve;
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -7,8 +7,9 @@ mod common;
 
 use common::fuzz_cases as cases;
 use gbwatch::source::recording::RecordingWriter;
+use gbwatch::source::stream::FrameDecoder;
 use gbwatch::stream::wire::{head, HEAD_SIZE, MAX_MESSAGE};
-use gbwatch::stream::{FrameDecoder, Message, Request, SourceEntry, StreamParser};
+use gbwatch::stream::{Message, Request, SourceEntry, StreamParser};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -7,8 +7,9 @@ use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
 use gbwatch::source::recording::{
     RecordingError, RecordingReader, RecordingSource, RecordingWriter, StreamRecordingSource,
 };
+use gbwatch::source::stream::FrameDecoder;
 use gbwatch::source::{Poll, Source};
-use gbwatch::stream::{FrameDecoder, Message, StreamParser};
+use gbwatch::stream::{Message, StreamParser};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@ use crate::clock::monotonic_ns;
 use crate::pipeline::STALE_AFTER;
 use crate::slot::{default_dir, SlotDir, SlotReader};
 use crate::source::ssh::SshUrl;
-use crate::stream::ConnectError;
+use crate::source::stream::ConnectError;
 use std::fmt::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

@@ -12,7 +12,7 @@ pub mod watch;
 use crate::cli::{PresetArgs, SourceArgs};
 use crate::pipeline::{Feed, FeedOptions, FeedSet, FeedState, Preset, Settings, SharedSettings};
 use crate::slot::default_dir;
-use crate::source::SourceSpec;
+use crate::source::{SourceOptions, SourceSpec};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -170,9 +170,11 @@ pub struct Started {
 pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
     FeedOptions {
         queue_capacity: preset.queue as usize,
-        allow_foreign: source.allow_foreign,
-        speed: source.speed,
-        looping: source.looping,
+        source: SourceOptions {
+            allow_foreign: source.allow_foreign,
+            speed: source.speed,
+            looping: source.looping,
+        },
     }
 }
 

@@ -5,7 +5,8 @@ use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, U
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
 use crate::pipeline::Feed;
-use crate::stream::{Message, StreamEncoder};
+use crate::source::stream::StreamEncoder;
+use crate::stream::Message;
 use anyhow::Context;
 use std::collections::HashSet;
 use std::fs::File;

@@ -2,9 +2,10 @@
 //! remote end of an `ssh://` source.
 
 use super::{batch_specs, feed_options, settings_from, Signals, StdoutClosed, Terminated};
+use crate::cancel::Cancel;
 use crate::cli::{PresetArgs, RelayArgs};
 use crate::encode::Backend;
-use crate::pipeline::{Cancel, FeedSet, SharedSettings};
+use crate::pipeline::{FeedSet, SharedSettings};
 use crate::serve::LatestSet;
 use std::io::{BufReader, Write};
 use std::time::Duration;
@@ -36,11 +37,11 @@ pub fn run(args: RelayArgs) -> anyhow::Result<()> {
     };
     let requests = Box::new(BufReader::new(std::io::stdin()));
     let mut out = std::io::stdout().lock();
-    let result = crate::stream::stream(&latest, &mut out, requests, args.fps, &cancel, true);
+    let result = crate::serve::stream(&latest, &mut out, requests, args.fps, &cancel, true);
     let _ = out.flush();
     cancel.cancel();
     let _ = watcher.join();
-    crate::pipeline::join_within(distributor, crate::serve::STOP_WAIT);
+    crate::cancel::join_within(distributor, crate::serve::STOP_WAIT);
     set.stop();
     if let Some(signal) = signals.received() {
         return Err(Terminated(signal).into());

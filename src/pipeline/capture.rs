@@ -2,55 +2,43 @@
 //! marks identical frames and pushes into the feed's drop-oldest queue. It never waits for
 //! a consumer.
 
-use super::cancel::Cancel;
-use super::feeds::{FeedState, FeedStatus, STALE_AFTER};
+use super::feed::Feed;
 use super::preset::SharedSettings;
-use super::queue::DropOldestQueue;
-use super::stats::{CaptureRecord, FeedStats};
+use super::stats::CaptureRecord;
+use super::status::{FeedState, STALE_AFTER};
+use crate::cancel::Cancel;
 use crate::clock::monotonic_ns;
 use crate::frame::{Frame, PixelFormat, SharedFrame};
 use crate::source::{Poll, RawFrame, Source};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use crossbeam_channel::Sender;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A running capture thread; dropping the handle does not stop it, [`Cancel`] does.
-#[derive(Debug)]
-pub struct CaptureHandle {
-    /// The capture thread.
-    pub thread: JoinHandle<()>,
-}
-
-/// Everything a capture thread writes to.
-pub(crate) struct CaptureTargets {
-    pub queue: Arc<DropOldestQueue<SharedFrame>>,
-    pub stats: Arc<FeedStats>,
-    pub status: Arc<Mutex<FeedStatus>>,
-    /// Told (without waiting) after every push, so a consumer can wake on new frames.
-    pub arrived: crossbeam_channel::Sender<()>,
-    /// Whether a consumer shows the feed now (a monitor's hidden tiles are not).
-    pub shown: Arc<AtomicBool>,
-    /// The most frames a second the consumer can use.
-    pub rate_cap: Arc<AtomicU32>,
-}
-
-/// Starts a capture thread for `source`.
+/// Starts a capture thread that polls `source` into `feed` until `cancel` (or the source
+/// ends); `arrived` is told (without waiting) after every push, so a consumer can wake on
+/// new frames.
 pub(crate) fn spawn_capture(
     source: Box<dyn Source>,
-    targets: CaptureTargets,
+    feed: Arc<Feed>,
+    arrived: Sender<()>,
     settings: SharedSettings,
     cancel: Cancel,
-) -> CaptureHandle {
+) -> JoinHandle<()> {
     let name = format!("capture {}", source.name());
-    let thread = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name(name)
-        .spawn(move || run(source, targets, settings, cancel))
-        .expect("spawn capture thread");
-    CaptureHandle { thread }
+        .spawn(move || run(source, &feed, &arrived, settings, cancel))
+        .expect("spawn capture thread")
 }
 
-fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings, cancel: Cancel) {
+fn run(
+    mut source: Box<dyn Source>,
+    t: &Feed,
+    arrived: &Sender<()>,
+    settings: SharedSettings,
+    cancel: Cancel,
+) {
     let mut previous: Option<SharedFrame> = None;
     let mut next_content_id = 1u64;
     let mut next_due = Instant::now();
@@ -64,11 +52,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
             source.set_capture_fps(fps);
             told_fps = fps;
         }
-        let wanted = if t.shown.load(Ordering::Relaxed) {
-            fps.min(t.rate_cap.load(Ordering::Relaxed))
-        } else {
-            0
-        };
+        let wanted = t.wanted_fps(fps);
         if told_wanted != Some(wanted) {
             source.set_wanted_fps(wanted);
             told_wanted = Some(wanted);
@@ -93,14 +77,14 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                     raw,
                     started,
                     &mut previous_ids(&previous, &mut next_content_id),
-                    &t,
+                    t,
                 );
                 t.queue.push(frame.clone());
                 // Full means a wake-up is already pending: nothing is lost.
-                let _ = t.arrived.try_send(());
+                let _ = arrived.try_send(());
                 previous = Some(frame);
                 last_frame = Some(Instant::now());
-                set_state(&t.status, FeedState::Online);
+                t.set_state(FeedState::Online);
                 // Next frame one interval after this one was due (keeps the average rate),
                 // but never in a burst to catch up.
                 next_due = (next_due + interval).max(Instant::now());
@@ -108,11 +92,7 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
             Ok(Poll::Nothing) => {
                 // Whatever the source: an online feed whose newest frame is old is stale.
                 if last_frame.is_some_and(|at| at.elapsed() >= STALE_AFTER) {
-                    let mut s = t.status.lock().unwrap();
-                    if s.state == FeedState::Online {
-                        s.state = FeedState::Stale;
-                        s.since = Instant::now();
-                    }
+                    t.mark_stale();
                 }
                 // Poll again soon: a fraction of the interval, so a new frame is picked up
                 // with little delay, without spinning.
@@ -122,25 +102,25 @@ fn run(mut source: Box<dyn Source>, t: CaptureTargets, settings: SharedSettings,
                 }
             }
             Ok(Poll::Offline(reason)) => {
-                set_state(&t.status, FeedState::Offline(reason));
+                t.set_state(FeedState::Offline(reason));
                 if cancel.sleep(Duration::from_millis(200)) {
                     break;
                 }
             }
             Ok(Poll::Gone) => {
-                set_state(&t.status, FeedState::Gone);
+                t.set_state(FeedState::Gone);
                 break;
             }
             Ok(Poll::Ended) => {
                 // A source that ends right after an error (a damaged recording) keeps
                 // showing the error.
-                if !matches!(t.status.lock().unwrap().state, FeedState::Error(_)) {
-                    set_state(&t.status, FeedState::Ended);
+                if !matches!(t.status().state, FeedState::Error(_)) {
+                    t.set_state(FeedState::Ended);
                 }
                 break;
             }
             Err(e) => {
-                set_state(&t.status, FeedState::Error(e.to_string()));
+                t.set_state(FeedState::Error(e.to_string()));
                 if cancel.sleep(error_backoff) {
                     break;
                 }
@@ -166,12 +146,7 @@ fn previous_ids<'a>(previous: &'a Option<SharedFrame>, next: &'a mut u64) -> Con
 
 /// Converts a captured raw frame, gives it its content id (the previous one's when the
 /// pixels are the same) and records its capture figures.
-fn deliver(
-    raw: RawFrame,
-    started: Instant,
-    ids: &mut ContentIds<'_>,
-    t: &CaptureTargets,
-) -> SharedFrame {
+fn deliver(raw: RawFrame, started: Instant, ids: &mut ContentIds<'_>, t: &Feed) -> SharedFrame {
     let record_base = (
         raw.frame_index,
         raw.retries,
@@ -207,14 +182,6 @@ fn deliver(
         },
     );
     frame
-}
-
-pub(crate) fn set_state(status: &Mutex<FeedStatus>, state: FeedState) {
-    let mut s = status.lock().unwrap();
-    if s.state != state {
-        s.state = state;
-        s.since = Instant::now();
-    }
 }
 
 /// Converts a raw frame to RGBA8, reusing the buffer when it already is tight RGBA.

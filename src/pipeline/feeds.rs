@@ -1,175 +1,38 @@
 //! The set of feeds (one per source) that consumers read, kept up to date as publishers
 //! come and go.
 
-use super::cancel::Cancel;
-use super::capture::{spawn_capture, CaptureHandle, CaptureTargets};
+use super::capture::spawn_capture;
+use super::feed::Feed;
 use super::preset::SharedSettings;
-use super::queue::DropOldestQueue;
-use super::stats::{FeedStats, StatsSnapshot};
-use crate::frame::SharedFrame;
-use crate::source::{Candidate, OpenFn, SourceKind, SourceSpec, DEMO_KEY};
+use super::status::FeedState;
+use crate::cancel::Cancel;
+use crate::source::{Candidate, OpenFn, SourceKind, SourceOptions, SourceSpec, DEMO_KEY};
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How often dynamic sources (directories, globs) are rescanned.
 const RESCAN_EVERY: Duration = Duration::from_millis(500);
-/// A feed whose newest frame is older than this is shown as stale, never as online.
-pub const STALE_AFTER: Duration = Duration::from_secs(3);
 /// How often a source that is still there but could not be opened is tried again.
 const REOPEN_EVERY: Duration = Duration::from_secs(2);
 /// How many feeds that left are remembered, so that a source coming back under the same
 /// key (a restarted publisher) is the same feed again, with its queue and counters.
 const REMEMBER_RETIRED: usize = 256;
 
-/// Where a feed stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedState {
-    /// Opened, no frame yet.
-    Waiting,
-    /// Producing frames.
-    Online,
-    /// Had frames, but the newest is older than [`STALE_AFTER`]: the picture shown is old.
-    Stale,
-    /// Not producing; the reason is shown.
-    Offline(String),
-    /// Could not be read; the one-line error is shown.
-    Error(String),
-    /// A finite source (recording) reached its end.
-    Ended,
-    /// The source disappeared long ago; the feed is about to be removed.
-    Gone,
-}
-
-impl std::fmt::Display for FeedState {
-    /// One line for people: `online`, `stale`, `offline: REASON`, `error: MESSAGE`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FeedState::Waiting => f.write_str("waiting"),
-            FeedState::Online => f.write_str("online"),
-            FeedState::Stale => f.write_str("stale"),
-            FeedState::Offline(r) => write!(f, "offline: {r}"),
-            FeedState::Error(e) => write!(f, "error: {e}"),
-            FeedState::Ended => f.write_str("ended"),
-            FeedState::Gone => f.write_str("gone"),
-        }
-    }
-}
-
-/// A feed's state and since when.
-#[derive(Debug, Clone)]
-pub struct FeedStatus {
-    /// What the feed is doing.
-    pub state: FeedState,
-    /// When the state last changed.
-    pub since: Instant,
-}
-
-/// One source's pipeline: its queue, figures and status.
-#[derive(Debug)]
-pub struct Feed {
-    /// The name shown for the feed.
-    pub name: String,
-    /// Identifies the source (path, URL) for deduplication.
-    pub key: String,
-    /// How its frames arrive.
-    pub kind: SourceKind,
-    /// Captured frames waiting for the consumer, newest wins.
-    pub queue: Arc<DropOldestQueue<SharedFrame>>,
-    /// The feed's counters and latency histograms.
-    pub stats: Arc<FeedStats>,
-    status: Arc<Mutex<FeedStatus>>,
-    capture: Mutex<Option<CaptureHandle>>,
-    /// Stops this feed's capture thread alone (the demo making room for a publisher).
-    stop: Mutex<Cancel>,
-    /// Whether a consumer shows it now (see [`Feed::set_shown`]).
-    shown: Arc<AtomicBool>,
-    /// The most frames a second its consumer can use (see [`Feed::set_rate_cap`]).
-    rate_cap: Arc<AtomicU32>,
-}
-
-impl Feed {
-    fn new(name: String, key: String, kind: SourceKind, capacity: usize, state: FeedState) -> Feed {
-        Feed {
-            name,
-            key,
-            kind,
-            queue: Arc::new(DropOldestQueue::new(capacity)),
-            stats: Arc::new(FeedStats::new()),
-            status: Arc::new(Mutex::new(FeedStatus {
-                state,
-                since: Instant::now(),
-            })),
-            capture: Mutex::new(None),
-            stop: Mutex::new(Cancel::new()),
-            shown: Arc::new(AtomicBool::new(true)),
-            rate_cap: Arc::new(AtomicU32::new(u32::MAX)),
-        }
-    }
-
-    /// Caps the rate a remote source asks its remote for (a terminal that keeps up with
-    /// only so many frames); `u32::MAX` lifts the cap.
-    pub fn set_rate_cap(&self, fps: u32) {
-        self.rate_cap.store(fps.max(1), Ordering::Relaxed);
-    }
-
-    /// Says whether a consumer shows the feed now (a monitor's tile on another page is not):
-    /// a remote source then asks its remote for no frames of it.
-    pub fn set_shown(&self, shown: bool) {
-        self.shown.store(shown, Ordering::Relaxed);
-    }
-
-    fn set_state(&self, state: FeedState) {
-        super::capture::set_state(&self.status, state);
-    }
-
-    /// True while no capture thread was ever started for the current source (it could not
-    /// be opened).
-    fn never_opened(&self) -> bool {
-        self.capture.lock().unwrap().is_none()
-    }
-
-    /// The feed's state and since when.
-    pub fn status(&self) -> FeedStatus {
-        self.status.lock().unwrap().clone()
-    }
-
-    /// Counters and latencies, consistent with the queue.
-    pub fn snapshot(&self) -> StatsSnapshot {
-        self.stats.snapshot(self.queue.counts())
-    }
-
-    /// True once the capture thread has finished (source ended or cancelled).
-    pub fn capture_finished(&self) -> bool {
-        self.capture
-            .lock()
-            .unwrap()
-            .as_ref()
-            .is_none_or(|h| h.thread.is_finished())
-    }
-}
-
 /// Options shared by every feed of a set.
 #[derive(Debug, Clone)]
 pub struct FeedOptions {
     /// Capacity of each feed's drop-oldest queue, in frames.
     pub queue_capacity: usize,
-    /// Read slots owned by other users too.
-    pub allow_foreign: bool,
-    /// Replay speed of recordings (1.0 = original timing).
-    pub speed: f64,
-    /// Replay recordings again from the start when they end.
-    pub looping: bool,
+    /// How sources are opened.
+    pub source: SourceOptions,
 }
 
 impl Default for FeedOptions {
     fn default() -> Self {
         FeedOptions {
             queue_capacity: 10,
-            allow_foreign: false,
-            speed: 1.0,
-            looping: false,
+            source: SourceOptions::default(),
         }
     }
 }
@@ -236,7 +99,7 @@ impl FeedSet {
                 demo_fallback = true;
                 continue;
             }
-            match spec.try_scan(options) {
+            match spec.try_scan(&options.source) {
                 Ok(found) => candidates.extend(found),
                 Err(problem) => problems.push(problem),
             }
@@ -245,7 +108,7 @@ impl FeedSet {
             && candidates.is_empty()
             && self.feeds().iter().all(|f| f.kind == SourceKind::Demo)
         {
-            candidates.extend(SourceSpec::Demo.scan(options));
+            candidates.extend(SourceSpec::Demo.scan(&options.source));
         }
         *self.problems.lock().unwrap() = problems;
         let present: HashSet<&str> = candidates.iter().map(|c| c.key.as_str()).collect();
@@ -306,23 +169,16 @@ impl FeedSet {
         match open() {
             Ok(source) => {
                 let cancel = self.cancel.child();
-                *feed.stop.lock().unwrap() = cancel.clone();
                 feed.queue.reopen();
                 feed.set_state(FeedState::Waiting);
-                let handle = spawn_capture(
+                let thread = spawn_capture(
                     source,
-                    CaptureTargets {
-                        queue: feed.queue.clone(),
-                        stats: feed.stats.clone(),
-                        status: feed.status.clone(),
-                        arrived: self.arrived.0.clone(),
-                        shown: feed.shown.clone(),
-                        rate_cap: feed.rate_cap.clone(),
-                    },
+                    feed.clone(),
+                    self.arrived.0.clone(),
                     self.settings.clone(),
-                    cancel,
+                    cancel.clone(),
                 );
-                *feed.capture.lock().unwrap() = Some(handle);
+                feed.attach(thread, cancel);
             }
             Err(e) => feed.set_state(FeedState::Error(e.to_string())),
         }
@@ -350,10 +206,7 @@ impl FeedSet {
         drop(feeds);
         for f in leaving {
             known.remove(&f.key);
-            f.stop.lock().unwrap().cancel();
-            if let Some(h) = f.capture.lock().unwrap().take() {
-                let _ = h.thread.join();
-            }
+            f.stop_capture();
             if f.status().state != FeedState::Gone {
                 f.set_state(FeedState::Gone);
             }
@@ -399,9 +252,7 @@ impl FeedSet {
             let _ = t.join();
         }
         for feed in self.feeds() {
-            if let Some(h) = feed.capture.lock().unwrap().take() {
-                let _ = h.thread.join();
-            }
+            feed.join_capture();
         }
     }
 }

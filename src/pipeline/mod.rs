@@ -1,17 +1,21 @@
 //! Capture threads, the drop-oldest queue, presets, counters and latencies.
 
-mod cancel;
 mod capture;
+mod feed;
 mod feeds;
 mod histogram;
 mod preset;
 mod queue;
+mod report;
 mod stats;
+mod status;
 
-pub use cancel::{join_within, Cancel};
-pub use capture::{to_frame, CaptureHandle};
-pub use feeds::{Feed, FeedOptions, FeedSet, FeedState, FeedStatus, STALE_AFTER};
+pub use capture::to_frame;
+pub use feed::Feed;
+pub use feeds::{FeedOptions, FeedSet};
 pub use histogram::{Percentiles, WindowedHistogram};
 pub use preset::{Preset, PresetError, Settings, SharedSettings, PRESETS};
 pub use queue::{DropOldestQueue, QueueCounts};
+pub use report::{FeedReport, QualitySettings, StatsReport};
 pub use stats::{FeedStats, Stage, StatsSnapshot};
+pub use status::{FeedState, FeedStatus, STALE_AFTER};

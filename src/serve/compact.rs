@@ -29,7 +29,7 @@ pub fn stream(app: &App, conn: &mut Conn, fps: u32, head_only: bool) -> io::Resu
     let early = io::Cursor::new(conn.take_buffered());
     let requests = Box::new(BufReader::new(early.chain(requests)));
     app.stream_clients.fetch_add(1, Ordering::Relaxed);
-    let r = crate::stream::stream(
+    let r = crate::serve::stream(
         &app.latest,
         &mut conn.stream,
         requests,

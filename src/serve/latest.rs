@@ -5,9 +5,10 @@
 //! everyone else asking for the same frame and settings waits for that one encode.
 
 use super::STOP_WAIT;
+use crate::cancel::{join_within, Cancel};
 use crate::encode::{Backend, EncodedJpeg, JpegCache};
 use crate::frame::SharedFrame;
-use crate::pipeline::{join_within, Cancel, Feed, FeedSet, Settings};
+use crate::pipeline::{Feed, FeedSet, Settings};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};

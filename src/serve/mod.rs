@@ -10,6 +10,7 @@ mod latest;
 mod mjpeg;
 mod page;
 mod routes;
+pub mod stream;
 
 pub use http::{
     decode_path, parse_request, percent_decode, Request, MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES,
@@ -17,9 +18,11 @@ pub use http::{
 };
 pub use latest::{Encoded, Latest, LatestSet};
 pub use mjpeg::BOUNDARY;
+pub use stream::{stream, SendTotals};
 
+use crate::cancel::{join_within, Cancel};
 use crate::encode::Backend;
-use crate::pipeline::{join_within, Cancel, FeedSet, Percentiles, WindowedHistogram};
+use crate::pipeline::{FeedSet, Percentiles, WindowedHistogram};
 use http::{Conn, ReadError, Response};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,8 +3,7 @@
 use super::http::{Request, Response};
 use super::latest::Latest;
 use super::App;
-use crate::cmd::stats::{QualitySettings, StatsReport};
-use crate::pipeline::{Feed, FeedState, Preset, PRESETS};
+use crate::pipeline::{Feed, FeedState, Preset, QualitySettings, StatsReport, PRESETS};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -157,7 +156,7 @@ fn screenshot(app: &App, feed: &Feed, latest: Option<Arc<Latest>>) -> Response {
 }
 
 fn stats(app: &App) -> Response {
-    let report = StatsReport::build(&app.set, app.set.settings.get(), app.backend);
+    let report = StatsReport::build(&app.set, app.set.settings.get(), app.backend.name());
     Response::json(200, &report).with("Cache-Control", NO_CACHE)
 }
 

@@ -10,7 +10,7 @@
 use super::decode::{decode_image, Decoded};
 use super::mjpeg::{boundary_from_content_type, MultipartParser};
 use super::{Poll, Source, SourceError};
-use crate::pipeline::Cancel;
+use crate::cancel::Cancel;
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;

@@ -10,10 +10,11 @@ pub mod remote;
 mod shm;
 mod spec;
 pub mod ssh;
+pub mod stream;
 
 pub use recording::{RecordingSource, DEMO_BANNER, DEMO_KEY};
 pub use shm::{raw_frame, ShmSource};
-pub use spec::{Candidate, OpenFn, SourceKind, SourceSpec, SpecError};
+pub use spec::{Candidate, OpenFn, SourceKind, SourceOptions, SourceSpec, SpecError};
 
 use crate::frame::PixelFormat;
 

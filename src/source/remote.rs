@@ -8,7 +8,7 @@
 //! `/api/sources` (any other HTTP server) is one feed, as before.
 
 use super::http::HttpUrl;
-use crate::stream::{ConnectError, Connection, StreamClient, StreamEnvSource, Transport};
+use super::stream::{ConnectError, Connection, StreamClient, StreamEnvSource, Transport};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

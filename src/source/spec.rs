@@ -8,12 +8,32 @@ use super::recording::{
 };
 use super::remote::{open_env, Listing, Remote};
 use super::ssh::SshUrl;
+use super::stream::StreamEnvSource;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
-use crate::pipeline::FeedOptions;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
-use crate::stream::StreamEnvSource;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// How sources are opened: shared by every source of a run.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// Read slots owned by other users too.
+    pub allow_foreign: bool,
+    /// Replay speed of recordings (1.0 = original timing).
+    pub speed: f64,
+    /// Replay recordings again from the start when they end.
+    pub looping: bool,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            allow_foreign: false,
+            speed: 1.0,
+            looping: false,
+        }
+    }
+}
 
 /// A SOURCE as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,12 +202,12 @@ impl SourceSpec {
     }
 
     /// The sources this spec stands for right now (none when it cannot be read).
-    pub fn scan(&self, options: &FeedOptions) -> Vec<Candidate> {
+    pub fn scan(&self, options: &SourceOptions) -> Vec<Candidate> {
         self.try_scan(options).unwrap_or_default()
     }
 
     /// The sources this spec stands for right now, or why it cannot be read (one line).
-    pub fn try_scan(&self, options: &FeedOptions) -> Result<Vec<Candidate>, String> {
+    pub fn try_scan(&self, options: &SourceOptions) -> Result<Vec<Candidate>, String> {
         let allow_foreign = options.allow_foreign;
         Ok(match self {
             SourceSpec::SlotDir(dir) => SlotDir::new(dir)
@@ -346,7 +366,7 @@ fn demo_source(speed: f64) -> Box<dyn Source> {
 /// One feed per env of a multi-env recording, under its recorded name.
 fn multi_recording_candidates(
     path: &Path,
-    options: &FeedOptions,
+    options: &SourceOptions,
 ) -> Result<Vec<Candidate>, String> {
     let envs = recorded_envs(path).map_err(|e| e.to_string())?;
     let (speed, looping) = (options.speed, options.looping);

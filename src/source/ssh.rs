@@ -5,8 +5,8 @@
 //! `$GBWATCH_SSH` replaces the `ssh` command (`ssh -F my_config`); `$GBWATCH_REMOTE` the
 //! remote `gbwatch`.
 
-use crate::stream::command::{CommandTransport, Explain};
-use crate::stream::{ConnectError, LinkState, StreamClient};
+use super::stream::command::{CommandTransport, Explain};
+use super::stream::{ConnectError, LinkState, StreamClient};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! after the one that quits stay in the terminal for the shell. It looks at its [`Cancel`]
 //! between short polls and is joined on drop (within a bound).
 
-use crate::pipeline::Cancel;
+use crate::cancel::Cancel;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use crossterm::event as ct;
 use std::thread::JoinHandle;
@@ -99,7 +99,7 @@ impl Drop for Input {
         // Unblocks a send into a full channel.
         while self.events.try_recv().is_ok() {}
         if let Some(t) = self.thread.take() {
-            crate::pipeline::join_within(t, STOP_WAIT);
+            crate::cancel::join_within(t, STOP_WAIT);
         }
     }
 }

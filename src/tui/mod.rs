@@ -2,6 +2,7 @@
 //! in [`panels`], pictures in [`picture`] and [`halfblock`]; the loop in [`monitor`] ties
 //! them to [`input`], [`pacing`] and [`output`]; [`terminal`] always restores the terminal.
 
+pub mod geometry;
 pub mod graphics;
 pub mod halfblock;
 pub mod input;

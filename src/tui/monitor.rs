@@ -343,7 +343,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{Script, Sink};
     use crate::pipeline::{FeedOptions, Settings, SharedSettings};
-    use crate::source::SourceSpec;
+    use crate::source::{SourceOptions, SourceSpec};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn demo_set() -> FeedSet {
@@ -351,7 +351,10 @@ mod tests {
             vec![SourceSpec::Demo],
             SharedSettings::new(Settings::default()),
             FeedOptions {
-                looping: true,
+                source: SourceOptions {
+                    looping: true,
+                    ..SourceOptions::default()
+                },
                 ..FeedOptions::default()
             },
         )

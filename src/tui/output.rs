@@ -119,7 +119,7 @@ impl TerminalWriter {
         self.tx = None;
         self.thread
             .take()
-            .is_none_or(|t| crate::pipeline::join_within(t, timeout))
+            .is_none_or(|t| crate::cancel::join_within(t, timeout))
     }
 }
 

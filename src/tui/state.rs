@@ -515,7 +515,7 @@ impl State {
     /// Columns of the grid at the current size.
     pub fn grid_columns(&self) -> usize {
         let (w, h) = self.size;
-        super::panels::grid_shape(self.visible().len(), w, h.saturating_sub(1)).0
+        super::geometry::grid_shape(self.visible().len(), w, h.saturating_sub(1)).0
     }
 }
 

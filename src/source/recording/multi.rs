@@ -2,8 +2,9 @@
 //! frame preceded by a clock message (src/stream/FORMAT.md). Replayed as one feed per
 //! recorded env, under its original name, at the recorded timing.
 
+use crate::source::stream::FrameDecoder;
 use crate::source::{Poll, Source, SourceError};
-use crate::stream::{FrameDecoder, Message, StreamParser};
+use crate::stream::{Message, StreamParser};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -249,7 +250,7 @@ impl Source for StreamRecordingSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::send::StreamEncoder;
+    use crate::source::stream::StreamEncoder;
     use std::io::Write;
     use std::sync::Arc;
 

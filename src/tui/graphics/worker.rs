@@ -133,7 +133,7 @@ impl PictureWorker {
             }
         }
         if let Some(t) = self.thread.take() {
-            let _ = crate::pipeline::join_within(
+            let _ = crate::cancel::join_within(
                 t,
                 deadline.saturating_duration_since(std::time::Instant::now()),
             );

@@ -2,6 +2,7 @@
 //! then handed to the panels and to the picture renderers.
 
 use crate::source::{DEMO_BANNER, DEMO_KEY};
+use crate::tui::geometry::grid_shape;
 use crate::tui::state::{State, View};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Block;
@@ -10,8 +11,6 @@ use ratatui::widgets::Block;
 pub const MIN_SIZE: (u16, u16) = (40, 12);
 /// Width of the side panel.
 const SIDE: u16 = 44;
-/// Smallest grid tile.
-const TILE_MIN: (u16, u16) = (16, 5);
 
 /// Where a feed's picture goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,35 +62,6 @@ pub struct Screen {
     pub status: Rect,
     /// The view's own areas.
     pub areas: Areas,
-}
-
-/// Columns and rows of the grid for `n` tiles in `w`x`h` cells (at most one page).
-pub fn grid_shape(n: usize, w: u16, h: u16) -> (usize, usize) {
-    if n == 0 {
-        return (1, 1);
-    }
-    let max_cols = (w / TILE_MIN.0).max(1) as usize;
-    let max_rows = (h / TILE_MIN.1).max(1) as usize;
-    if n > max_cols * max_rows {
-        return (max_cols, max_rows);
-    }
-    // The shape that gives each tile's picture the most pixels.
-    let mut best = (1, n, 0u64);
-    for cols in 1..=n.min(max_cols) {
-        let rows = n.div_ceil(cols);
-        if rows > max_rows {
-            continue;
-        }
-        let tw = w / cols as u16;
-        let th = h / rows as u16;
-        let (iw, ih) =
-            crate::tui::halfblock::fit(160, 144, tw.saturating_sub(2), th.saturating_sub(2), 8);
-        let score = iw as u64 * ih as u64;
-        if score > best.2 {
-            best = (cols, rows, score);
-        }
-    }
-    (best.0, best.1)
 }
 
 /// Single view: (frame block, side panel).

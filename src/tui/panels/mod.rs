@@ -8,17 +8,16 @@ mod help;
 mod layout;
 mod single;
 mod status;
+mod text;
 mod training;
 
 pub use format::{fmt_age, fmt_rate, fmt_us};
 pub use help::KEYS;
-pub use layout::{frame_inner, grid_shape, layout, Areas, ImageSlot, Screen, MIN_SIZE};
+pub use layout::{frame_inner, layout, Areas, ImageSlot, Screen, MIN_SIZE};
 
 use crate::tui::state::{State, View};
-use crate::tui::theme;
 use ratatui::buffer::{Buffer, CellDiffOption};
-use ratatui::layout::{Alignment, Rect};
-use ratatui::text::Line;
+use ratatui::layout::Rect;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// The whole screen for a state, drawn along a layout computed once for this draw.
@@ -87,27 +86,6 @@ pub fn reset_cells(buf: &mut Buffer, rect: Rect, skip: bool) {
             }
         }
     }
-}
-
-/// A banner (one line per entry), e.g. over the demo feed.
-pub fn banner(lines: &[&str], area: Rect, buf: &mut Buffer) {
-    let text: Vec<Line> = lines
-        .iter()
-        .map(|l| Line::from(l.to_string()).centered())
-        .collect();
-    Paragraph::new(text).style(theme::BANNER).render(area, buf);
-}
-
-/// One centred line in the middle of `area`.
-fn centred_line(text: String, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(text).alignment(Alignment::Center).render(
-        Rect {
-            y: area.y + area.height / 2,
-            height: 1.min(area.height),
-            ..area
-        },
-        buf,
-    );
 }
 
 #[cfg(test)]

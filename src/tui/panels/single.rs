@@ -1,7 +1,7 @@
 //! The single view: one feed's picture with its feed, latency and preset panels.
 
 use super::format::{fmt_age, fmt_rate, fmt_us, no_frame_message, state_span};
-use super::{banner, centred_line};
+use super::text::{banner, centred_line};
 use crate::pipeline::PRESETS;
 use crate::source::{DEMO_BANNER, DEMO_KEY};
 use crate::tui::state::{FeedView, State, PANEL_STAGES};

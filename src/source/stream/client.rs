@@ -3,12 +3,11 @@
 //! source, reconnected with backoff when it drops. Each remote source is a feed
 //! ([`StreamEnvSource`]).
 
-use super::wire::{Message, Request, StreamError, StreamParser};
-use crate::frame::PixelFormat;
-use crate::source::recording::{RecordingReader, FILE_HEADER_SIZE, MAGIC as RECORDING_MAGIC};
+use super::codec::FrameDecoder;
 use crate::source::{Poll, RawFrame, Source, SourceError};
-use std::collections::{HashMap, VecDeque};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use crate::stream::{Message, Request, StreamError, StreamParser};
+use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -338,84 +337,6 @@ impl StreamClient {
                         0
                     }
                 }
-            }
-        }
-    }
-}
-
-/// Bytes handed to a recording reader as they arrive.
-#[derive(Clone, Default)]
-struct Pending(Arc<Mutex<VecDeque<u8>>>);
-
-impl Read for Pending {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut q = self.0.lock().unwrap();
-        let n = buf.len().min(q.len());
-        for (b, v) in buf.iter_mut().zip(q.drain(..n)) {
-            *b = v;
-        }
-        Ok(n)
-    }
-}
-
-impl Seek for Pending {
-    fn seek(&mut self, _: SeekFrom) -> io::Result<u64> {
-        Err(io::Error::other("a stream cannot be rewound"))
-    }
-}
-
-/// One remote source's frames: a recording read as its records arrive.
-#[derive(Default)]
-pub struct FrameDecoder {
-    input: Pending,
-    reader: Option<RecordingReader>,
-}
-
-impl FrameDecoder {
-    /// Decodes the recording bytes of one frame message; `Ok(None)` when they hold no frame,
-    /// an error (one line) when they are damaged (the next key frame starts afresh).
-    pub fn decode(&mut self, data: &[u8]) -> Result<Option<RawFrame>, String> {
-        let mut data = data;
-        if data.starts_with(&RECORDING_MAGIC) && data.len() >= FILE_HEADER_SIZE {
-            self.input = Pending::default();
-            self.input
-                .0
-                .lock()
-                .unwrap()
-                .extend(&data[..FILE_HEADER_SIZE]);
-            let reader =
-                RecordingReader::new(Box::new(self.input.clone())).map_err(|e| e.to_string())?;
-            self.reader = Some(reader);
-            data = &data[FILE_HEADER_SIZE..];
-        }
-        let Some(reader) = self.reader.as_mut() else {
-            return Err("frame before its source's header".into());
-        };
-        {
-            let mut q = self.input.0.lock().unwrap();
-            q.clear();
-            q.extend(data);
-        }
-        let (w, h) = (reader.header().width, reader.header().height);
-        match reader.next_frame() {
-            Ok(Some(f)) => Ok(Some(RawFrame {
-                frame_index: f.frame_index,
-                // The remote's clock is not ours: age counts from arrival.
-                published_ns: None,
-                width: w,
-                height: h,
-                format: PixelFormat::Rgba,
-                stride: w as usize * 4,
-                pixels: f.pixels.to_vec(),
-                retries: 0,
-                published_total: None,
-                publisher_cost_ns: None,
-                info: f.info,
-            })),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                self.reader = None;
-                Err(e.to_string())
             }
         }
     }

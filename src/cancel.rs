@@ -1,4 +1,4 @@
-//! A cancellation token that wakes sleeping threads at once.
+//! A cancellation token that wakes sleeping threads at once, and a bounded join.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! itself): its standard output is the stream, its standard input takes the requests, and
 //! its standard error says why it ended.
 
-use super::receive::{ConnectError, Connection, Transport};
+use super::client::{ConnectError, Connection, Transport};
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};

@@ -2,11 +2,12 @@
 //! viewer asked for it, each compressed against the previous frame of that source sent on
 //! this stream. A slow viewer makes writes wait, so it gets fewer, newer frames.
 
-use super::wire::{head, Message, Request, SourceEntry};
-use crate::frame::SharedFrame;
-use crate::pipeline::{Cancel, FeedState};
-use crate::serve::LatestSet;
-use crate::source::recording::RecordingWriter;
+use super::latest::LatestSet;
+use crate::cancel::Cancel;
+use crate::pipeline::FeedState;
+use crate::source::stream::StreamEncoder;
+use crate::stream::wire::{head, MAX_REQUEST_LINE};
+use crate::stream::{Message, Request, SourceEntry};
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::{Arc, Mutex};
@@ -49,16 +50,6 @@ impl Wanted {
     }
 }
 
-/// One source's state on this stream.
-struct Sent {
-    id: u16,
-    writer: Option<RecordingWriter<Vec<u8>>>,
-    dims: (u32, u32),
-    first_ns: u64,
-    seq: u64,
-    at: Option<Instant>,
-}
-
 /// Figures of one stream, for the sender's summary.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SendTotals {
@@ -77,7 +68,7 @@ fn read_requests(requests: Box<dyn BufRead + Send>, wanted: Arc<Mutex<Wanted>>) 
             let mut line = Vec::new();
             loop {
                 line.clear();
-                let limit = super::wire::MAX_REQUEST_LINE as u64 + 1;
+                let limit = MAX_REQUEST_LINE as u64 + 1;
                 match Read::take(&mut requests, limit).read_until(b'\n', &mut line) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
@@ -120,8 +111,9 @@ pub fn stream(
     read_requests(requests, wanted.clone());
     out.write_all(&head())?;
     out.flush()?;
-    let mut sent: HashMap<String, Sent> = HashMap::new();
-    let mut next_id: u16 = 0;
+    let mut encoder = StreamEncoder::new();
+    // Per source key: the holder's sequence number last sent, and when.
+    let mut sent: HashMap<String, (u64, Option<Instant>)> = HashMap::new();
     let mut listed: Option<Vec<SourceEntry>> = None;
     let mut totals = SendTotals::default();
     let mut last_write = Instant::now();
@@ -134,23 +126,13 @@ pub fn stream(
         let feeds = latest.feeds();
         let mut list = Vec::with_capacity(feeds.len());
         for (feed, _) in &feeds {
-            let entry = sent.entry(feed.key.clone()).or_insert_with(|| {
-                next_id = next_id.wrapping_add(1);
-                Sent {
-                    id: next_id - 1,
-                    writer: None,
-                    dims: (0, 0),
-                    first_ns: 0,
-                    seq: 0,
-                    at: None,
-                }
-            });
+            let id = encoder.id(&feed.key);
             let state = feed.status().state;
             if state == FeedState::Gone {
                 continue;
             }
             list.push(SourceEntry {
-                id: entry.id,
+                id,
                 name: feed.name.clone(),
                 online: matches!(state, FeedState::Online),
             });
@@ -163,9 +145,8 @@ pub fn stream(
         for (feed, holder) in &feeds {
             let Some(holder) = holder else { continue };
             let rate = wanted.lock().unwrap().rate(&feed.name);
-            let entry = sent.get_mut(&feed.key).expect("entry made above");
-            let due = entry
-                .at
+            let (last_seq, at) = sent.entry(feed.key.clone()).or_default();
+            let due = at
                 .is_none_or(|t| rate > 0 && now >= t + Duration::from_secs_f64(0.99 / rate as f64));
             if rate == 0 || !due {
                 continue;
@@ -173,15 +154,15 @@ pub fn stream(
             let Some((seq, frame)) = holder.current() else {
                 continue;
             };
-            if seq == entry.seq {
+            if seq == *last_seq {
                 continue;
             }
-            if let Some(bytes) = encode_frame(entry, &frame)? {
+            if let Some(bytes) = encoder.frame(&feed.key, &frame)? {
                 totals.frames += 1;
                 batch.extend(bytes);
             }
-            entry.seq = seq;
-            entry.at = Some(now);
+            *last_seq = seq;
+            *at = Some(now);
         }
         if !batch.is_empty() {
             totals.bytes += batch.len() as u64;
@@ -193,90 +174,4 @@ pub fn stream(
         }
     }
     Ok(totals)
-}
-
-/// The frame message of `frame`, compressed against the last frame sent of its source;
-/// `None` for a frame that cannot be recorded (too large).
-fn encode_frame(entry: &mut Sent, frame: &SharedFrame) -> io::Result<Option<Vec<u8>>> {
-    let ts = frame.published_ns.unwrap_or(frame.captured_ns);
-    if entry.writer.is_none() || entry.dims != (frame.width, frame.height) {
-        entry.writer = RecordingWriter::new(Vec::new(), frame.width, frame.height).ok();
-        entry.dims = (frame.width, frame.height);
-        entry.first_ns = ts;
-    }
-    let Some(writer) = entry.writer.as_mut() else {
-        return Ok(None);
-    };
-    writer
-        .write_frame_with_info(
-            frame.frame_index,
-            ts.saturating_sub(entry.first_ns),
-            &frame.pixels,
-            frame.info.as_deref(),
-        )
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let data = std::mem::take(writer.get_mut());
-    Ok(Some(
-        Message::Frame {
-            id: entry.id,
-            published_ns: frame.published_ns,
-            data,
-        }
-        .encode(),
-    ))
-}
-
-/// Encodes frames of many sources into stream messages, outside a live connection: what
-/// `gbwatch record` writes.
-#[derive(Default)]
-pub struct StreamEncoder {
-    sent: HashMap<String, Sent>,
-    next_id: u16,
-    listed: Option<Vec<SourceEntry>>,
-}
-
-impl StreamEncoder {
-    /// An encoder with no source yet.
-    pub fn new() -> StreamEncoder {
-        StreamEncoder::default()
-    }
-
-    fn entry(&mut self, key: &str) -> &mut Sent {
-        let next_id = &mut self.next_id;
-        self.sent.entry(key.to_string()).or_insert_with(|| {
-            *next_id = next_id.wrapping_add(1);
-            Sent {
-                id: *next_id - 1,
-                writer: None,
-                dims: (0, 0),
-                first_ns: 0,
-                seq: 0,
-                at: None,
-            }
-        })
-    }
-
-    /// The sources message for `sources` (key, name) when they differ from the last list.
-    pub fn sources(&mut self, sources: &[(String, String)]) -> Option<Vec<u8>> {
-        let list: Vec<SourceEntry> = sources
-            .iter()
-            .map(|(key, name)| SourceEntry {
-                id: self.entry(key).id,
-                name: name.clone(),
-                online: true,
-            })
-            .collect();
-        if self.listed.as_ref() == Some(&list) {
-            return None;
-        }
-        let bytes = Message::Sources(list.clone()).encode();
-        self.listed = Some(list);
-        Some(bytes)
-    }
-
-    /// The frame message of `frame` of the source `key`; `None` when it cannot be encoded
-    /// (too large).
-    pub fn frame(&mut self, key: &str, frame: &SharedFrame) -> io::Result<Option<Vec<u8>>> {
-        encode_frame(self.entry(key), frame)
-    }
 }
