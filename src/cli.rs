@@ -241,20 +241,7 @@ pub struct RecordArgs {
     pub env: Option<String>,
 }
 
-/// How the monitor draws frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProtocolArg {
-    /// The best the terminal supports (kitty, sixel, iTerm2), else half-blocks.
-    Auto,
-    /// Unicode half-blocks: works in every terminal, tmux and over SSH.
-    Halfblocks,
-    /// Sixel graphics.
-    Sixel,
-    /// The kitty graphics protocol.
-    Kitty,
-    /// iTerm2 inline images.
-    Iterm2,
-}
+pub use crate::tui::protocol::ProtocolArg;
 
 /// Colours of the half-block renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

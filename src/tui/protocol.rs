@@ -4,11 +4,25 @@
 
 use super::graphics::caps::{self, KittyMode, Placement, Protocol, Replies};
 use super::graphics::sane_cell_size;
-use crate::cli::ProtocolArg;
 use ratatui_image::picker::{Picker, ProtocolType};
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
+
+/// How the monitor draws frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolArg {
+    /// The best the terminal supports (kitty, sixel, iTerm2), else half-blocks.
+    Auto,
+    /// Unicode half-blocks: works in every terminal, tmux and over SSH.
+    Halfblocks,
+    /// Sixel graphics.
+    Sixel,
+    /// The kitty graphics protocol.
+    Kitty,
+    /// iTerm2 inline images.
+    Iterm2,
+}
 
 /// How long the capability query waits for a terminal that may never answer.
 const QUERY_TIMEOUT: Duration = Duration::from_millis(500);
