@@ -17,6 +17,10 @@ pub mod source;
 pub mod stream;
 pub mod tui;
 
+/// The import-direction test.
+#[cfg(test)]
+mod layers;
+
 /// Values shared by the unit tests.
 #[cfg(test)]
 pub(crate) mod fixtures;

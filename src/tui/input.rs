@@ -46,11 +46,12 @@ pub struct Input {
 }
 
 impl Input {
-    /// Starts reading `source`; the first event is asked for at once.
-    pub fn spawn(mut source: impl EventSource) -> Input {
+    /// Starts reading `source` until `parent` or the drop; the first event is asked for
+    /// at once.
+    pub fn spawn(mut source: impl EventSource, parent: &Cancel) -> Input {
         let (tx, events) = bounded(1);
         let (ask, asked) = bounded::<()>(1);
-        let cancel = Cancel::new();
+        let cancel = parent.child();
         let stop = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("terminal input".into())
@@ -117,9 +118,10 @@ mod tests {
 
     #[test]
     fn events_arrive_in_order_and_stop_is_prompt() {
-        let input = Input::spawn(Script(
-            vec![Ok(Some(key('a'))), Ok(None), Ok(Some(key('b')))].into(),
-        ));
+        let input = Input::spawn(
+            Script(vec![Ok(Some(key('a'))), Ok(None), Ok(Some(key('b')))].into()),
+            &Cancel::new(),
+        );
         let got: Vec<_> = (0..2)
             .map(|_| {
                 let e = input.events.recv().unwrap().unwrap();
@@ -139,9 +141,10 @@ mod tests {
 
     #[test]
     fn a_read_error_is_the_last_event() {
-        let input = Input::spawn(Script(
-            vec![Err(std::io::ErrorKind::UnexpectedEof.into())].into(),
-        ));
+        let input = Input::spawn(
+            Script(vec![Err(std::io::ErrorKind::UnexpectedEof.into())].into()),
+            &Cancel::new(),
+        );
         assert!(input.events.recv().unwrap().is_err());
         // The thread ended and dropped its sender.
         assert!(input.events.recv().is_err());
@@ -149,7 +152,10 @@ mod tests {
 
     #[test]
     fn reads_nothing_more_until_asked() {
-        let input = Input::spawn(Script(vec![Ok(Some(key('q'))), Ok(Some(key('x')))].into()));
+        let input = Input::spawn(
+            Script(vec![Ok(Some(key('q'))), Ok(Some(key('x')))].into()),
+            &Cancel::new(),
+        );
         assert_eq!(input.events.recv().unwrap().unwrap(), key('q'));
         std::thread::sleep(POLL * 2);
         assert!(

@@ -387,7 +387,10 @@ mod tests {
             TerminalWriter::spawn(Box::new(sink.clone())),
         )
         .unwrap();
-        let input = Input::spawn(Script::after(Duration::from_millis(1500), vec![key('q')]));
+        let input = Input::spawn(
+            Script::after(Duration::from_millis(1500), vec![key('q')]),
+            &crate::cancel::Cancel::new(),
+        );
         assert_eq!(monitor.run(&input, || None).unwrap(), Exit::Quit);
         let bytes = sink.bytes();
         let text = String::from_utf8_lossy(&bytes);
@@ -414,7 +417,10 @@ mod tests {
             TerminalWriter::spawn(Box::new(Sink::default())),
         )
         .unwrap();
-        let input = Input::spawn(Script::after(Duration::from_secs(60), vec![]));
+        let input = Input::spawn(
+            Script::after(Duration::from_secs(60), vec![]),
+            &crate::cancel::Cancel::new(),
+        );
         let start = Instant::now();
         let exit = monitor.run(&input, || {
             (start.elapsed() > Duration::from_millis(300)).then_some(15)
@@ -434,10 +440,10 @@ mod tests {
             TerminalWriter::spawn(Box::new(Sink::default())),
         )
         .unwrap();
-        let input = Input::spawn(Script::after(
-            Duration::from_millis(800),
-            vec![key('s'), key('q')],
-        ));
+        let input = Input::spawn(
+            Script::after(Duration::from_millis(800), vec![key('s'), key('q')]),
+            &crate::cancel::Cancel::new(),
+        );
         assert_eq!(monitor.run(&input, || None).unwrap(), Exit::Quit);
         let saved: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

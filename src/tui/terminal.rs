@@ -4,8 +4,8 @@
 
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 use std::time::Duration;
 
 /// Begin and end of a synchronized update (DEC mode 2026): the terminal shows the frame
@@ -59,22 +59,13 @@ pub fn restore() {
 
 /// Owns the terminal's raw/alternate-screen state while alive.
 pub struct TerminalGuard {
-    /// The termination signal that arrived, 0 while none has.
-    signal: Arc<AtomicUsize>,
+    _private: (),
 }
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen, installs the panic hook (once per process,
-    /// chaining the previous one) and the signal flags.
+    /// Enters raw mode and the alternate screen and installs the panic hook (once per
+    /// process, chaining the previous one). Signals are the command's (`cmd::Shutdown`).
     pub fn enter() -> std::io::Result<TerminalGuard> {
-        let signal = Arc::new(AtomicUsize::new(0));
-        for sig in [
-            signal_hook::consts::SIGTERM,
-            signal_hook::consts::SIGHUP,
-            signal_hook::consts::SIGINT,
-        ] {
-            signal_hook::flag::register_usize(sig, signal.clone(), sig as usize)?;
-        }
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
@@ -91,15 +82,7 @@ impl TerminalGuard {
             crossterm::cursor::Hide,
             crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
         )?;
-        Ok(TerminalGuard { signal })
-    }
-
-    /// The termination signal that arrived, if one has.
-    pub fn signal(&self) -> Option<i32> {
-        match self.signal.load(Ordering::Relaxed) {
-            0 => None,
-            sig => Some(sig as i32),
-        }
+        Ok(TerminalGuard { _private: () })
     }
 }
 

@@ -24,8 +24,8 @@ pub fn query(in_tmux: bool) -> Vec<u8> {
     );
     let mut out = Vec::new();
     if in_tmux {
-        out.extend_from_slice(&super::kitty::tmux_wrap(&kitty));
-        out.extend_from_slice(&super::kitty::tmux_wrap(b"\x1b[>0q"));
+        out.extend_from_slice(&super::tmux::tmux_wrap(&kitty));
+        out.extend_from_slice(&super::tmux::tmux_wrap(b"\x1b[>0q"));
     } else {
         out.extend_from_slice(&kitty);
     }

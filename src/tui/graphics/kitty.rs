@@ -11,6 +11,7 @@
 //! 0.20, animation support).
 
 use super::caps::{KittyMode, Placement};
+use super::tmux::tmux_wrap;
 use super::{base64_into, check_frame, CellPlacement, GraphicsError};
 use std::io::Write;
 
@@ -484,20 +485,6 @@ fn png_of(rgba: &[u8], width: u32, r: Rect, level: u32, scratch: &mut Vec<u8>, o
     writer
         .write_image_data(scratch)
         .expect("rows of the declared size");
-}
-
-/// Wraps escape codes for tmux passthrough (`ESC P tmux; ... ESC \`, every ESC doubled).
-pub fn tmux_wrap(cmd: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cmd.len() + 16);
-    out.extend_from_slice(b"\x1bPtmux;");
-    for &b in cmd {
-        if b == 0x1b {
-            out.push(0x1b);
-        }
-        out.push(b);
-    }
-    out.extend_from_slice(b"\x1b\\");
-    out
 }
 
 /// The rectangles that cover every pixel where `old` and `new` differ (both RGBA,

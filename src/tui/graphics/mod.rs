@@ -7,6 +7,7 @@ pub mod caps;
 pub mod kitty;
 pub mod painter;
 pub mod sixel;
+pub mod tmux;
 pub mod worker;
 
 use ratatui::layout::Rect;
