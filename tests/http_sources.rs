@@ -454,7 +454,12 @@ fn a_stalled_stream_goes_offline_and_a_broken_one_reports_why() {
         stall_timeout: Duration::from_millis(700),
         ..HttpOptions::default()
     };
-    let mut src = HttpSource::open(HttpUrl::parse(&url("/stall")).unwrap(), options).unwrap();
+    let mut src = HttpSource::open(
+        HttpUrl::parse(&url("/stall")).unwrap(),
+        options,
+        &gbwatch::cancel::Cancel::new(),
+    )
+    .unwrap();
     // The one complete frame arrives; the half one never does.
     let began = Instant::now();
     let mut frames = 0;

@@ -1,7 +1,7 @@
 //! `gbwatch dump`: numbered JPEG files written atomically, or MJPEG on stdout.
 
 use super::{
-    first_feed, start_feeds, wait_limit, Signals, Started, StateLog, Terminated, UsageError,
+    first_feed, start_feeds, wait_limit, Shutdown, Started, StateLog, Terminated, UsageError,
 };
 use crate::cli::DumpArgs;
 use crate::encode::{Backend, JpegCache};
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// Runs `gbwatch dump`: one feed's frames as numbered JPEG files or MJPEG on stdout, until
 /// `--count`, `--duration`, the end of the source or a termination signal (which still
 /// prints the summary).
-pub fn run(args: DumpArgs) -> anyhow::Result<()> {
+pub fn run(args: DumpArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     if args.info && args.out.is_none() {
         return Err(UsageError(
             "--info writes NAME.jsonl next to the JPEG files: it needs --out DIR, not --stdout"
@@ -33,9 +33,8 @@ pub fn run(args: DumpArgs) -> anyhow::Result<()> {
         .into());
     }
     let wait = wait_limit(args.wait.wait)?;
-    let signals = Signals::install()?;
-    let mut started = start_feeds(&args.source, &args.preset)?;
-    let result = dump(&args, &mut started, wait, &signals);
+    let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
+    let result = dump(&args, &mut started, wait, shutdown);
     started.set.stop();
     result
 }
@@ -44,9 +43,9 @@ fn dump(
     args: &DumpArgs,
     started: &mut Started,
     wait: Option<Duration>,
-    signals: &Signals,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    let feed = first_feed(started, args.env.as_deref(), wait, signals)?;
+    let feed = first_feed(started, args.env.as_deref(), wait, shutdown)?;
     let set = &started.set;
     let deadline = args
         .duration
@@ -58,10 +57,8 @@ fn dump(
     };
     let mut progress = Progress::new(args.out.is_some(), args.count, deadline);
     let mut written = 0u64;
-    let mut interrupted = None;
     while args.count.is_none_or(|c| written < c) && deadline.is_none_or(|d| Instant::now() < d) {
-        if let Some(signal) = signals.received() {
-            interrupted = Some(signal);
+        if shutdown.received().is_some() {
             break;
         }
         let frame = match next_frame(&feed, &mut started.log, set, &mut progress) {
@@ -97,7 +94,8 @@ fn dump(
         "gbwatch: wrote {written} frames of {} (captured {} = delivered {} + dropped {} + queued {}; missed {}, identical {})",
         feed.name, s.captured, s.delivered, s.dropped, s.queued, s.missed, s.identical
     );
-    match interrupted {
+    // A signal also ends the feeds, so the loop may have ended on the source first.
+    match shutdown.received() {
         Some(signal) => Err(Terminated(signal).into()),
         None => Ok(()),
     }

@@ -6,19 +6,21 @@ pub mod list;
 pub mod record;
 pub mod relay;
 pub mod serve;
+pub mod shutdown;
 pub mod stats;
 pub mod watch;
 
-use crate::cli::{PresetArgs, SourceArgs};
+use crate::cli::{Cli, Command, PresetArgs, SourceArgs};
 use crate::pipeline::{Feed, FeedOptions, FeedSet, FeedState, Preset, Settings, SharedSettings};
 use crate::slot::default_dir;
 use crate::source::{SourceOptions, SourceSpec};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub use shutdown::Shutdown;
 
 /// A mistake in how gbwatch was called: one line, exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,48 @@ pub fn check_subcommand_typo(sources: &[String]) -> Result<(), UsageError> {
 #[error("ended by signal {0}")]
 pub struct Terminated(pub i32);
 
+/// Runs the command `cli` names and gives its exit status. The commands that run until
+/// stopped run under one [`Shutdown`], closed (its signal thread joined) when they return.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Some(Command::List(args)) => list::run(args),
+        Some(Command::Completions(args)) => docs::completions(args),
+        Some(Command::Man(args)) => docs::man(args),
+        command => match Shutdown::install() {
+            Ok(shutdown) => {
+                let result = run_until_stopped(command, cli.watch, &shutdown);
+                shutdown.close();
+                result
+            }
+            Err(e) => Err(anyhow::Error::new(e).context("installing signal handlers")),
+        },
+    };
+    shutdown::report_threads_at_exit();
+    finish(result)
+}
+
+fn run_until_stopped(
+    command: Option<Command>,
+    watch: crate::cli::WatchArgs,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    match command {
+        Some(Command::Dump(args)) => dump::run(args, shutdown),
+        Some(Command::Stats(args)) => stats::run(args, shutdown),
+        Some(Command::Record(args)) => record::run(args, shutdown),
+        Some(Command::Serve(args)) => serve::run(args, shutdown),
+        Some(Command::Relay(args)) => relay::run(args, shutdown),
+        Some(Command::Watch(args)) => watch::run(args, shutdown),
+        Some(Command::List(_) | Command::Completions(_) | Command::Man(_)) => {
+            unreachable!("run() handles the commands that end by themselves")
+        }
+        None => {
+            check_subcommand_typo(&watch.source.sources)?;
+            watch::run(watch, shutdown)
+        }
+    }
+}
+
 /// Maps a command's result to an exit status: usage errors 2, other errors 1, 128 + the
 /// signal number after a termination signal (as a shell reports it).
 pub fn finish(result: anyhow::Result<()>) -> ExitCode {
@@ -146,11 +190,16 @@ pub fn batch_specs(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
 
 /// Starts the pipeline for the given arguments (a non-interactive command's: no demo unless
 /// asked for).
-pub fn start_feeds(source: &SourceArgs, preset: &PresetArgs) -> Result<Started, UsageError> {
+pub fn start_feeds(
+    source: &SourceArgs,
+    preset: &PresetArgs,
+    shutdown: &Shutdown,
+) -> Result<Started, UsageError> {
     let settings = settings_from(preset)?;
     let specs = batch_specs(source)?;
     let log = StateLog::new(&specs);
-    let set = FeedSet::start(
+    let set = FeedSet::start_under(
+        shutdown.cancel(),
         specs,
         SharedSettings::new(settings),
         feed_options(source, preset),
@@ -196,7 +245,7 @@ pub fn first_feed(
     started: &mut Started,
     env: Option<&str>,
     wait: Option<Duration>,
-    signals: &Signals,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<Arc<Feed>> {
     let begin = Instant::now();
     loop {
@@ -228,7 +277,7 @@ pub fn first_feed(
             ))
             .into());
         }
-        if let Some(signal) = signals.received() {
+        if let Some(signal) = shutdown.received() {
             return Err(Terminated(signal).into());
         }
         if let Some(limit) = wait {
@@ -358,34 +407,6 @@ impl StateLog {
             Some(e) => format!("no env named '{e}' appeared"),
             None if self.places.is_empty() => "no source".to_string(),
             None => format!("no sign of {}", self.places.join(" or ")),
-        }
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP, noted instead of ending the process, so a command can stop
-/// and print its summary.
-#[derive(Debug, Clone)]
-pub struct Signals(Arc<AtomicUsize>);
-
-impl Signals {
-    /// Starts noting the termination signals.
-    pub fn install() -> std::io::Result<Signals> {
-        let flag = Arc::new(AtomicUsize::new(0));
-        for sig in [
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-            signal_hook::consts::SIGHUP,
-        ] {
-            signal_hook::flag::register_usize(sig, flag.clone(), sig as usize)?;
-        }
-        Ok(Signals(flag))
-    }
-
-    /// The signal that arrived, if one has.
-    pub fn received(&self) -> Option<i32> {
-        match self.0.load(Ordering::Relaxed) {
-            0 => None,
-            s => Some(s as i32),
         }
     }
 }

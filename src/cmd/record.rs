@@ -1,7 +1,7 @@
 //! `gbwatch record`: write what the pipeline captures to a replayable recording.
 
 use super::dump::{source_done, Progress};
-use super::{first_feed, start_feeds, wait_limit, Signals, Started, Terminated, UsageError};
+use super::{first_feed, start_feeds, wait_limit, Shutdown, Started, Terminated, UsageError};
 use crate::cli::RecordArgs;
 use crate::frame::Frame;
 use crate::pipeline::Feed;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// Runs `gbwatch record`: writes every feed's frames (or `--env`'s) to one recording, in the
 /// compact stream's format, until `--count`, `--duration` or the end of the sources.
-pub fn run(args: RecordArgs) -> anyhow::Result<()> {
+pub fn run(args: RecordArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     if let Some(d) = args.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
         return Err(UsageError(format!(
             "--duration {d} must be a positive number of seconds"
@@ -32,9 +32,8 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     }
     let file = File::create(&args.out)
         .map_err(|e| UsageError(format!("cannot write {}: {e}", args.out.display())))?;
-    let signals = Signals::install()?;
-    let mut started = start_feeds(&args.source, &args.preset)?;
-    let result = record(&args, &mut started, file, wait, &signals);
+    let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
+    let result = record(&args, &mut started, file, wait, shutdown);
     started.set.stop();
     let (frames, bytes, envs, last_ts, interrupted) = result?;
     if frames == 0 {
@@ -47,7 +46,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
         args.out.display(),
         bytes / frames.max(1)
     );
-    match interrupted {
+    match interrupted.or(shutdown.received()) {
         Some(signal) => Err(Terminated(signal).into()),
         None => Ok(()),
     }
@@ -67,9 +66,9 @@ fn record(
     started: &mut Started,
     file: File,
     wait: Option<Duration>,
-    signals: &Signals,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<Recorded> {
-    let first = first_feed(started, args.env.as_deref(), wait, signals)?;
+    let first = first_feed(started, args.env.as_deref(), wait, shutdown)?;
     let deadline = args
         .duration
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
@@ -89,7 +88,7 @@ fn record(
     let arrivals = started.set.arrivals();
     let mut interrupted = None;
     while args.count.is_none_or(|c| out.frames < c) && deadline.is_none_or(|d| Instant::now() < d) {
-        if let Some(signal) = signals.received() {
+        if let Some(signal) = shutdown.received() {
             interrupted = Some(signal);
             break;
         }

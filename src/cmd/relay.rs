@@ -1,17 +1,15 @@
 //! `gbwatch relay`: the compact stream on standard output, requests on standard input; the
 //! remote end of an `ssh://` source.
 
-use super::{batch_specs, feed_options, settings_from, Signals, StdoutClosed, Terminated};
-use crate::cancel::Cancel;
+use super::{batch_specs, feed_options, settings_from, Shutdown, StdoutClosed, Terminated};
 use crate::cli::{PresetArgs, RelayArgs};
 use crate::encode::Backend;
 use crate::pipeline::{FeedSet, SharedSettings};
 use crate::serve::LatestSet;
 use std::io::{BufReader, Write};
-use std::time::Duration;
 
 /// Runs `gbwatch relay` until the viewer closes either side or a signal arrives.
-pub fn run(args: RelayArgs) -> anyhow::Result<()> {
+pub fn run(args: RelayArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     let preset = PresetArgs {
         preset: "medium".into(),
         scale: None,
@@ -20,30 +18,22 @@ pub fn run(args: RelayArgs) -> anyhow::Result<()> {
         queue: 10,
     };
     let specs = batch_specs(&args.source)?;
-    let set = FeedSet::start(
+    let cancel = shutdown.cancel();
+    let set = FeedSet::start_under(
+        cancel,
         specs,
         SharedSettings::new(settings_from(&preset)?),
         feed_options(&args.source, &preset),
     );
-    let signals = Signals::install()?;
-    let cancel = Cancel::new();
-    let (latest, distributor) = LatestSet::start(set.clone(), Backend::best(), cancel.clone());
-    let watcher = {
-        let (cancel, signals) = (cancel.clone(), signals.clone());
-        std::thread::spawn(move || {
-            while signals.received().is_none() && !cancel.sleep(Duration::from_millis(100)) {}
-            cancel.cancel();
-        })
-    };
+    let (latest, distributor) = LatestSet::start(set.clone(), Backend::best(), cancel.child());
     let requests = Box::new(BufReader::new(std::io::stdin()));
     let mut out = std::io::stdout().lock();
-    let result = crate::serve::stream(&latest, &mut out, requests, args.fps, &cancel, true);
+    let result = crate::serve::stream(&latest, &mut out, requests, args.fps, cancel, true);
     let _ = out.flush();
     cancel.cancel();
-    let _ = watcher.join();
     crate::cancel::join_within(distributor, crate::serve::STOP_WAIT);
     set.stop();
-    if let Some(signal) = signals.received() {
+    if let Some(signal) = shutdown.received() {
         return Err(Terminated(signal).into());
     }
     match result {

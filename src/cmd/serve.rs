@@ -1,6 +1,6 @@
 //! `gbwatch serve`: the dashboard and its HTTP endpoints on the capture pipeline.
 
-use super::{start_feeds, Signals, Terminated, UsageError};
+use super::{start_feeds, Shutdown, Terminated, UsageError};
 use crate::cli::ServeArgs;
 use crate::encode::Backend;
 use crate::serve::Server;
@@ -20,14 +20,13 @@ pub fn parse_bind(bind: &str) -> Result<SocketAddr, UsageError> {
 
 /// Runs `gbwatch serve`: serves the dashboard and endpoints on `--bind` until a termination
 /// signal, then prints a summary line. Feeds' state changes go to stderr as they happen.
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: ServeArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
     let listener =
         TcpListener::bind(addr).map_err(|e| UsageError(format!("cannot listen on {addr}: {e}")))?;
-    let signals = Signals::install()?;
-    let mut started = start_feeds(&args.source, &args.preset)?;
+    let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
     let set = started.set.clone();
-    let server = Server::start(listener, set.clone(), Backend::best())?;
+    let server = Server::start(listener, set.clone(), Backend::best(), shutdown.cancel())?;
     let bound = server.local_addr();
     if !bound.ip().is_loopback() {
         eprintln!(
@@ -35,13 +34,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     eprintln!("gbwatch: serving on http://{bound}/ (Ctrl-C to stop)");
-    let signal = loop {
-        if let Some(signal) = signals.received() {
-            break signal;
-        }
+    let cancel = shutdown.cancel();
+    while !cancel.sleep(Duration::from_millis(100)) {
         started.log.update(&set);
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    }
     let app = server.app.clone();
     server.stop();
     set.stop();
@@ -51,7 +47,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         app.parts_sent(),
         set.feeds().len()
     );
-    Err(Terminated(signal).into())
+    match shutdown.received() {
+        Some(signal) => Err(Terminated(signal).into()),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

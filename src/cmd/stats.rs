@@ -1,6 +1,6 @@
 //! `gbwatch stats`: run the pipeline for a while and print its figures.
 
-use super::{start_feeds, UsageError};
+use super::{start_feeds, Shutdown, UsageError};
 use crate::cli::StatsArgs;
 use crate::encode::{Backend, JpegCache};
 use crate::pipeline::{FeedSet, StatsReport};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// Runs `gbwatch stats`: consumes every feed like a streaming client for `--duration` seconds
 /// (or until a termination signal), then prints the figures as text or `--json`. Fails when
 /// no source delivered a frame, with the reasons.
-pub fn run(args: StatsArgs) -> anyhow::Result<()> {
+pub fn run(args: StatsArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
         return Err(UsageError(format!(
             "--duration {} must be a positive number of seconds",
@@ -19,8 +19,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         .into());
     }
     let wait = super::wait_limit(args.wait.wait)?;
-    let signals = super::Signals::install()?;
-    let mut started = start_feeds(&args.source, &args.preset)?;
+    let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
     let set = started.set.clone();
     let backend = Backend::best();
     let mut caches: HashMap<String, JpegCache> = HashMap::new();
@@ -30,7 +29,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     let mut gave_up = false;
     // Consume like a streaming client: every delivered frame is encoded at the preset.
     while Instant::now() < end {
-        if let Some(signal) = signals.received() {
+        if let Some(signal) = shutdown.received() {
             interrupted = Some(signal);
             break;
         }
@@ -65,7 +64,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         text_report(&report)
     };
     super::print_stdout(&text)?;
-    if let Some(signal) = interrupted {
+    if let Some(signal) = interrupted.or(shutdown.received()) {
         return Err(super::Terminated(signal).into());
     }
     if report.frames_captured == 0 {

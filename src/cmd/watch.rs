@@ -1,7 +1,7 @@
 //! `gbwatch watch` (and `gbwatch` alone): wires the sources' [`FeedSet`] to the terminal
 //! [`crate::tui::Monitor`] and always gives the terminal back.
 
-use super::{feed_options, settings_from, specs_from, Terminated, UsageError};
+use super::{feed_options, settings_from, specs_from, Shutdown, Terminated, UsageError};
 use crate::cli::{ColorsArg, WatchArgs};
 use crate::pipeline::{FeedSet, SharedSettings};
 use crate::tui::input::{Crossterm, Input};
@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 
 /// Runs `gbwatch watch`: the sources' feeds drawn in this terminal until q, a signal or the
 /// terminal going away.
-pub fn run(args: WatchArgs) -> anyhow::Result<()> {
+pub fn run(args: WatchArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     let settings = settings_from(&args.preset)?;
     if !(args.stuck_after.is_finite() && args.stuck_after > 0.0) {
         return Err(UsageError(format!(
@@ -44,12 +44,13 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         .map(|s| s.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let set = FeedSet::start(
+    let set = FeedSet::start_under(
+        shutdown.cancel(),
         specs,
         SharedSettings::new(settings),
         feed_options(&args.source, &args.preset),
     );
-    let result = monitor(&args, &set, source_hint);
+    let result = monitor(&args, &set, source_hint, shutdown);
     set.stop();
     match result? {
         Exit::Signal(signal) => Err(Terminated(signal).into()),
@@ -58,7 +59,12 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
 }
 
 /// Takes over the terminal, runs the monitor and restores the terminal.
-fn monitor(args: &WatchArgs, set: &FeedSet, source_hint: String) -> anyhow::Result<Exit> {
+fn monitor(
+    args: &WatchArgs,
+    set: &FeedSet,
+    source_hint: String,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Exit> {
     let guard = TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
     // The capability query reads the terminal's answer: before the input thread starts.
@@ -76,8 +82,8 @@ fn monitor(args: &WatchArgs, set: &FeedSet, source_hint: String) -> anyhow::Resu
         stuck_after: std::time::Duration::from_secs_f64(args.stuck_after),
     };
     let monitor = Monitor::new(set.clone(), setup, TerminalWriter::stdout()?)?;
-    let input = Input::spawn(Crossterm);
-    let exit = monitor.run(&input, || guard.signal());
+    let input = Input::spawn(Crossterm, shutdown.cancel());
+    let exit = monitor.run(&input, || shutdown.received());
     drop(input);
     drop(guard);
     Ok(exit?)

@@ -58,8 +58,21 @@ pub struct FeedSet {
 }
 
 impl FeedSet {
-    /// Opens every source in `specs` and keeps rescanning the dynamic ones.
+    /// Opens every source in `specs` and keeps rescanning the dynamic ones, as the one
+    /// stopping point of a program that has no other (a library user's; the commands use
+    /// [`FeedSet::start_under`]).
     pub fn start(
+        specs: Vec<SourceSpec>,
+        settings: SharedSettings,
+        options: FeedOptions,
+    ) -> FeedSet {
+        FeedSet::start_under(&Cancel::new(), specs, settings, options)
+    }
+
+    /// Opens every source in `specs` and keeps rescanning the dynamic ones; everything the
+    /// set starts stops with `parent` (or with [`FeedSet::stop`]).
+    pub fn start_under(
+        parent: &Cancel,
         specs: Vec<SourceSpec>,
         settings: SharedSettings,
         options: FeedOptions,
@@ -69,7 +82,7 @@ impl FeedSet {
             retired: Arc::new(Mutex::new(VecDeque::new())),
             problems: Arc::new(Mutex::new(Vec::new())),
             settings,
-            cancel: Cancel::new(),
+            cancel: parent.child(),
             arrived: crossbeam_channel::bounded(1),
             discovery: Arc::default(),
         };
@@ -166,9 +179,9 @@ impl FeedSet {
     /// Opens `open` as the source of `feed` and starts its capture thread; a failure becomes
     /// the feed's `Error` state.
     fn open_into(&self, feed: &Arc<Feed>, open: OpenFn) {
-        match open() {
+        let cancel = self.cancel.child();
+        match open(&cancel) {
             Ok(source) => {
-                let cancel = self.cancel.child();
                 feed.queue.reopen();
                 feed.set_state(FeedState::Waiting);
                 let thread = spawn_capture(

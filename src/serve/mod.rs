@@ -138,10 +138,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Serves `set` on an already bound listener, from a background thread.
-    pub fn start(listener: TcpListener, set: FeedSet, backend: Backend) -> std::io::Result<Server> {
+    /// Serves `set` on an already bound listener, from a background thread, until `parent`
+    /// or [`Server::stop`].
+    pub fn start(
+        listener: TcpListener,
+        set: FeedSet,
+        backend: Backend,
+        parent: &Cancel,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
-        let cancel = Cancel::new();
+        let cancel = parent.child();
         let (latest, distributor) = LatestSet::start(set.clone(), backend, cancel.clone());
         let app = Arc::new(App {
             latest,

@@ -61,6 +61,8 @@ pub struct SendTotals {
 
 /// Reads request lines from `requests` on a thread of its own, until it ends.
 fn read_requests(requests: Box<dyn BufRead + Send>, wanted: Arc<Mutex<Wanted>>) {
+    // Detached: blocked in a read no token reaches, it ends when the requests end (the
+    // viewer closes its side or the connection), at the latest with the process.
     let spawned = std::thread::Builder::new()
         .name("stream-requests".into())
         .spawn(move || {

@@ -222,7 +222,12 @@ pub struct HttpSource {
 
 impl HttpSource {
     /// Starts the worker thread for `url`; it connects in the background.
-    pub fn open(url: HttpUrl, options: HttpOptions) -> Result<HttpSource, SourceError> {
+    /// Its worker's token is a child of `parent`.
+    pub fn open(
+        url: HttpUrl,
+        options: HttpOptions,
+        parent: &Cancel,
+    ) -> Result<HttpSource, SourceError> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 body: None,
@@ -232,7 +237,7 @@ impl HttpSource {
                 busy: false,
             }),
             cv: Condvar::new(),
-            cancel: Cancel::new(),
+            cancel: parent.child(),
         });
         let name = url.name();
         // Detached: it holds only `shared`, and ends once the dropped source cancels the
@@ -643,7 +648,7 @@ mod tests {
             max_backoff: Duration::from_secs(60),
             ..HttpOptions::default()
         };
-        let source = HttpSource::open(url, options).unwrap();
+        let source = HttpSource::open(url, options, &Cancel::new()).unwrap();
         let shared = source.shared.clone();
         // Refused at 0, 0.2, 0.6 and 1.4 s: by 1.5 s it sleeps until 3 s.
         std::thread::sleep(Duration::from_millis(1500));

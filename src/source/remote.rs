@@ -80,6 +80,8 @@ impl Remote {
             .unwrap()
             .insert(key.clone(), remote.clone());
         let r = remote.clone();
+        // Left to end with the process: it asks every LIST_EVERY and ends once no scan asked
+        // for the remote in FORGET_AFTER (no token: the registry outlives any one feed set).
         let spawned = std::thread::Builder::new()
             .name(format!("remote {}", base.as_str()))
             .spawn(move || r.keep_asking(&key));

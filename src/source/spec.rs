@@ -10,6 +10,7 @@ use super::remote::{open_env, Listing, Remote};
 use super::ssh::SshUrl;
 use super::stream::StreamEnvSource;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
+use crate::cancel::Cancel;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -140,7 +141,7 @@ pub struct Candidate {
 }
 
 /// Opens a found source.
-pub type OpenFn = Box<dyn FnOnce() -> Result<Box<dyn Source>, SourceError> + Send>;
+pub type OpenFn = Box<dyn FnOnce(&Cancel) -> Result<Box<dyn Source>, SourceError> + Send>;
 
 impl SourceSpec {
     /// Interprets one SOURCE argument.
@@ -241,7 +242,7 @@ impl SourceSpec {
                     key: path.display().to_string(),
                     open: Box::new({
                         let name = name.clone();
-                        move || {
+                        move |_| {
                             let source = RecordingSource::open(name, &path, speed, looping)?;
                             Ok(Box::new(source) as Box<dyn Source>)
                         }
@@ -255,7 +256,7 @@ impl SourceSpec {
                     kind: SourceKind::Demo,
                     name: DEMO_KEY.to_string(),
                     key: DEMO_KEY.to_string(),
-                    open: Box::new(move || Ok(demo_source(speed))),
+                    open: Box::new(move |_| Ok(demo_source(speed))),
                 }]
             }
             SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
@@ -291,8 +292,8 @@ fn http_candidate(url: HttpUrl) -> Candidate {
         kind: SourceKind::Http,
         name: url.name(),
         key: url.as_str().to_string(),
-        open: Box::new(move || {
-            Ok(Box::new(HttpSource::open(url, HttpOptions::default())?) as Box<dyn Source>)
+        open: Box::new(move |cancel| {
+            Ok(Box::new(HttpSource::open(url, HttpOptions::default(), cancel)?) as Box<dyn Source>)
         }),
     }
 }
@@ -316,7 +317,7 @@ fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
                 key: format!("{}#{env}", url.as_str()),
                 open: Box::new({
                     let name = name.clone();
-                    move || Ok(Box::new(open_env(name, &remote, env)) as Box<dyn Source>)
+                    move |_| Ok(Box::new(open_env(name, &remote, env)) as Box<dyn Source>)
                 }),
                 name,
             }
@@ -328,22 +329,26 @@ fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
 fn ssh_candidates(url: &SshUrl) -> Result<Vec<Candidate>, String> {
     let envs = super::ssh::sources(url)?;
     let client = super::ssh::client(url);
-    Ok(envs
-        .into_iter()
-        .map(|env| {
-            let name = format!("{}/{env}", url.prefix());
-            let client = client.clone();
-            Candidate {
-                kind: SourceKind::Ssh,
-                key: format!("{}#{env}", url.as_str()),
-                open: Box::new({
-                    let name = name.clone();
-                    move || Ok(Box::new(StreamEnvSource::new(name, client, env)) as Box<dyn Source>)
-                }),
-                name,
-            }
-        })
-        .collect())
+    Ok(
+        envs.into_iter()
+            .map(|env| {
+                let name = format!("{}/{env}", url.prefix());
+                let client = client.clone();
+                Candidate {
+                    kind: SourceKind::Ssh,
+                    key: format!("{}#{env}", url.as_str()),
+                    open: Box::new({
+                        let name = name.clone();
+                        move |_| {
+                            Ok(Box::new(StreamEnvSource::new(name, client, env))
+                                as Box<dyn Source>)
+                        }
+                    }),
+                    name,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The built-in demo: a single-env recording, or (made again by a newer `gbwatch record`,
@@ -378,7 +383,7 @@ fn multi_recording_candidates(
                 kind: SourceKind::Recording,
                 key: format!("{}#{env}", path.display()),
                 name: env.clone(),
-                open: Box::new(move || {
+                open: Box::new(move |_| {
                     let source =
                         StreamRecordingSource::open(env.clone(), env, &path, speed, looping)?;
                     Ok(Box::new(source) as Box<dyn Source>)
@@ -394,7 +399,7 @@ fn slot_candidate(name: String, path: PathBuf, allow_foreign: bool) -> Candidate
         key: path.display().to_string(),
         open: Box::new({
             let name = name.clone();
-            move || Ok(Box::new(ShmSource::open(name, &path, allow_foreign)?) as Box<dyn Source>)
+            move |_| Ok(Box::new(ShmSource::open(name, &path, allow_foreign)?) as Box<dyn Source>)
         }),
         name,
     }
@@ -406,7 +411,7 @@ fn file_candidate(name: String, path: PathBuf) -> Candidate {
         key: path.display().to_string(),
         open: Box::new({
             let name = name.clone();
-            move || Ok(Box::new(FileSource::open(name, &path)) as Box<dyn Source>)
+            move |_| Ok(Box::new(FileSource::open(name, &path)) as Box<dyn Source>)
         }),
         name,
     }

@@ -230,6 +230,8 @@ pub fn client(url: &SshUrl) -> Arc<StreamClient> {
         asked: Instant::now(),
     };
     registry().lock().unwrap().insert(key.clone(), entry);
+    // Left to end with the process: it sleeps a second at a time and ends once the host
+    // is forgotten (no token: the registry outlives any one feed set).
     let reaper = std::thread::Builder::new()
         .name(format!("forget {}", url.as_str()))
         .spawn(move || forget_when_unused(&key));

@@ -122,6 +122,8 @@ impl StreamClient {
             wake: Condvar::new(),
         });
         let c = client.clone();
+        // Detached: [`StreamClient::stop`] ends it at its next read or wait (a relay sends
+        // something at least every two seconds); else it ends with the process.
         let spawned = std::thread::Builder::new()
             .name(format!("stream {name}"))
             .spawn(move || c.run(transport));

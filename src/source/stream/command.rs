@@ -78,6 +78,7 @@ impl Transport for CommandTransport {
         let mut stderr = child.stderr.take().expect("piped stderr");
         let said = Arc::new(Mutex::new(String::new()));
         let s = said.clone();
+        // Detached: it ends at the child's end of standard error, when the child ends.
         std::thread::spawn(move || {
             let mut buf = [0u8; 1024];
             while let Ok(n) = stderr.read(&mut buf) {
