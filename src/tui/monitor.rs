@@ -133,6 +133,12 @@ impl Monitor {
             }
             self.tick(Instant::now())?;
         };
+        // A signal cancels the input thread too, which closes its channel: the signal is
+        // set before that, so an input that ended for it reports the signal, not a hang-up.
+        let exit = match (exit, signal()) {
+            (Exit::TerminalGone, Some(sig)) => Exit::Signal(sig),
+            (exit, _) => exit,
+        };
         let mut clear = std::mem::take(&mut self.pending_pictures);
         self.pictures.clear(&mut clear, WRITER_GRACE);
         if !clear.is_empty() {
