@@ -81,8 +81,11 @@ struct ClientState {
     /// The remote's sources (name, online) of the last list; `None` before the first.
     sources: Option<Vec<(String, bool)>>,
     frames: HashMap<String, Newest>,
-    /// The rate asked for each source, as last sent.
+    /// The rate asked for each source, as last sent: the highest any of its readers wants.
     rates: HashMap<String, u32>,
+    /// Each source's readers (feeds of any feed set of this process) and the rate each wants.
+    readers: HashMap<String, HashMap<u64, u32>>,
+    next_reader: u64,
     writer: Option<Box<dyn Write + Send>>,
     notice: Option<String>,
     stop: bool,
@@ -113,6 +116,8 @@ impl StreamClient {
                 sources: None,
                 frames: HashMap::new(),
                 rates: HashMap::new(),
+                readers: HashMap::new(),
+                next_reader: 0,
                 writer: None,
                 notice: None,
                 stop: false,
@@ -170,8 +175,49 @@ impl StreamClient {
             .unwrap();
     }
 
-    /// Asks for `name`'s frames at `fps` (0: none), sent when it changes.
+    /// A new reader of source `name`: it asks for no frames until [`Self::reader_rate`].
+    fn add_reader(&self, name: &str) -> u64 {
+        let mut st = self.state.lock().unwrap();
+        st.next_reader += 1;
+        let id = st.next_reader;
+        st.readers
+            .entry(name.to_string())
+            .or_default()
+            .insert(id, 0);
+        id
+    }
+
+    /// Forgets reader `id` of `name`; the others' rate still holds.
+    fn remove_reader(&self, name: &str, id: u64) {
+        let fps = {
+            let mut st = self.state.lock().unwrap();
+            let Some(readers) = st.readers.get_mut(name) else {
+                return;
+            };
+            readers.remove(&id);
+            readers.values().copied().max().unwrap_or(0)
+        };
+        self.send_rate(name, fps);
+    }
+
+    /// Reader `id` of `name` wants `fps`; the remote is asked for the most any reader wants.
+    fn reader_rate(&self, name: &str, id: u64, fps: u32) {
+        let most = {
+            let mut st = self.state.lock().unwrap();
+            let readers = st.readers.entry(name.to_string()).or_default();
+            readers.insert(id, fps);
+            readers.values().copied().max().unwrap_or(0)
+        };
+        self.send_rate(name, most);
+    }
+
+    /// Asks for `name`'s frames at `fps` (0: none), sent when it changes. With readers
+    /// ([`StreamEnvSource`]) the rate is theirs; this is for a client read directly.
     pub fn request_rate(&self, name: &str, fps: u32) {
+        self.send_rate(name, fps);
+    }
+
+    fn send_rate(&self, name: &str, fps: u32) {
         let mut st = self.state.lock().unwrap();
         if st.rates.get(name) == Some(&fps) {
             return;
@@ -183,11 +229,18 @@ impl StreamClient {
         }
     }
 
-    /// Takes the newest frame of `name` if newer than `seen` (one feed reads each source).
+    /// The newest frame of `name` if newer than `seen`: taken when one reader reads the
+    /// source (no copy), copied when several do (feed sets of one process on one remote).
     fn take_newer(&self, name: &str, seen: u64) -> Option<(u64, RawFrame)> {
         let mut st = self.state.lock().unwrap();
+        let shared = st.readers.get(name).is_some_and(|r| r.len() > 1);
         let n = st.frames.get_mut(name).filter(|n| n.seq > seen)?;
-        Some((n.seq, n.frame.take()?))
+        let frame = if shared {
+            n.frame.clone()?
+        } else {
+            n.frame.take()?
+        };
+        Some((n.seq, frame))
     }
 
     fn stopped(&self) -> bool {
@@ -350,17 +403,27 @@ pub struct StreamEnvSource {
     env: String,
     client: Arc<StreamClient>,
     seen: u64,
+    /// This feed among the source's readers.
+    reader: u64,
 }
 
 impl StreamEnvSource {
     /// The feed `name` showing remote source `env` of `client`.
     pub fn new(name: String, client: Arc<StreamClient>, env: String) -> StreamEnvSource {
+        let reader = client.add_reader(&env);
         StreamEnvSource {
             name,
             env,
             client,
             seen: 0,
+            reader,
         }
+    }
+}
+
+impl Drop for StreamEnvSource {
+    fn drop(&mut self) {
+        self.client.remove_reader(&self.env, self.reader);
     }
 }
 
@@ -392,6 +455,6 @@ impl Source for StreamEnvSource {
     }
 
     fn set_wanted_fps(&mut self, fps: u32) {
-        self.client.request_rate(&self.env, fps);
+        self.client.reader_rate(&self.env, self.reader, fps);
     }
 }
