@@ -48,12 +48,18 @@ echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 
-echo "== cargo test"
+echo "== cargo test (every binary, even after a failure)"
 log=$(mktemp)
+began=$(date +%s)
 # --all-targets also builds the examples (benchmarks), in the same profile as the tests.
-cargo test --all-targets -- --test-threads 2 2>&1 | tee "$log"
+set +e
+cargo test --all-targets --no-fail-fast -- --test-threads 2 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+set -e
+took=$(( $(date +%s) - began ))
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
+grep -E '^test .* FAILED$' "$log" | sed 's/^/  failed: /' || true
+printf 'test part (build and run): %dm %02ds\n' $((took / 60)) $((took % 60))
 rm -f "$log"
 exit "$status"

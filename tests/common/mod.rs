@@ -1,16 +1,19 @@
 //! Helpers shared by the integration tests: the real Python (with PyBoy), the real binary,
 //! scratch directories and publisher processes.
-#![allow(dead_code)]
 
 pub mod pty;
+pub mod real_terminal;
+pub mod serve;
 pub mod sshd;
 pub mod tmux;
 pub mod vt;
+pub mod wait;
+
+pub use wait::{eventually, until, within};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -40,6 +43,7 @@ pub fn gbwatch() -> Command {
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
+    /// A new empty directory for the test `tag`.
     pub fn new(tag: &str) -> Scratch {
         use std::os::unix::fs::DirBuilderExt;
         use std::sync::atomic::{AtomicU32, Ordering};
@@ -63,6 +67,7 @@ impl Scratch {
         Scratch(dir)
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.0
     }
@@ -93,6 +98,7 @@ pub fn py_script(name: &str) -> Command {
 
 /// A helper process that said it is ready, with the rest of its standard output.
 pub struct Ready {
+    /// The process.
     pub proc: Proc,
     /// What followed "ready" on its first line (a port, say), trimmed.
     pub detail: String,
@@ -128,25 +134,6 @@ pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
         .args(extra)
         .stderr(Stdio::inherit());
     spawn_ready(&mut cmd, "the PyBoy publisher").proc
-}
-
-/// Polls `f` every 20 ms until it returns `Some`, for at most `timeout`.
-pub fn within<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if start.elapsed() >= timeout {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Polls `f` until it returns `Some`; panics naming `what` after `timeout`.
-pub fn eventually<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T>) -> T {
-    within(timeout, f).unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
 }
 
 /// Asserts a command was refused as a usage error: status 2 and one line on stderr that

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 /// A running program whose controlling terminal is a new pty.
 pub struct Pty {
+    /// The program.
     pub child: Proc,
     out: Arc<Mutex<Vec<u8>>>,
     paused: Arc<AtomicBool>,

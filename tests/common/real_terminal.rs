@@ -6,7 +6,6 @@
 //!
 //! Needs `Xvfb`, `xterm`, `kitty`, `import` and `python3` (installed by tests/run-all.sh);
 //! a missing tool is a panic naming it, never a skipped test.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,8 +27,11 @@ pub enum Kind {
 /// An RGBA picture.
 #[derive(Debug, Clone)]
 pub struct Picture {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// RGBA bytes, row by row.
     pub rgba: Vec<u8>,
 }
 
@@ -48,6 +50,7 @@ pub struct Session {
     display: u32,
     dir: PathBuf,
     shown: usize,
+    /// Which terminal runs.
     pub kind: Kind,
     /// (rows, cols, width px, height px) of the terminal's text area, from TIOCGWINSZ
     /// inside the terminal.
@@ -128,7 +131,8 @@ impl Session {
             .expect("start Xvfb");
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
         let mut xvfb = xvfb;
-        wait_for(Duration::from_secs(10), "Xvfb's socket", || socket.exists());
+        let xvfb_log = dir.join("xvfb.log");
+        super::wait::started("Xvfb's socket", &xvfb_log, || socket.exists());
         assert!(
             xvfb.try_wait().unwrap().is_none(),
             "Xvfb :{display} exited (display taken?)"
@@ -212,9 +216,8 @@ done"#,
             winsize: (0, 0, 0, 0),
         };
         let size = s.dir.join("size");
-        wait_for(Duration::from_secs(60), "the terminal to start", || {
-            size.exists()
-        });
+        let term_log = s.dir.join("term.log");
+        super::wait::started("the terminal to start", &term_log, || size.exists());
         let text = std::fs::read_to_string(&size).unwrap();
         let v: Vec<u16> = text
             .split_whitespace()
@@ -251,9 +254,9 @@ done"#,
         std::fs::write(&tmp, bytes).unwrap();
         std::fs::rename(&tmp, self.dir.join(format!("payload.{n}"))).unwrap();
         let done = self.dir.join(format!("done.{n}"));
-        wait_for(
-            Duration::from_secs(10),
+        super::wait::until(
             "the terminal to take the bytes",
+            Duration::from_secs(30),
             || done.exists(),
         );
         self.shown += 1;
@@ -305,14 +308,6 @@ impl Drop for Session {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
-    }
-}
-
-fn wait_for(timeout: Duration, what: &str, ok: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -1,6 +1,5 @@
 //! Shared by the `serve` tests: a `gbwatch serve` process on a loopback port and a raw
 //! HTTP client that shows exactly what the server sent.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,7 +9,9 @@ use std::time::{Duration, Instant};
 
 /// A running `gbwatch serve`, killed when dropped.
 pub struct ServeProc {
+    /// The server process.
     pub child: Child,
+    /// Where it listens.
     pub addr: SocketAddr,
     /// Everything the server printed on stderr up to the "serving on" line.
     pub banner: String,
@@ -24,6 +25,7 @@ impl Drop for ServeProc {
 }
 
 impl ServeProc {
+    /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -78,12 +80,16 @@ pub fn serve(mut cmd: Command, args: &[&str]) -> ServeProc {
 /// A complete response.
 #[derive(Debug)]
 pub struct Resp {
+    /// The status code.
     pub status: u16,
+    /// Headers, names as sent.
     pub headers: Vec<(String, String)>,
+    /// The body as sent.
     pub body: Vec<u8>,
 }
 
 impl Resp {
+    /// The first header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -91,10 +97,12 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as UTF-8 (lossy).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The body as JSON; panics naming the body when it is not.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
@@ -163,6 +171,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str) -> Resp {
     )
 }
 
+/// `GET path`, answered in full.
 pub fn get(addr: SocketAddr, path: &str) -> Resp {
     request(addr, "GET", path)
 }
@@ -200,8 +209,11 @@ pub fn decode_jpeg(bytes: &[u8]) -> (u16, u16) {
 
 /// A `/stream` reader: parses multipart parts as they come.
 pub struct StreamClient {
+    /// The connection, past the head.
     pub stream: BufReader<TcpStream>,
+    /// The status code.
     pub status: u16,
+    /// Headers of the answer.
     pub headers: Vec<(String, String)>,
     boundary: String,
 }
@@ -209,12 +221,16 @@ pub struct StreamClient {
 /// One part of the stream.
 #[derive(Debug)]
 pub struct Part {
+    /// The part's headers.
     pub headers: Vec<(String, String)>,
+    /// The part's JPEG bytes.
     pub jpeg: Vec<u8>,
+    /// When the part was read in full.
     pub at: Instant,
 }
 
 impl Part {
+    /// The first header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -255,6 +271,7 @@ impl StreamClient {
         }
     }
 
+    /// The first header `name` of the answer (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -1,15 +1,22 @@
 //! A real OpenSSH server (Debian's /usr/sbin/sshd) on a loopback port, with a throwaway
 //! host key and user key, and the built gbwatch on the PATH of its sessions (or not).
 
-use super::{within, Scratch};
+use super::Scratch;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// Keys, config and the bin directory of one test's sshd.
 pub struct SshHome {
+    /// The directory holding keys, config and bin.
     pub dir: Scratch,
+    /// The user sshd lets in.
     pub user: String,
+}
+
+impl Default for SshHome {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SshHome {
@@ -74,17 +81,17 @@ impl SshHome {
         std::fs::write(&config_file, config).unwrap();
         // Privilege separation needs this directory when sshd runs as root.
         let _ = std::fs::create_dir_all("/run/sshd");
+        let log = self.path(&format!("sshd_{port}.log"));
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(&config_file)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start /usr/sbin/sshd (install openssh-server: bash tests/run-all.sh)");
-        let up = within(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        super::wait::started(&format!("sshd to listen on 127.0.0.1:{port}"), &log, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
-        assert!(up.is_some(), "sshd did not listen on 127.0.0.1:{port}");
         Sshd { child, port }
     }
 }
@@ -92,6 +99,7 @@ impl SshHome {
 /// A running sshd; it and its sessions are killed when dropped.
 pub struct Sshd {
     child: Child,
+    /// The loopback port it listens on.
     pub port: u16,
 }
 

@@ -7,12 +7,14 @@ use std::time::Duration;
 pub struct Tmux(pub String);
 
 impl Tmux {
+    /// A `tmux` command for this server.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.0]);
         c
     }
 
+    /// Runs tmux with `args` and gives its standard output.
     pub fn run(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().expect("run tmux");
         assert!(
@@ -23,6 +25,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The pane's text as shown now.
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }

@@ -61,15 +61,20 @@ pub fn diacritic_index(c: char) -> Option<usize> {
 /// One screen cell: its text (a character and any diacritics joined to it) and colour.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cell {
+    /// The cell's text.
     pub text: String,
+    /// Its foreground colour, if set.
     pub fg: Option<[u8; 3]>,
 }
 
 /// A graphics sequence, with the cell the cursor was on when it came and the offset in the
 /// output just past it.
 pub struct Shown {
+    /// The cursor cell where it was drawn.
     pub at: (u16, u16),
+    /// The offset in the output just past it.
     pub end: usize,
+    /// What was drawn.
     pub what: Graphic,
 }
 
@@ -97,10 +102,12 @@ impl Graphic {
 /// The output replayed: the screen's cells ((row, column) from 0), and the pictures.
 #[derive(Default)]
 pub struct Screen {
+    /// Text cells by (column, row).
     pub cells: HashMap<(u16, u16), Cell>,
     row: u16,
     col: u16,
     fg: Option<[u8; 3]>,
+    /// Pictures in the order drawn.
     pub pictures: Vec<Shown>,
     kitty: Option<(HashMap<String, String>, Vec<u8>)>,
     /// Cells erased with `CSI n X` (a picture's cells are, before it is drawn).
@@ -375,8 +382,11 @@ pub fn base64(text: &[u8]) -> Vec<u8> {
 
 /// An RGBA picture; alpha 0 where nothing was drawn.
 pub struct Picture {
+    /// Width in pixels.
     pub w: usize,
+    /// Height in pixels.
     pub h: usize,
+    /// Pixels, row by row.
     pub px: Vec<[u8; 4]>,
 }
 

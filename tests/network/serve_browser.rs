@@ -1,8 +1,8 @@
 //! The dashboard page in a real browser: headless Chromium loads `/` from `gbwatch serve`
 //! on a real PyBoy publisher; its screenshots must show a live, changing Game Boy screen.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{gbwatch, Scratch};
 use serve_support::*;
@@ -75,6 +75,7 @@ fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--disable-quic",
             "--no-first-run",
             "--hide-scrollbars",
         ])
@@ -84,12 +85,16 @@ fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
         .arg(format!("--screenshot={}", out.display()))
         .arg(url)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(out.with_extension("log")).unwrap())
         .status()
         .unwrap_or_else(|e| {
             panic!("cannot run {CHROMIUM} ({e}); run `bash tests/run-all.sh` once")
         });
-    assert!(status.success(), "chromium failed: {status}");
+    assert!(
+        status.success() && out.exists(),
+        "chromium failed ({status}); its log:\n{}",
+        std::fs::read_to_string(out.with_extension("log")).unwrap_or_default()
+    );
     load_png(out)
 }
 

@@ -3,8 +3,8 @@
 //! remote envs with PyBoy's exact pixels; a wrong key, a host without gbwatch and an sshd
 //! killed mid-stream each give one clear line, and the feeds come back with the server.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::sshd::SshHome;
 use common::tmux::Tmux;

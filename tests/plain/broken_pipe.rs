@@ -1,7 +1,7 @@
 //! Every command that writes to standard output ends quietly, status 0, when its reader has
 //! gone away (`gbwatch list | head -0`, a pager quit early), as `dump --stdout` does.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, root, Scratch};
 use std::os::fd::{FromRawFd, OwnedFd};

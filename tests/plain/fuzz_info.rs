@@ -3,7 +3,7 @@
 //! real slot costs only the info, never the frame. `GBWATCH_FUZZ_CASES` sets the case count
 //! (20 000 by default, as in fuzz_slot).
 
-mod common;
+use crate::common;
 
 use common::Scratch;
 use gbwatch::frame::PixelFormat;

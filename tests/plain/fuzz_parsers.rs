@@ -1,8 +1,8 @@
 //! Property-based fuzzing of the HTTP request parser and of image decoding (hostile JPEG
 //! and PNG input). 20 000 cases per property in the normal run;
-//! `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test fuzz_parsers` for the long one.
+//! `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test plain fuzz_parsers` for the long one.
 
-mod common;
+use crate::common;
 
 use gbwatch::encode::{Backend, JpegEncoder};
 use gbwatch::serve::parse_request;

@@ -2,7 +2,7 @@
 //! 20 000 cases per property; `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test
 //! fuzz_slot` runs the long campaign whose figures the README reports.
 
-mod common;
+use crate::common;
 
 use common::Scratch;
 use gbwatch::frame::PixelFormat;

@@ -1,9 +1,9 @@
 //! Property-based fuzzing of the compact stream's parser (mutated real streams, random
 //! bytes, any split into reads) and of the viewer's request lines: never a panic, memory
 //! bounded by the largest message. 20 000 cases per property in the normal run;
-//! `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test fuzz_stream` for the long one.
+//! `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test plain fuzz_stream` for the long one.
 
-mod common;
+use crate::common;
 
 use common::fuzz_cases as cases;
 use gbwatch::source::recording::RecordingWriter;

@@ -2,7 +2,7 @@
 //! (tests/py/curframe_writer.py) are watched through a glob; every frame shown must be exactly
 //! one of the images written, never a half-written mix.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, Scratch};
 use gbwatch::pipeline::{FeedOptions, FeedSet, FeedState, Settings, SharedSettings};

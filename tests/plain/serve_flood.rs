@@ -3,9 +3,8 @@
 //! answered at once. 500 sockets stay under the usual default of 1024 open files, so the
 //! test needs no raised limit.
 
-mod common;
-#[path = "serve_support/mod.rs"]
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::gbwatch;
 use serve_support::{get_ok, serve, StreamClient};

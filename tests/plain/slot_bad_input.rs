@@ -1,7 +1,7 @@
 //! Damaged or hostile slot files give a one-line error naming the file, and gbwatch keeps
 //! monitoring the other slots.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, Scratch};
 use gbwatch::frame::PixelFormat;

@@ -2,7 +2,7 @@
 //! byte encodes the frame index, while gbwatch copies concurrently for 10 s. No inconsistent
 //! frame may be accepted, and the info read with a frame is the info published with it.
 
-mod common;
+use crate::common;
 
 use common::Scratch;
 use gbwatch::info::Scalar;

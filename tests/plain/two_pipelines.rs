@@ -1,8 +1,8 @@
 //! Two feed sets of one process on the same remote serve each get every frame they ask
 //! for: the remote's stream is shared, its frames are not split between them.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{eventually, gbwatch, Scratch};
 use gbwatch::frame::PixelFormat;

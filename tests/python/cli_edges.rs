@@ -2,7 +2,7 @@
 //! usage errors (status 2) with a useful line, `list --prune` clears dead publishers' slots,
 //! completions and the manual page come from the parser's own definition.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, run_ok, Scratch};
 use std::io::Read;

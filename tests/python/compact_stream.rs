@@ -3,8 +3,8 @@
 //! standard output, takes requests on standard input and refuses bad ones in one line; a
 //! stream of another version is refused in one line.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{eventually, gbwatch, py_script, pyboy_publisher, spawn_ready, Scratch};
 use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};

@@ -1,7 +1,7 @@
 //! `gbwatch dump` end to end on real PyBoy: files, MJPEG through ffmpeg, closed pipes,
 //! a full disk, and usage errors.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, Scratch};
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! Publisher faults: killed mid-write, killed and restarted, slot truncated or deleted
 //! while watched.
 
-mod common;
+use crate::common;
 
 use common::{pyboy_publisher, Scratch};
 use gbwatch::frame::PixelFormat;
@@ -11,10 +11,6 @@ use gbwatch::source::SourceSpec;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    common::eventually(what, timeout, || ok().then_some(()))
-}
 
 fn fast_set(dir: &std::path::Path) -> FeedSet {
     FeedSet::start(
@@ -56,7 +52,7 @@ fn a_killed_publisher_goes_offline_and_its_restart_is_picked_up() {
     let dir = Scratch::new("restart");
     let mut first = pyboy_publisher(dir.path(), "env-00", &["--fps", "60", "--seconds", "60"]);
     let set = fast_set(dir.path());
-    wait_for("first publisher online", Duration::from_secs(10), || {
+    common::until("first publisher online", Duration::from_secs(10), || {
         feed(&set, "env-00")
             .is_some_and(|f| f.status().state == FeedState::Online && f.snapshot().captured > 5)
     });
@@ -67,7 +63,7 @@ fn a_killed_publisher_goes_offline_and_its_restart_is_picked_up() {
     first.0.kill().unwrap();
     first.0.wait().unwrap();
     let f = feed(&set, "env-00").unwrap();
-    wait_for("offline after SIGKILL", Duration::from_secs(5), || {
+    common::until("offline after SIGKILL", Duration::from_secs(5), || {
         matches!(f.status().state, FeedState::Offline(_))
     });
     let FeedState::Offline(reason) = f.status().state else {
@@ -82,7 +78,7 @@ fn a_killed_publisher_goes_offline_and_its_restart_is_picked_up() {
         .header()
         .generation;
     assert_ne!(gen1, gen2, "a restarted publisher has a new generation");
-    wait_for(
+    common::until(
         "restarted publisher online",
         Duration::from_secs(10),
         || f.status().state == FeedState::Online && f.snapshot().captured > before + 5,
@@ -109,7 +105,7 @@ fn a_slot_truncated_or_deleted_while_watched_is_an_error_not_a_crash() {
         keep.publish(&vec![(i % 251) as u8; 160 * 144 * 4], i)
             .unwrap();
     };
-    wait_for("both online", Duration::from_secs(10), || {
+    common::until("both online", Duration::from_secs(10), || {
         publish(Some(&mut w), &mut keep);
         ["cut", "keep"]
             .iter()
@@ -123,19 +119,19 @@ fn a_slot_truncated_or_deleted_while_watched_is_an_error_not_a_crash() {
         .set_len(1000)
         .unwrap();
     let cut = feed(&set, "cut").unwrap();
-    wait_for("truncation reported", Duration::from_secs(5), || {
+    common::until("truncation reported", Duration::from_secs(5), || {
         publish(None, &mut keep);
         matches!(cut.status().state, FeedState::Error(ref m) if m.contains("truncated"))
     });
     // Delete it: shown offline.
     std::fs::remove_file(w.path()).unwrap();
-    wait_for("deletion reported", Duration::from_secs(5), || {
+    common::until("deletion reported", Duration::from_secs(5), || {
         publish(None, &mut keep);
         matches!(cut.status().state, FeedState::Offline(_))
     });
     let keep_feed = feed(&set, "keep").unwrap();
     let before = keep_feed.snapshot().captured;
-    wait_for(
+    common::until(
         "the other slot keeps flowing",
         Duration::from_secs(5),
         || {

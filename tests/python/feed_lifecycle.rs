@@ -2,9 +2,8 @@
 //! `serve` (screenshot, stream, sources, state), `stats`, `list`, and the pipeline itself.
 //! Real PyBoy publishers throughout.
 
-mod common;
-#[path = "serve_support/mod.rs"]
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Proc, Scratch};
 use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};
@@ -33,14 +32,6 @@ fn source_states(addr: SocketAddr) -> Vec<(String, String, bool)> {
             )
         })
         .collect()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < timeout, "{what}: not within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Stops a publisher the way training ends normally: SIGINT, its `with` block removes the slot.
@@ -85,13 +76,13 @@ fn serve_follows_a_publisher_that_restarts_under_the_same_name() {
     for skip in [3000, 6000] {
         stop_normally(publisher, &slot);
         // Gone long enough for the feed to leave the list (a removed slot leaves it).
-        wait_until(
+        common::until(
             "env-00 leaves /api/sources",
             Duration::from_secs(20),
             || source_states(addr).is_empty(),
         );
         publisher = pyboy_publisher(dir.path(), "env-00", &["--skip", &skip.to_string()]);
-        wait_until(
+        common::until(
             "the screenshot shows the new run",
             Duration::from_secs(20),
             || frame_index(addr) > skip,
@@ -137,14 +128,14 @@ fn a_publisher_that_stops_publishing_is_stale_everywhere() {
     let server = serve(gbwatch(), &[dir.path().to_str().unwrap()]);
     let addr = server.addr;
     get_ok(addr, "/api/screenshot", Duration::from_secs(20));
-    wait_until("env-00 online", Duration::from_secs(10), || {
+    common::until("env-00 online", Duration::from_secs(10), || {
         source_states(addr) == vec![("env-00".into(), "online".into(), true)]
     });
     // Frozen, not dead: the process is there, its newest frame only gets older.
     let pid = publisher.0.id() as i32;
     // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
-    wait_until(
+    common::until(
         "env-00 stale in /api/sources",
         Duration::from_secs(8),
         || source_states(addr) == vec![("env-00".into(), "stale".into(), false)],
@@ -167,7 +158,7 @@ fn a_publisher_that_stops_publishing_is_stale_everywhere() {
 
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGCONT) };
-    wait_until("env-00 online again", Duration::from_secs(8), || {
+    common::until("env-00 online again", Duration::from_secs(8), || {
         source_states(addr) == vec![("env-00".into(), "online".into(), true)]
     });
 }
@@ -189,17 +180,17 @@ fn the_demo_gives_way_to_a_publisher_and_comes_back() {
             .map(|f| f.name.clone())
             .collect::<Vec<_>>()
     };
-    wait_until("the demo plays", Duration::from_secs(5), || {
+    common::until("the demo plays", Duration::from_secs(5), || {
         names() == ["demo"] && set.feeds()[0].snapshot().captured > 0
     });
     let publisher = pyboy_publisher(dir.path(), "env-00", &[]);
-    wait_until(
+    common::until(
         "the publisher replaces the demo",
         Duration::from_secs(5),
         || names() == ["env-00"],
     );
     stop_normally(publisher, &dir.path().join("env-00.slot"));
-    wait_until(
+    common::until(
         "the demo is back once the publisher has gone",
         Duration::from_secs(20),
         || names() == ["demo"],

@@ -2,7 +2,7 @@
 //! frames): polled screenshots, MJPEG streams from fast, slow and broken writers, and servers
 //! that answer wrongly. Each ends in frames or a clear one-line status, never a crash.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, python, root, stats_json, Scratch};
 use gbwatch::pipeline::{Feed, FeedOptions, FeedSet, FeedState, Settings, SharedSettings};

@@ -3,8 +3,8 @@
 //! replayed through `dump --info`. Real PyBoy publishes `frame` (its frame index) in the
 //! info of every frame, so each consumer can be checked against the frame it shows.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{gbwatch, pyboy_publisher, run_ok, Scratch};
 use serde_json::Value;

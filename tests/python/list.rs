@@ -1,7 +1,7 @@
 //! `gbwatch list` on real publishers: live ones online with their measured rate, a killed
 //! one offline.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, Scratch};
 

@@ -2,7 +2,7 @@
 //! misuse never raises into the training loop, slots are removed at exit, and a monitor
 //! that stops, freezes or dies never blocks publishing.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, python, root, Proc, Scratch};
 use gbwatch::frame::PixelFormat;

@@ -1,6 +1,6 @@
 //! Who may read frames: directory and slot modes, symlinks, slots of other users.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, python, root, run_ok, Scratch};
 use gbwatch::frame::PixelFormat;

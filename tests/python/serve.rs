@@ -1,7 +1,7 @@
 //! `gbwatch serve` over loopback against real PyBoy publishers.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{gbwatch, Scratch, ORIGINAL_STATS_FIELDS};
 use serve_support::*;

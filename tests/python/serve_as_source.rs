@@ -1,8 +1,8 @@
 //! gbwatch's own `serve` as a source: one monitor shows envs from several "machines"
 //! (two serve processes on loopback), through the same pipeline.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
 use serve_support::serve;

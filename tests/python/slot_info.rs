@@ -2,7 +2,7 @@
 //! arrives with its frame (real PyBoy too), and bad info costs a one-time warning, never the
 //! frame.
 
-mod common;
+use crate::common;
 
 use common::{pyboy_publisher, python, root, Scratch};
 use gbwatch::frame::PixelFormat;

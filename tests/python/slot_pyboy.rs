@@ -2,7 +2,7 @@
 //! frames arrive with the right geometry, and their pixels equal what PyBoy had at that
 //! frame index.
 
-mod common;
+use crate::common;
 
 use common::{pyboy_publisher, Scratch};
 use gbwatch::frame::PixelFormat;

@@ -1,7 +1,7 @@
 //! `gbwatch stats --json` on real PyBoy: the original dashboard's field names, our own
 //! figures, and counters that add up.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, stats_json, Scratch, ORIGINAL_STATS_FIELDS};
 

@@ -2,7 +2,7 @@
 //! stderr, one line per change), `--wait S` bounds the wait, and they never fall back to the
 //! demo unless asked for it by name.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, run_ok, Scratch};
 use std::io::{BufRead, BufReader};

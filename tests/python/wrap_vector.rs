@@ -4,7 +4,7 @@
 //! survive reset(), and a killed worker's index goes to its replacement while no other env
 //! changes name. The stacks run in tests/py/vector_envs.py; this checks what it saw.
 
-mod common;
+use crate::common;
 
 use common::{python, root, Scratch};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! PyBoy frames (the built-in demo recording) on screen, screenshots it and checks where
 //! the picture is, how big, and that its pixels are the frame's.
 
-mod real_terminal;
+use crate::common::real_terminal;
 
 use gbwatch::source::recording::{RecordingReader, DEMO_RECORDING};
 use gbwatch::tui::graphics::caps::{KittyMode, Placement};
@@ -157,7 +157,7 @@ fn kitty_026_classic_placement_and_deltas_show_the_last_frame() {
 // ---------------------------------------------------------------------------------------------
 // `gbwatch watch` itself in the real terminals, on real PyBoy publishers.
 
-mod common;
+use crate::common;
 
 use common::{pyboy_publisher, Proc, Scratch};
 use gbwatch::frame::Frame;

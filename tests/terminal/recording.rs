@@ -1,7 +1,7 @@
 //! Recordings end to end: real PyBoy → `gbwatch record` → replay, damaged files, the
 //! built-in demo, and `record`'s usage errors.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, run_ok, stats_json, Scratch};
 use gbwatch::source::recording::{

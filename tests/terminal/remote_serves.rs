@@ -2,8 +2,8 @@
 //! `http://HOST:PORT` of a serve expands into one feed per remote env, named `HOST/ENV` (or
 //! `LABEL/ENV`), that follows the envs appearing and disappearing there.
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::common::serve as serve_support;
 
 use common::tmux::Tmux;
 use common::{eventually, gbwatch, py_script, spawn_ready, stats_json, Ready, Scratch};

@@ -1,12 +1,12 @@
 //! Soak: watch (in tmux) and serve (with a stream client and a stats poller) on 16 real PyBoy
 //! publishers at 60 fps. Opt-in, 30 minutes by default:
 //!
-//!     GBWATCH_SOAK_SECS=1800 cargo test --release --test soak -- --ignored --nocapture
+//!     GBWATCH_SOAK_SECS=1800 cargo test --release --test terminal soak -- --ignored --nocapture
 //!
 //! Prints RSS and open file descriptors of both processes at start and end, and checks the
 //! counter invariant of every feed on every stats poll.
 
-mod common;
+use crate::common;
 
 use common::{gbwatch, pyboy_publisher, Proc, Scratch};
 use std::io::{Read, Write};
@@ -42,7 +42,7 @@ fn get(port: u16, path: &str) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "long run: GBWATCH_SOAK_SECS=1800 cargo test --release --test soak -- --ignored"]
+#[ignore = "long run: GBWATCH_SOAK_SECS=1800 cargo test --release --test terminal soak -- --ignored"]
 fn soak_watch_and_serve_with_16_publishers() {
     let secs: u64 = std::env::var("GBWATCH_SOAK_SECS")
         .ok()

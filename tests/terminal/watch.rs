@@ -1,7 +1,7 @@
 //! `gbwatch watch` for real: the binary in tmux on real PyBoy, and frame age from the
 //! publisher's timestamp.
 
-mod common;
+use crate::common;
 
 use common::tmux::Tmux;
 use common::{pyboy_publisher, Scratch};

@@ -4,7 +4,7 @@
 //! graphics escape sequences are decoded back to pixels, and the picture must be the PNG, at the
 //! size the frame's cells allow, in the frame's top-left cell.
 
-mod common;
+use crate::common;
 
 use common::pty::Pty;
 use common::vt::{

@@ -1,8 +1,8 @@
 //! Publishers coming and going: 64 slots appearing and disappearing every second while the
 //! pipeline watches the directory. The normal run lasts 6 s;
-//! `GBWATCH_CHURN_SECS=60 cargo test --release --test churn` is the one-minute version.
+//! `GBWATCH_CHURN_SECS=60 cargo test --release --test threads churn` is the one-minute version.
 
-mod common;
+use crate::common;
 
 use common::Scratch;
 use gbwatch::frame::PixelFormat;
@@ -10,12 +10,10 @@ use gbwatch::pipeline::{FeedOptions, FeedSet, Settings, SharedSettings};
 use gbwatch::slot::SlotWriter;
 use gbwatch::source::SourceSpec;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Held by each test here: they count the process's threads and fds, which the others'
-/// feeds would change.
-static PROCESS: Mutex<()> = Mutex::new(());
+use crate::PROCESS;
 
 fn proc_count(what: &str) -> usize {
     match what {

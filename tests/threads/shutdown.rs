@@ -2,7 +2,7 @@
 //! 1 s of SIGTERM, with status 143, and with no thread of theirs still running at exit
 //! (the binary names the threads alive at exit in `$GBWATCH_THREADS_AT_EXIT`).
 
-mod common;
+use crate::common;
 
 use common::pty::Pty;
 use common::{eventually, gbwatch, Scratch};
@@ -111,6 +111,7 @@ fn setup(tag: &str) -> (Scratch, Publisher, PathBuf) {
 
 #[test]
 fn watch_ends_at_sigterm_with_its_threads() {
+    let _alone = crate::PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (dir, _publisher, threads) = setup("shutdown-watch");
     let mut pty = Pty::spawn(command(&["watch"], dir.path(), &threads), 100, 40);
     eventually("watch to draw frames", Duration::from_secs(60), || {
@@ -130,6 +131,7 @@ fn watch_ends_at_sigterm_with_its_threads() {
 
 #[test]
 fn serve_ends_at_sigterm_with_its_threads() {
+    let _alone = crate::PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (dir, _publisher, threads) = setup("shutdown-serve");
     let mut child = command(&["serve", "--bind", "127.0.0.1:0"], dir.path(), &threads)
         .stderr(Stdio::piped())
@@ -160,6 +162,7 @@ fn serve_ends_at_sigterm_with_its_threads() {
 
 #[test]
 fn relay_ends_at_sigterm_with_its_threads() {
+    let _alone = crate::PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (dir, _publisher, threads) = setup("shutdown-relay");
     let mut child = command(&["relay", "--fps", "10"], dir.path(), &threads)
         .stdin(Stdio::piped())
@@ -183,6 +186,7 @@ fn relay_ends_at_sigterm_with_its_threads() {
 
 #[test]
 fn dump_ends_at_sigterm_with_its_threads() {
+    let _alone = crate::PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (dir, _publisher, threads) = setup("shutdown-dump");
     let out = dir.path().join("jpegs");
     let mut child = command(

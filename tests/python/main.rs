@@ -1,0 +1,22 @@
+//! Tests on the real Python publisher and real PyBoy (the venv GBWATCH_PYTHON names): publishing, `gbwatch.wrap`, dump, stats, list, serve and its stream, HTTP sources, waiting, faults, security, the command line's edges.
+
+#[path = "../common/mod.rs"]
+pub mod common;
+
+mod cli_edges;
+mod compact_stream;
+mod dump_e2e;
+mod faults;
+mod feed_lifecycle;
+mod http_sources;
+mod info_consumers;
+mod list;
+mod publisher_py;
+mod security;
+mod serve;
+mod serve_as_source;
+mod slot_info;
+mod slot_pyboy;
+mod stats_json;
+mod waiting;
+mod wrap_vector;

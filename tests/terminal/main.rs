@@ -1,0 +1,11 @@
+//! Tests in real terminals: tmux and a pseudo-terminal for `watch`, xterm (sixel) and kitty under Xvfb for the pictures they really draw, recordings played in the monitor, remote serves watched in tmux, the opt-in soak.
+
+#[path = "../common/mod.rs"]
+pub mod common;
+
+mod graphics_real;
+mod recording;
+mod remote_serves;
+mod soak;
+mod watch;
+mod watch_graphics;
