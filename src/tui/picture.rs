@@ -19,7 +19,8 @@ use std::time::Duration;
 /// A graphics picture and what it was built from: (content, area, scale, dim).
 struct GraphicsPicture {
     key: (u64, Rect, u32, bool),
-    protocol: Protocol,
+    /// ratatui-image's picture, encoded for the terminal.
+    encoded: Protocol,
 }
 
 /// Everything that draws frames into their picture areas.
@@ -136,13 +137,13 @@ impl Pictures {
         };
         let key = (frame.content_id, area.rect, scale, area.dim);
         if self.graphics.as_ref().is_none_or(|g| g.key != key) {
-            self.graphics = graphics_protocol(picker, frame, area.rect, scale, area.dim)
-                .map(|protocol| GraphicsPicture { key, protocol });
+            self.graphics = encoded_picture(picker, frame, area.rect, scale, area.dim)
+                .map(|encoded| GraphicsPicture { key, encoded });
             self.built += 1;
         }
         if let Some(g) = &self.graphics {
             reset_cells(f.buffer_mut(), area.rect, false);
-            f.render_widget(ratatui_image::Image::new(&g.protocol), area.rect);
+            f.render_widget(ratatui_image::Image::new(&g.encoded), area.rect);
         }
     }
 
@@ -204,8 +205,8 @@ impl Pictures {
     }
 }
 
-/// The frame at `scale`, greyed when `dim`, as a protocol picture fitted to `rect`.
-fn graphics_protocol(
+/// The frame at `scale`, greyed when `dim`, encoded by ratatui-image to fit `rect`.
+fn encoded_picture(
     picker: &Picker,
     frame: &SharedFrame,
     rect: Rect,
