@@ -3,7 +3,7 @@ straightforward Python way, with Pillow (libjpeg-turbo) and the standard library
 
     python examples/peer_serve.py SLOT_DIR --bind 127.0.0.1:0 --scale 2 --fps 10 --quality 75
 
-It reads the first slot in SLOT_DIR with the seqlock protocol of src/slot/FORMAT.md (and
+It reads the first slot in SLOT_DIR with the seqlock of src/slot/FORMAT.md (and
 writes the reader heartbeat, so the publisher copies frames), encodes each new frame once
 (RGBA -> RGB, nearest-neighbour resize, JPEG 4:2:0), and streams the newest JPEG to every
 /stream client as multipart parts with the headers gbwatch sends (X-Timestamp,

@@ -121,7 +121,7 @@ impl JpegEncoder {
                 let scaled = t0.elapsed();
                 let comp = match &mut self.turbo {
                     Some(c) => c,
-                    slot => slot.insert(
+                    none => none.insert(
                         turbojpeg::Compressor::new()
                             .map_err(|e| EncodeError::Encoder(e.to_string()))?,
                     ),

@@ -16,7 +16,7 @@ pub const MAX_BODY: usize = 1024;
 /// How long a new connection may stay silent before its first request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request head once its first byte has arrived: short,
-/// so connections that trickle half a head cannot hold the server's slots.
+/// so connections that trickle half a head cannot hold the server's connections.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a client may take to send a request body once the head is complete.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 /// How often the distributor looks for new feeds.
 const DISCOVER_EVERY: Duration = Duration::from_millis(100);
 
+/// The newest frame held and its sequence number.
 #[derive(Debug, Default)]
-struct Slot {
+struct Held {
     seq: u64,
     frame: Option<SharedFrame>,
 }
@@ -46,7 +47,7 @@ pub struct Encoded {
 #[derive(Debug)]
 pub struct Latest {
     feed: Mutex<Arc<Feed>>,
-    slot: Mutex<Slot>,
+    held: Mutex<Held>,
     changed: Condvar,
     enc: Mutex<EncState>,
     encodes: AtomicU64,
@@ -57,7 +58,7 @@ impl Latest {
     pub fn new(feed: Arc<Feed>, backend: Backend) -> Latest {
         Latest {
             feed: Mutex::new(feed),
-            slot: Mutex::new(Slot::default()),
+            held: Mutex::new(Held::default()),
             changed: Condvar::new(),
             enc: Mutex::new(EncState {
                 cache: JpegCache::new(backend),
@@ -79,7 +80,7 @@ impl Latest {
 
     /// Replaces the newest frame and wakes waiting clients.
     pub fn put(&self, frame: SharedFrame) {
-        let mut s = self.slot.lock().unwrap();
+        let mut s = self.held.lock().unwrap();
         s.seq += 1;
         s.frame = Some(frame);
         drop(s);
@@ -88,13 +89,13 @@ impl Latest {
 
     /// The newest frame and its sequence number.
     pub fn current(&self) -> Option<(u64, SharedFrame)> {
-        let s = self.slot.lock().unwrap();
+        let s = self.held.lock().unwrap();
         s.frame.clone().map(|f| (s.seq, f))
     }
 
     /// Waits up to `timeout` for a frame newer than `seq`; returns the newest sequence number.
     pub fn wait_newer(&self, seq: u64, timeout: Duration) -> Option<u64> {
-        let g = self.slot.lock().unwrap();
+        let g = self.held.lock().unwrap();
         let (g, _) = self
             .changed
             .wait_timeout_while(g, timeout, |s| s.seq <= seq || s.frame.is_none())

@@ -54,8 +54,8 @@ struct ConnEntry {
 }
 
 impl Conns {
-    /// Takes a slot for a new connection, closing the oldest one still in its request head
-    /// when all are taken; `None` when every slot is busy.
+    /// Makes room for a new connection, closing the oldest one still in its request head
+    /// when [`MAX_CONNECTIONS`] are open; `None` when every open one is past its head.
     fn admit(&mut self, stream: &TcpStream) -> Option<u64> {
         if self.open.len() >= MAX_CONNECTIONS {
             let oldest = self
@@ -194,7 +194,7 @@ impl Server {
     }
 }
 
-/// Frees the connection's slot when its thread ends (unless it was closed to make room).
+/// Frees the connection's place when its thread ends (unless it was closed to make room).
 struct ConnGuard(Arc<App>, u64);
 
 impl ConnGuard {

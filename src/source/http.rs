@@ -590,7 +590,7 @@ pub fn network_reason(e: &ureq::Error) -> String {
     transport(e).msg
 }
 
-/// Maps a ureq failure to an offline reason (network) or an error (protocol).
+/// Maps a ureq failure to an offline reason (network) or an error (a wrong answer).
 fn transport(e: &ureq::Error) -> Problem {
     match e {
         ureq::Error::Timeout(t) => Problem::offline(format!("timed out ({t})")),

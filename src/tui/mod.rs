@@ -20,6 +20,6 @@ pub mod training;
 
 pub use halfblock::{dimmed, ColorMode, HalfblockRenderer};
 pub use monitor::{Exit, Monitor, Setup};
-pub use panels::{layout, ImageSlot, Panels, Screen};
+pub use panels::{layout, Panels, PictureArea, Screen};
 pub use state::{Action, DrawFigures, Event, FeedUpdate, FeedView, Order, State, View};
 pub use terminal::TerminalGuard;

@@ -3,9 +3,9 @@
 //! for the single view, rebuilt only when the frame or its area changes.
 
 use super::graphics::painter::Painter;
-use super::graphics::worker::{Done, OwnedSlot, PictureWorker};
+use super::graphics::worker::{Done, OwnedPicture, PictureWorker};
 use super::halfblock::{dimmed, ColorMode, HalfblockRenderer};
-use super::panels::{reset_cells, ImageSlot, Screen};
+use super::panels::{reset_cells, PictureArea, Screen};
 use super::protocol::Choice;
 use super::state::{State, View};
 use crate::encode::scale_rgba;
@@ -19,10 +19,11 @@ use std::time::Duration;
 /// A graphics picture and what it was built from: (content, area, scale, dim).
 struct GraphicsPicture {
     key: (u64, Rect, u32, bool),
-    protocol: Protocol,
+    /// ratatui-image's picture, encoded for the terminal.
+    encoded: Protocol,
 }
 
-/// Everything that draws frames into their image slots.
+/// Everything that draws frames into their picture areas.
 pub struct Pictures {
     mode: ColorMode,
     /// kitty or sixel, in every view, encoded on the picture thread.
@@ -37,8 +38,8 @@ pub struct Pictures {
     note: Option<String>,
     halfblocks: HashMap<String, HalfblockRenderer>,
     graphics: Option<GraphicsPicture>,
-    /// The slots and help flag of the last draw: a change means cells must be rewritten.
-    last_layout: (Vec<ImageSlot>, bool),
+    /// The picture areas and help flag of the last draw: a change means cells must be rewritten.
+    last_layout: (Vec<PictureArea>, bool),
     /// Graphics pictures built so far.
     built: u64,
 }
@@ -108,7 +109,7 @@ impl Pictures {
         std::mem::take(&mut self.redraw_wanted)
     }
 
-    /// True (and everything invalidated) when the image slots or the help overlay changed
+    /// True (and everything invalidated) when the picture areas or the help overlay changed
     /// since the last call: the caller must have every cell written again.
     pub fn layout_changed(&mut self, screen: &Screen, help: bool) -> bool {
         if self.last_layout.0 == screen.images && self.last_layout.1 == help {
@@ -128,21 +129,21 @@ impl Pictures {
         screen: &Screen,
         scale: u32,
     ) {
-        let (true, Some(slot)) = (self.graphics_view(state), screen.images.first()) else {
+        let (true, Some(area)) = (self.graphics_view(state), screen.images.first()) else {
             return;
         };
-        let (Some(picker), Some(frame)) = (&self.picker, &state.feeds[slot.feed].frame) else {
+        let (Some(picker), Some(frame)) = (&self.picker, &state.feeds[area.feed].frame) else {
             return;
         };
-        let key = (frame.content_id, slot.rect, scale, slot.dim);
+        let key = (frame.content_id, area.rect, scale, area.dim);
         if self.graphics.as_ref().is_none_or(|g| g.key != key) {
-            self.graphics = graphics_protocol(picker, frame, slot.rect, scale, slot.dim)
-                .map(|protocol| GraphicsPicture { key, protocol });
+            self.graphics = encoded_picture(picker, frame, area.rect, scale, area.dim)
+                .map(|encoded| GraphicsPicture { key, encoded });
             self.built += 1;
         }
         if let Some(g) = &self.graphics {
-            reset_cells(f.buffer_mut(), slot.rect, false);
-            f.render_widget(ratatui_image::Image::new(&g.protocol), slot.rect);
+            reset_cells(f.buffer_mut(), area.rect, false);
+            f.render_widget(ratatui_image::Image::new(&g.encoded), area.rect);
         }
     }
 
@@ -161,28 +162,28 @@ impl Pictures {
                 self.redraw_wanted = true;
                 return Vec::new();
             }
-            let slots: Vec<OwnedSlot> = screen
+            let pictures: Vec<OwnedPicture> = screen
                 .images
                 .iter()
-                .filter_map(|slot| {
-                    let feed = &state.feeds[slot.feed];
-                    Some(OwnedSlot {
+                .filter_map(|area| {
+                    let feed = &state.feeds[area.feed];
+                    Some(OwnedPicture {
                         key: feed.key().to_string(),
                         frame: feed.frame.clone()?,
-                        rect: slot.rect,
-                        dim: slot.dim,
+                        rect: area.rect,
+                        dim: area.dim,
                     })
                 })
                 .collect();
-            worker.submit(slots, std::mem::take(&mut self.invalidate_worker));
+            worker.submit(pictures, std::mem::take(&mut self.invalidate_worker));
             return Vec::new();
         }
         let mut resampled = Vec::new();
         if self.graphics_view(state) {
             return resampled;
         }
-        for slot in &screen.images {
-            let feed = &state.feeds[slot.feed];
+        for area in &screen.images {
+            let feed = &state.feeds[area.feed];
             let Some(frame) = &feed.frame else { continue };
             let r = self
                 .halfblocks
@@ -193,9 +194,9 @@ impl Pictures {
                 frame.width,
                 frame.height,
                 frame.content_id,
-                slot.rect,
+                area.rect,
                 scale,
-                slot.dim,
+                area.dim,
                 out,
             );
             resampled.push((feed.key().to_string(), r.last_resample_time()));
@@ -204,8 +205,8 @@ impl Pictures {
     }
 }
 
-/// The frame at `scale`, greyed when `dim`, as a protocol picture fitted to `rect`.
-fn graphics_protocol(
+/// The frame at `scale`, greyed when `dim`, encoded by ratatui-image to fit `rect`.
+fn encoded_picture(
     picker: &Picker,
     frame: &SharedFrame,
     rect: Rect,

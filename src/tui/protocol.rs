@@ -33,9 +33,20 @@ pub enum Plan {
     /// Half-blocks, without asking the terminal.
     Halfblocks,
     /// Ask the terminal; use what it supports, or the forced protocol in a form it takes.
-    Query(ProtocolArg),
+    Query(Wanted),
     /// iTerm2 through ratatui-image, without asking.
     Iterm2,
+}
+
+/// What the terminal is queried for: the `--protocol` values that ask it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// The best protocol it supports, else half-blocks (`auto`).
+    Best,
+    /// Sixel, whatever it says.
+    Sixel,
+    /// kitty, in the most cautious form the replies allow.
+    Kitty,
 }
 
 /// The plan for `arg` with `$TERM` = `term`. tmux is asked too (its replies, and the outer
@@ -46,7 +57,9 @@ pub fn plan(arg: ProtocolArg, term: &str) -> Plan {
         ProtocolArg::Halfblocks => Plan::Halfblocks,
         ProtocolArg::Iterm2 => Plan::Iterm2,
         ProtocolArg::Auto if dumb => Plan::Halfblocks,
-        _ => Plan::Query(arg),
+        ProtocolArg::Auto => Plan::Query(Wanted::Best),
+        ProtocolArg::Sixel => Plan::Query(Wanted::Sixel),
+        ProtocolArg::Kitty => Plan::Query(Wanted::Kitty),
     }
 }
 
@@ -76,13 +89,13 @@ impl Choice {
     }
 }
 
-/// The protocol for `arg` given the terminal's `replies`, inside tmux (`env`): what the
+/// The protocol for `wanted` given the terminal's `replies`, inside tmux (`env`): what the
 /// terminal supports, or a forced protocol in the most conservative form it could take
 /// (classic kitty placements, no deflate or animation frames unless the terminal said so).
-pub fn decide(arg: ProtocolArg, replies: &Replies, env: caps::Env) -> Protocol {
+pub fn decide(wanted: Wanted, replies: &Replies, env: caps::Env) -> Protocol {
     let found = caps::decide(replies, env);
-    match arg {
-        ProtocolArg::Kitty => match found {
+    match wanted {
+        Wanted::Kitty => match found {
             Protocol::Kitty(mode) => Protocol::Kitty(mode),
             _ => {
                 let kitty_at =
@@ -99,9 +112,8 @@ pub fn decide(arg: ProtocolArg, replies: &Replies, env: caps::Env) -> Protocol {
                 })
             }
         },
-        ProtocolArg::Sixel => Protocol::Sixel,
-        ProtocolArg::Halfblocks => Protocol::Halfblocks,
-        ProtocolArg::Auto | ProtocolArg::Iterm2 => found,
+        Wanted::Sixel => Protocol::Sixel,
+        Wanted::Best => found,
     }
 }
 
@@ -127,7 +139,7 @@ pub fn choose(arg: ProtocolArg) -> Choice {
                 note: None,
             }
         }
-        Plan::Query(arg) => {
+        Plan::Query(wanted) => {
             let in_tmux = std::env::var_os("TMUX").is_some();
             let passthrough = in_tmux && tmux_passthrough_on();
             let replies = query_terminal(in_tmux, QUERY_TIMEOUT);
@@ -135,7 +147,7 @@ pub fn choose(arg: ProtocolArg) -> Choice {
                 in_tmux,
                 tmux_passthrough: passthrough,
             };
-            let protocol = decide(arg, &replies, env);
+            let protocol = decide(wanted, &replies, env);
             let note = passthrough.then(|| "tmux passthrough on".to_string());
             Choice {
                 protocol,
@@ -228,21 +240,18 @@ mod tests {
     #[test]
     fn other_terminals_and_tmux_are_asked() {
         for term in ["xterm-kitty", "xterm-256color", "tmux-256color"] {
-            assert_eq!(
-                plan(ProtocolArg::Auto, term),
-                Plan::Query(ProtocolArg::Auto)
-            );
+            assert_eq!(plan(ProtocolArg::Auto, term), Plan::Query(Wanted::Best));
         }
         assert_eq!(
             plan(ProtocolArg::Sixel, "screen"),
-            Plan::Query(ProtocolArg::Sixel)
+            Plan::Query(Wanted::Sixel)
         );
     }
 
     #[test]
     fn a_forced_kitty_is_sent_in_a_form_a_mute_terminal_cannot_reject() {
         let none = Replies::default();
-        let p = decide(ProtocolArg::Kitty, &none, caps::Env::default());
+        let p = decide(Wanted::Kitty, &none, caps::Env::default());
         assert_eq!(
             p,
             Protocol::Kitty(KittyMode {
@@ -253,11 +262,11 @@ mod tests {
             })
         );
         assert_eq!(
-            decide(ProtocolArg::Auto, &none, caps::Env::default()),
+            decide(Wanted::Best, &none, caps::Env::default()),
             Protocol::Halfblocks
         );
         assert_eq!(
-            decide(ProtocolArg::Sixel, &none, caps::Env::default()),
+            decide(Wanted::Sixel, &none, caps::Env::default()),
             Protocol::Sixel
         );
     }
@@ -271,7 +280,7 @@ mod tests {
             deflate: true,
             tmux: false,
         });
-        assert_eq!(decide(ProtocolArg::Auto, &r, caps::Env::default()), want);
-        assert_eq!(decide(ProtocolArg::Kitty, &r, caps::Env::default()), want);
+        assert_eq!(decide(Wanted::Best, &r, caps::Env::default()), want);
+        assert_eq!(decide(Wanted::Kitty, &r, caps::Env::default()), want);
     }
 }

@@ -6,9 +6,9 @@ mod multi;
 pub use multi::{recorded_envs, StreamRecordingSource};
 
 pub use format::{
-    DecodedFrame, RecordingError, RecordingHeader, RecordingInput, RecordingReader,
-    RecordingWriter, FILE_HEADER_SIZE, KEYFRAME_INTERVAL, MAGIC, MAX_DIMENSION, OLDEST_VERSION,
-    RECORD_HEADER_SIZE, VERSION, ZSTD_LEVEL,
+    Damage, DecodedFrame, RecordingError, RecordingHeader, RecordingInput, RecordingReader,
+    RecordingWriter, Truncation, FILE_HEADER_SIZE, KEYFRAME_INTERVAL, MAGIC, MAX_DIMENSION,
+    OLDEST_VERSION, RECORD_HEADER_SIZE, VERSION, ZSTD_LEVEL,
 };
 
 use super::{Poll, RawFrame, Source, SourceError};

@@ -17,7 +17,7 @@ pub const MAX_SCALE: u32 = 4;
 
 /// One picture to show: the feed it belongs to, its frame and where it may go.
 #[derive(Debug, Clone, Copy)]
-pub struct Slot<'a> {
+pub struct Picture<'a> {
     /// The feed's key (one picture per feed).
     pub key: &'a str,
     /// RGBA pixels, `width * height * 4` bytes.
@@ -46,12 +46,12 @@ struct Drawn<P> {
 type Fit<P> = fn(u32, u32, Rect, (u16, u16), u32) -> Option<P>;
 
 impl<P> Drawn<P> {
-    /// What drawing `slot` now means, placed by `fit` (None: nowhere to put it).
-    fn of(slot: &Slot, cell: (u16, u16), fit: Fit<P>) -> Option<Drawn<P>> {
+    /// What drawing `picture` now means, placed by `fit` (None: nowhere to put it).
+    fn of(picture: &Picture, cell: (u16, u16), fit: Fit<P>) -> Option<Drawn<P>> {
         Some(Drawn {
-            content_id: slot.content_id,
-            place: fit(slot.width, slot.height, slot.rect, cell, MAX_SCALE)?,
-            dim: slot.dim,
+            content_id: picture.content_id,
+            place: fit(picture.width, picture.height, picture.rect, cell, MAX_SCALE)?,
+            dim: picture.dim,
         })
     }
 }
@@ -135,10 +135,10 @@ impl Painter {
         }
     }
 
-    /// Brings the terminal's pictures up to `slots`, appending escape codes to `out`:
+    /// Brings the terminal's pictures up to `pictures`, appending escape codes to `out`:
     /// kitty images of feeds no longer shown are deleted. Returns each drawn feed's
-    /// encoding time; a slot whose frame cannot be drawn is skipped.
-    pub fn draw(&mut self, slots: &[Slot], out: &mut Vec<u8>) -> Vec<(String, Duration)> {
+    /// encoding time; a picture whose frame cannot be drawn is skipped.
+    pub fn draw(&mut self, pictures: &[Picture], out: &mut Vec<u8>) -> Vec<(String, Duration)> {
         let mut times = Vec::new();
         let cell = self.cell;
         match &mut self.kind {
@@ -148,18 +148,18 @@ impl Painter {
                 next_id,
             } => {
                 images.retain(|key, (img, _)| {
-                    let keep = slots.iter().any(|s| s.key == key);
+                    let keep = pictures.iter().any(|s| s.key == key);
                     if !keep {
                         img.delete(out);
                     }
                     keep
                 });
-                for slot in slots {
-                    let Some(now) = Drawn::of(slot, cell, fit_cells) else {
+                for picture in pictures {
+                    let Some(now) = Drawn::of(picture, cell, fit_cells) else {
                         continue;
                     };
                     let place = now.place;
-                    let (img, drawn) = images.entry(slot.key.to_string()).or_insert_with(|| {
+                    let (img, drawn) = images.entry(picture.key.to_string()).or_insert_with(|| {
                         *next_id += 1;
                         let id = *next_id - 1;
                         (KittyImage::new(id, *mode, KittyOptions::default()), None)
@@ -168,36 +168,37 @@ impl Painter {
                         continue; // the same frame in the same place: not even compared
                     }
                     let t0 = Instant::now();
-                    let rgba = pixels(slot, &mut self.grey);
-                    if let Ok(update) = img.encode(rgba, slot.width, slot.height, place, out) {
+                    let rgba = pixels(picture, &mut self.grey);
+                    if let Ok(update) = img.encode(rgba, picture.width, picture.height, place, out)
+                    {
                         *drawn = Some(now);
                         if mode.placement == Placement::Placeholders
                             && update != super::kitty::Update::Unchanged
                         {
                             placeholders(img, place, out);
                         }
-                        times.push((slot.key.to_string(), t0.elapsed()));
+                        times.push((picture.key.to_string(), t0.elapsed()));
                     }
                 }
             }
             Kind::Sixel { encoder, shown } => {
-                shown.retain(|key, _| slots.iter().any(|s| s.key == key));
-                for slot in slots {
-                    let Some(now) = Drawn::of(slot, cell, fit_pixels) else {
+                shown.retain(|key, _| pictures.iter().any(|s| s.key == key));
+                for picture in pictures {
+                    let Some(now) = Drawn::of(picture, cell, fit_pixels) else {
                         continue;
                     };
                     let place = now.place;
-                    if shown.get(slot.key) == Some(&now) {
+                    if shown.get(picture.key) == Some(&now) {
                         continue;
                     }
                     let t0 = Instant::now();
-                    let rgba = pixels(slot, &mut self.grey);
+                    let rgba = pixels(picture, &mut self.grey);
                     if encoder
-                        .encode_at(rgba, slot.width, slot.height, place, out)
+                        .encode_at(rgba, picture.width, picture.height, place, out)
                         .is_ok()
                     {
-                        shown.insert(slot.key.to_string(), now);
-                        times.push((slot.key.to_string(), t0.elapsed()));
+                        shown.insert(picture.key.to_string(), now);
+                        times.push((picture.key.to_string(), t0.elapsed()));
                     }
                 }
             }
@@ -218,13 +219,13 @@ impl Painter {
     }
 }
 
-/// The slot's pixels, greyed into `grey` when it is dimmed.
-fn pixels<'a>(slot: &'a Slot, grey: &'a mut Vec<u8>) -> &'a [u8] {
-    if !slot.dim {
-        return slot.rgba;
+/// The picture's pixels, greyed into `grey` when it is dimmed.
+fn pixels<'a>(picture: &'a Picture, grey: &'a mut Vec<u8>) -> &'a [u8] {
+    if !picture.dim {
+        return picture.rgba;
     }
     grey.clear();
-    grey.extend_from_slice(slot.rgba);
+    grey.extend_from_slice(picture.rgba);
     for px in grey.chunks_exact_mut(4) {
         (px[0], px[1], px[2]) = dimmed(px[0], px[1], px[2]);
     }
@@ -253,8 +254,8 @@ mod tests {
         f
     }
 
-    fn slot<'a>(key: &'a str, rgba: &'a [u8], id: u64, rect: Rect) -> Slot<'a> {
-        Slot {
+    fn picture<'a>(key: &'a str, rgba: &'a [u8], id: u64, rect: Rect) -> Picture<'a> {
+        Picture {
             key,
             rgba,
             width: 160,
@@ -280,8 +281,8 @@ mod tests {
         let mut out = Vec::new();
         let drawn = p.draw(
             &[
-                slot("a", &a, 1, rect),
-                slot("b", &b, 2, Rect::new(40, 0, 40, 20)),
+                picture("a", &a, 1, rect),
+                picture("b", &b, 2, Rect::new(40, 0, 40, 20)),
             ],
             &mut out,
         );
@@ -295,14 +296,14 @@ mod tests {
         out.clear();
         p.draw(
             &[
-                slot("a", &a, 1, rect),
-                slot("b", &b, 2, Rect::new(40, 0, 40, 20)),
+                picture("a", &a, 1, rect),
+                picture("b", &b, 2, Rect::new(40, 0, 40, 20)),
             ],
             &mut out,
         );
         assert!(out.is_empty(), "unchanged frames cost {} bytes", out.len());
         // Only "a" stays on screen: "b" is deleted.
-        p.draw(&[slot("a", &a, 1, rect)], &mut out);
+        p.draw(&[picture("a", &a, 1, rect)], &mut out);
         assert_eq!(
             String::from_utf8_lossy(&out),
             "\x1b_Ga=d,d=I,i=101,q=2\x1b\\"
@@ -322,12 +323,18 @@ mod tests {
         let (ra, rb) = (Rect::new(0, 0, 40, 20), Rect::new(40, 0, 40, 20));
         let mut out = Vec::new();
         assert_eq!(
-            p.draw(&[slot("a", &a, 1, ra), slot("b", &b, 2, rb)], &mut out)
-                .len(),
+            p.draw(
+                &[picture("a", &a, 1, ra), picture("b", &b, 2, rb)],
+                &mut out
+            )
+            .len(),
             2
         );
         out.clear();
-        let drawn = p.draw(&[slot("a", &a, 1, ra), slot("b", &b, 3, rb)], &mut out);
+        let drawn = p.draw(
+            &[picture("a", &a, 1, ra), picture("b", &b, 3, rb)],
+            &mut out,
+        );
         assert_eq!(
             drawn.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
             ["b"]
@@ -342,7 +349,7 @@ mod tests {
         assert!(text.contains("\"1;1;320;288"), "2x fills the area");
         p.invalidate();
         out.clear();
-        assert_eq!(p.draw(&[slot("a", &a, 1, ra)], &mut out).len(), 1);
+        assert_eq!(p.draw(&[picture("a", &a, 1, ra)], &mut out).len(), 1);
     }
 
     #[test]
@@ -353,9 +360,9 @@ mod tests {
         let mut out = Vec::new();
         let drawn = p.draw(
             &[
-                slot("short", &short, 1, Rect::new(0, 0, 40, 20)),
-                slot("none", &good, 2, Rect::new(0, 0, 0, 0)),
-                slot("good", &good, 3, Rect::new(40, 0, 40, 20)),
+                picture("short", &short, 1, Rect::new(0, 0, 40, 20)),
+                picture("none", &good, 2, Rect::new(0, 0, 0, 0)),
+                picture("good", &good, 3, Rect::new(40, 0, 40, 20)),
             ],
             &mut out,
         );

@@ -194,12 +194,12 @@ impl SixelEncoder {
         self.quantised = true;
         self.palette.clear();
         self.index.clear();
-        let mut slot = [u8::MAX; 216];
+        let mut palette_index = [u8::MAX; 216];
         let level = |v: u8| (v as u32 * 5 + 127) / 255;
         for p in rgba.chunks_exact(4) {
             let cube = (level(p[0]) * 36 + level(p[1]) * 6 + level(p[2])) as usize;
-            if slot[cube] == u8::MAX {
-                slot[cube] = self.palette.len() as u8;
+            if palette_index[cube] == u8::MAX {
+                palette_index[cube] = self.palette.len() as u8;
                 let v = |l: u32| (l * 51) as u8;
                 self.palette.push([
                     v(cube as u32 / 36),
@@ -207,7 +207,7 @@ impl SixelEncoder {
                     v(cube as u32 % 6),
                 ]);
             }
-            self.index.push(slot[cube]);
+            self.index.push(palette_index[cube]);
         }
     }
 }

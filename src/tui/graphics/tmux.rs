@@ -14,3 +14,16 @@ pub fn tmux_wrap(cmd: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\x1b\\");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_escape_is_doubled_inside_the_passthrough() {
+        assert_eq!(
+            tmux_wrap(b"\x1b_Gx\x1b\\"),
+            b"\x1bPtmux;\x1b\x1b_Gx\x1b\x1b\\\x1b\\"
+        );
+    }
+}

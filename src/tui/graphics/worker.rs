@@ -4,7 +4,7 @@
 //! they are ready. Jobs are done in order, so the terminal always holds what the painter
 //! thinks it holds.
 
-use super::painter::{Painter, Slot};
+use super::painter::{Painter, Picture};
 use crate::frame::SharedFrame;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use ratatui::layout::Rect;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// One picture of a job: the feed's key, its frame and where it goes.
 #[derive(Debug, Clone)]
-pub struct OwnedSlot {
+pub struct OwnedPicture {
     /// The feed's key.
     pub key: String,
     /// The frame to show.
@@ -27,7 +27,7 @@ pub struct OwnedSlot {
 enum Job {
     /// Show these pictures; first forget what the terminal shows when `invalidate`.
     Draw {
-        slots: Vec<OwnedSlot>,
+        pictures: Vec<OwnedPicture>,
         invalidate: bool,
     },
     /// Remove every picture.
@@ -64,12 +64,15 @@ impl PictureWorker {
                 for job in rx {
                     let mut out = Done::default();
                     match job {
-                        Job::Draw { slots, invalidate } => {
+                        Job::Draw {
+                            pictures,
+                            invalidate,
+                        } => {
                             if invalidate {
                                 painter.invalidate();
                             }
-                            let slots: Vec<Slot> = slots.iter().map(slot_of).collect();
-                            out.times = painter.draw(&slots, &mut out.bytes);
+                            let pictures: Vec<Picture> = pictures.iter().map(borrowed).collect();
+                            out.times = painter.draw(&pictures, &mut out.bytes);
                         }
                         Job::Clear => painter.clear(&mut out.bytes),
                     }
@@ -110,9 +113,14 @@ impl PictureWorker {
     }
 
     /// Hands out a job (only when not [`busy`](Self::busy)).
-    pub fn submit(&mut self, slots: Vec<OwnedSlot>, invalidate: bool) {
+    pub fn submit(&mut self, pictures: Vec<OwnedPicture>, invalidate: bool) {
         if let Some(jobs) = &self.jobs {
-            self.busy = jobs.send(Job::Draw { slots, invalidate }).is_ok();
+            self.busy = jobs
+                .send(Job::Draw {
+                    pictures,
+                    invalidate,
+                })
+                .is_ok();
         }
     }
 
@@ -142,8 +150,8 @@ impl PictureWorker {
     }
 }
 
-fn slot_of(s: &OwnedSlot) -> Slot<'_> {
-    Slot {
+fn borrowed(s: &OwnedPicture) -> Picture<'_> {
+    Picture {
         key: &s.key,
         rgba: &s.frame.pixels[..],
         width: s.frame.width,
@@ -170,14 +178,14 @@ mod tests {
         };
         let painter = Painter::new(Protocol::Kitty(mode), (10, 20)).unwrap();
         let mut w = PictureWorker::spawn(painter);
-        let slot = |key: &str| OwnedSlot {
+        let picture = |key: &str| OwnedPicture {
             key: key.into(),
             frame: frame(160, 144, None),
             rect: Rect::new(0, 0, 40, 20),
             dim: false,
         };
         assert!(!w.busy());
-        w.submit(vec![slot("a"), slot("b")], false);
+        w.submit(vec![picture("a"), picture("b")], false);
         assert!(w.busy(), "a job is out");
         let done = w.done().recv_timeout(Duration::from_secs(5)).unwrap();
         w.finished();
@@ -185,7 +193,7 @@ mod tests {
         let text = String::from_utf8_lossy(&done.bytes).into_owned();
         assert!(text.contains("a=T,i=100,") && text.contains("a=T,i=101,"));
         // Invalidated: sent in full again.
-        w.submit(vec![slot("a")], true);
+        w.submit(vec![picture("a")], true);
         let done = w.done().recv_timeout(Duration::from_secs(5)).unwrap();
         w.finished();
         let text = String::from_utf8_lossy(&done.bytes).into_owned();

@@ -14,7 +14,7 @@ const SIDE: u16 = 44;
 
 /// Where a feed's picture goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImageSlot {
+pub struct PictureArea {
     /// Index into [`State::feeds`].
     pub feed: usize,
     /// The cells the picture may fill (inside the tile's border).
@@ -53,7 +53,7 @@ pub enum Areas {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Screen {
     /// One per shown feed that has a frame.
-    pub images: Vec<ImageSlot>,
+    pub images: Vec<PictureArea>,
     /// The area is below [`MIN_SIZE`]: only a notice is drawn.
     pub too_small: bool,
     /// Everything above the status bar.
@@ -135,9 +135,9 @@ pub fn layout(state: &State, area: Rect) -> Screen {
         }
         View::Grid => grid_areas(state, body),
     };
-    let slot = |feed: usize, rect: Rect| {
+    let picture_area = |feed: usize, rect: Rect| {
         let f = &state.feeds[feed];
-        (f.frame.is_some() && rect.width > 0 && rect.height > 0).then(|| ImageSlot {
+        (f.frame.is_some() && rect.width > 0 && rect.height > 0).then(|| PictureArea {
             feed,
             rect,
             dim: f.is_offline(),
@@ -146,13 +146,13 @@ pub fn layout(state: &State, area: Rect) -> Screen {
     let images = match &areas {
         Areas::Empty => Vec::new(),
         Areas::Single { feed, frame, .. } => {
-            slot(*feed, frame_inner(state.feeds[*feed].key(), *frame))
+            picture_area(*feed, frame_inner(state.feeds[*feed].key(), *frame))
                 .into_iter()
                 .collect()
         }
         Areas::Grid { tiles, .. } => tiles
             .iter()
-            .filter_map(|&(i, rect)| slot(vis[i], Block::bordered().inner(rect)))
+            .filter_map(|&(i, rect)| picture_area(vis[i], Block::bordered().inner(rect)))
             .collect(),
     };
     // Pictures under the help overlay are left out; the others stay on screen.

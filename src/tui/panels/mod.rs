@@ -13,7 +13,7 @@ mod training;
 
 pub use format::{fmt_age, fmt_rate, fmt_us};
 pub use help::KEYS;
-pub use layout::{frame_inner, layout, Areas, ImageSlot, Screen, MIN_SIZE};
+pub use layout::{frame_inner, layout, Areas, PictureArea, Screen, MIN_SIZE};
 
 use crate::tui::state::{State, View};
 use ratatui::buffer::{Buffer, CellDiffOption};
@@ -52,8 +52,8 @@ impl Widget for Panels<'_> {
             }
         }
         status::render(state, screen.status, buf);
-        for slot in &screen.images {
-            reset_cells(buf, slot.rect, true);
+        for area in &screen.images {
+            reset_cells(buf, area.rect, true);
         }
         if state.help {
             help::render(area, buf);

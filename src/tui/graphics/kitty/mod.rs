@@ -1,0 +1,409 @@
+//! A kitty graphics encoder for video: one persistent image per shown view, sent once at
+//! the frame's native resolution and scaled by the terminal to the cells it covers
+//! (`c=`/`r=`); after that each frame sends only the rectangles that changed, as edits of
+//! the image's frame (`a=f,r=1` with `x,y,s,v`), deflated (`o=z`). An unchanged frame costs
+//! 0 bytes. A new frame size re-transmits; a new area only re-places. [`KittyImage::delete`]
+//! removes the image and its placements.
+//!
+//! Editing the root frame in place (rather than adding animation frames and switching to
+//! them with `a=a,c=`) keeps exactly one frame per image, so nothing accumulates in the
+//! terminal however long the stream runs; kitty redraws an edited current frame (since
+//! 0.20, animation support).
+//!
+//! This file is the state machine (what the terminal holds, and the escape codes that
+//! transmit, place, edit and delete); the changed rectangles are found in `delta.rs`, PNG
+//! rectangles made in `png.rs` and the text of Unicode placeholders in `placeholder.rs`.
+
+mod delta;
+#[cfg(test)]
+mod model;
+mod placeholder;
+mod png;
+#[cfg(test)]
+mod tests;
+
+pub use delta::{changed_rects, Rect, Rects};
+pub use placeholder::{placeholder_rows, PLACEHOLDER};
+
+use self::png::png_of;
+use super::caps::{KittyMode, Placement};
+use super::tmux::tmux_wrap;
+use super::{base64_into, check_frame, CellPlacement, GraphicsError};
+use std::io::Write;
+
+/// How the pixels of a transmission are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelData {
+    /// `f=24`: RGB, 3 bytes a pixel (frames are opaque).
+    Rgb,
+    /// `f=32`: RGBA, 4 bytes a pixel.
+    Rgba,
+    /// `f=100`: a PNG, palette-indexed (1, 2, 4 or 8 bits a pixel) when the rectangle has
+    /// at most 256 colours, RGB otherwise; compressed by PNG itself, so never `o=z`.
+    Png,
+}
+
+/// Encoding choices (the defaults are what `examples/bench_graphics.rs` measured best).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KittyOptions {
+    /// The wire format of pixels.
+    pub pixels: PixelData,
+    /// How changes are cut into rectangles.
+    pub rects: Rects,
+    /// zlib level 0-9 of PNG data, or of `o=z` data when the terminal inflates.
+    pub level: u32,
+}
+
+impl Default for KittyOptions {
+    fn default() -> KittyOptions {
+        KittyOptions {
+            pixels: PixelData::Png,
+            rects: Rects::Several,
+            level: 6,
+        }
+    }
+}
+
+/// What [`KittyImage::encode`] sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Nothing: the terminal already shows these pixels there.
+    Unchanged,
+    /// The whole frame (first frame, new size, or a terminal without animation frames).
+    Transmitted,
+    /// Only a new placement (same pixels, new cells).
+    Placed,
+    /// Changed rectangles as frame edits (and a new placement when the cells moved).
+    Delta {
+        /// Rectangles sent.
+        rects: usize,
+    },
+}
+
+#[derive(Debug)]
+struct Shown {
+    width: u32,
+    height: u32,
+    place: CellPlacement,
+    /// The RGBA pixels the terminal holds.
+    rgba: Vec<u8>,
+}
+
+/// One image shown in one place: the terminal-side state of one view.
+#[derive(Debug)]
+pub struct KittyImage {
+    id: u32,
+    placement_id: u32,
+    mode: KittyMode,
+    opts: KittyOptions,
+    shown: Option<Shown>,
+    /// The terminal may hold this image id (sent, not deleted since), even when
+    /// invalidated: [`KittyImage::delete`] then still deletes it.
+    held: bool,
+    raw: Vec<u8>,
+    packed: Vec<u8>,
+    b64: Vec<u8>,
+}
+
+/// Base64 characters per escape code (kitty's limit).
+const CHUNK: usize = 4096;
+
+impl KittyImage {
+    /// An image with kitty image id `id` (non-zero, unique among the caller's views) and
+    /// placement id 1; nothing is sent until the first [`encode`](Self::encode).
+    pub fn new(id: u32, mode: KittyMode, opts: KittyOptions) -> KittyImage {
+        assert!(id != 0, "kitty image id 0 means no id");
+        KittyImage {
+            id,
+            placement_id: 1,
+            mode,
+            opts,
+            shown: None,
+            held: false,
+            raw: Vec::new(),
+            packed: Vec::new(),
+            b64: Vec::new(),
+        }
+    }
+
+    /// The kitty image id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The placement id of the image's one placement.
+    pub fn placement_id(&self) -> u32 {
+        self.placement_id
+    }
+
+    /// True while the terminal holds this image (something was sent and not deleted).
+    pub fn is_shown(&self) -> bool {
+        self.shown.is_some()
+    }
+
+    /// Forgets what the terminal holds (after it was reset or cleared): the next frame is
+    /// transmitted whole.
+    pub fn invalidate(&mut self) {
+        self.shown = None;
+    }
+
+    /// Brings the terminal's picture up to `rgba` (`width`x`height`) shown on `place`,
+    /// appending the escape codes to `out`.
+    pub fn encode(
+        &mut self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        place: CellPlacement,
+        out: &mut Vec<u8>,
+    ) -> Result<Update, GraphicsError> {
+        check_frame(rgba, width, height)?;
+        if place.cols == 0 || place.rows == 0 {
+            return Err(GraphicsError::NoRoom {
+                cols: place.cols,
+                rows: place.rows,
+            });
+        }
+        let rgba = &rgba[..width as usize * height as usize * 4];
+        let same_size = self
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.width == width && s.height == height);
+        if !same_size {
+            self.transmit(rgba, width, height, place, out);
+            return Ok(Update::Transmitted);
+        }
+        let shown = self.shown.as_ref().unwrap();
+        let moved = shown.place != place;
+        let rects = changed_rects(
+            &shown.rgba,
+            rgba,
+            width,
+            height,
+            self.opts.rects,
+            self.bpp(),
+        );
+        if rects.is_empty() {
+            if moved {
+                self.place(place, out);
+                self.shown.as_mut().unwrap().place = place;
+                return Ok(Update::Placed);
+            }
+            return Ok(Update::Unchanged);
+        }
+        if !self.mode.animation {
+            self.transmit(rgba, width, height, place, out);
+            return Ok(Update::Transmitted);
+        }
+        if moved {
+            self.place(place, out);
+        }
+        for &r in &rects {
+            self.frame_edit(rgba, width, r, out);
+        }
+        let shown = self.shown.as_mut().unwrap();
+        shown.place = place;
+        shown.rgba.copy_from_slice(rgba);
+        Ok(Update::Delta { rects: rects.len() })
+    }
+
+    /// Deletes the image, its data and every placement of it (`a=d,d=I`); the next
+    /// [`encode`](Self::encode) transmits again. Nothing is sent when the terminal holds
+    /// nothing of it.
+    pub fn delete(&mut self, out: &mut Vec<u8>) {
+        self.shown = None;
+        if std::mem::take(&mut self.held) {
+            let cmd = format!("\x1b_Ga=d,d=I,i={},q=2\x1b\\", self.id);
+            self.emit(cmd.as_bytes(), out);
+        }
+    }
+
+    /// The text to draw on the image's cells in [`Placement::Placeholders`] mode: one
+    /// string per row, each starting with the colours that name the image and placement.
+    /// Write row `i` at `(place.col, place.row + i)`, then reset the colours.
+    pub fn placeholder_rows(&self, place: CellPlacement) -> Vec<String> {
+        placeholder_rows(self.id, self.placement_id, place.cols, place.rows)
+    }
+
+    fn bpp(&self) -> usize {
+        match self.opts.pixels {
+            PixelData::Rgb => 3,
+            PixelData::Rgba => 4,
+            PixelData::Png => 1,
+        }
+    }
+
+    fn format_key(&self) -> u32 {
+        match self.opts.pixels {
+            PixelData::Rgb => 24,
+            PixelData::Rgba => 32,
+            PixelData::Png => 100,
+        }
+    }
+
+    fn transmit(
+        &mut self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        place: CellPlacement,
+        out: &mut Vec<u8>,
+    ) {
+        self.pack(rgba, width, (0, 0, width, height));
+        let mut keys = format!(
+            "a=T,i={},p={},f={},s={width},v={height},c={},r={},q=2",
+            self.id,
+            self.placement_id,
+            self.format_key(),
+            place.cols,
+            place.rows
+        );
+        match self.mode.placement {
+            Placement::Classic => keys.push_str(",C=1"),
+            Placement::Placeholders => keys.push_str(",U=1"),
+        }
+        let classic = self.mode.placement == Placement::Classic;
+        if classic {
+            Self::cursor_to(place, out);
+        }
+        self.send(&keys, false, out);
+        if classic {
+            out.extend_from_slice(b"\x1b8");
+        }
+        self.held = true;
+        self.shown = Some(Shown {
+            width,
+            height,
+            place,
+            rgba: rgba.to_vec(),
+        });
+    }
+
+    fn place(&mut self, place: CellPlacement, out: &mut Vec<u8>) {
+        let (extra, classic) = match self.mode.placement {
+            Placement::Classic => (",C=1", true),
+            Placement::Placeholders => (",U=1", false),
+        };
+        let cmd = format!(
+            "\x1b_Ga=p,i={},p={},c={},r={},q=2{extra}\x1b\\",
+            self.id, self.placement_id, place.cols, place.rows
+        );
+        if classic {
+            Self::cursor_to(place, out);
+        }
+        self.emit(cmd.as_bytes(), out);
+        if classic {
+            out.extend_from_slice(b"\x1b8");
+        }
+    }
+
+    fn frame_edit(&mut self, rgba: &[u8], width: u32, r: Rect, out: &mut Vec<u8>) {
+        self.pack(rgba, width, r);
+        let keys = format!(
+            "a=f,r=1,i={},x={},y={},s={},v={},f={},q=2",
+            self.id,
+            r.0,
+            r.1,
+            r.2,
+            r.3,
+            self.format_key()
+        );
+        self.send(&keys, true, out);
+    }
+
+    /// Saves the cursor and moves it to the placement's top-left cell (restored with ESC 8
+    /// after the command, so the caller's idea of the cursor stays right).
+    fn cursor_to(place: CellPlacement, out: &mut Vec<u8>) {
+        let _ = write!(out, "\x1b7\x1b[{};{}H", place.row + 1, place.col + 1);
+    }
+
+    /// Copies rectangle `r` of `rgba` into `self.raw` in the wire pixel format, then
+    /// deflates it into `self.packed` when the terminal inflates.
+    fn pack(&mut self, rgba: &[u8], width: u32, r: Rect) {
+        let (x, y, w, h) = (r.0 as usize, r.1 as usize, r.2 as usize, r.3 as usize);
+        let stride = width as usize * 4;
+        self.raw.clear();
+        if self.opts.pixels == PixelData::Png {
+            self.packed.clear();
+            png_of(
+                rgba,
+                width,
+                r,
+                self.opts.level,
+                &mut self.raw,
+                &mut self.packed,
+            );
+            return;
+        }
+        for row in y..y + h {
+            let line = &rgba[row * stride + x * 4..row * stride + (x + w) * 4];
+            match self.opts.pixels {
+                PixelData::Rgba | PixelData::Png => self.raw.extend_from_slice(line),
+                PixelData::Rgb => {
+                    for p in line.chunks_exact(4) {
+                        self.raw.extend_from_slice(&p[..3]);
+                    }
+                }
+            }
+        }
+        self.packed.clear();
+        if self.mode.deflate {
+            let mut z = flate2::write::ZlibEncoder::new(
+                std::mem::take(&mut self.packed),
+                flate2::Compression::new(self.opts.level.min(9)),
+            );
+            z.write_all(&self.raw).expect("writing to a Vec");
+            self.packed = z.finish().expect("writing to a Vec");
+        } else {
+            std::mem::swap(&mut self.packed, &mut self.raw);
+        }
+    }
+
+    /// Sends `self.packed` with `keys`, in chunks of at most 4096 base64 characters.
+    /// Continuation chunks carry only `m` (and `a=f,q=2` for frame data, which kitty needs
+    /// to route them).
+    fn send(&mut self, keys: &str, frame: bool, out: &mut Vec<u8>) {
+        let mut keys = keys.to_string();
+        if self.mode.deflate && self.opts.pixels != PixelData::Png {
+            keys.push_str(",o=z");
+        }
+        self.b64.clear();
+        base64_into(&self.packed, &mut self.b64);
+        let b64 = std::mem::take(&mut self.b64);
+        let chunks: Vec<&[u8]> = if b64.is_empty() {
+            vec![&[][..]]
+        } else {
+            b64.chunks(CHUNK).collect()
+        };
+        let mut cmd = Vec::with_capacity(CHUNK + 128);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let more = i + 1 < chunks.len();
+            cmd.clear();
+            cmd.extend_from_slice(b"\x1b_G");
+            if i == 0 {
+                cmd.extend_from_slice(keys.as_bytes());
+                if more {
+                    cmd.extend_from_slice(b",m=1");
+                }
+            } else {
+                if frame {
+                    cmd.extend_from_slice(b"a=f,q=2,");
+                }
+                cmd.extend_from_slice(if more { b"m=1" } else { b"m=0" });
+            }
+            cmd.push(b';');
+            cmd.extend_from_slice(chunk);
+            cmd.extend_from_slice(b"\x1b\\");
+            self.emit(&cmd, out);
+        }
+        self.b64 = b64;
+    }
+
+    fn emit(&self, cmd: &[u8], out: &mut Vec<u8>) {
+        if self.mode.tmux {
+            out.extend_from_slice(&tmux_wrap(cmd));
+        } else {
+            out.extend_from_slice(cmd);
+        }
+    }
+}
