@@ -60,6 +60,7 @@ fn load(path: &Path) -> Vec<Frame> {
             pixels: r[8..].to_vec(),
             content_id: i as u64 + 1,
             info: None,
+            info_error: None,
         })
         .collect()
 }

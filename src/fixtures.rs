@@ -25,6 +25,7 @@ pub fn raw_frame(width: u32, height: u32, published_ns: Option<u64>) -> Frame {
         pixels: vec![0; (width * height * 4) as usize],
         content_id: 1,
         info: None,
+        info_error: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The frame value every stage passes on, shared (`Arc`) rather than copied.
 
-use crate::info::Info;
+use crate::info::{Info, InfoError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,6 +29,9 @@ pub struct Frame {
     /// The training info the publisher sent with exactly this frame (step, episode, return,
     /// …), if any; see [`crate::info`].
     pub info: Option<Arc<Info>>,
+    /// Why the info sent with this frame could not be read, when it could not (the pixels
+    /// are still good).
+    pub info_error: Option<InfoError>,
 }
 
 /// A frame shared between consumers.

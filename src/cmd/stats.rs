@@ -156,7 +156,10 @@ fn text_report(r: &StatsReport) -> String {
             );
         }
         if let (Some(info), Some(index)) = (&f.info, f.info_frame_index) {
-            println!("  info (frame {index}): {}", info.line());
+            let _ = writeln!(o, "  info (frame {index}): {}", info.line());
+        }
+        if let Some(e) = &f.info_error {
+            let _ = writeln!(o, "  {e}");
         }
     }
     o

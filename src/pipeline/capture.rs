@@ -168,7 +168,11 @@ fn deliver(raw: RawFrame, started: Instant, ids: &mut ContentIds<'_>, t: &Feed) 
     frame.capture_us = started.elapsed().as_micros() as u64;
     let copy_us = frame.capture_us;
     let frame = Arc::new(frame);
-    t.stats.record_info(frame.frame_index, frame.info.as_ref());
+    t.stats.record_info(
+        frame.frame_index,
+        frame.info.as_ref(),
+        frame.info_error.as_ref(),
+    );
     t.stats.record_capture(
         Instant::now(),
         CaptureRecord {
@@ -187,7 +191,7 @@ fn deliver(raw: RawFrame, started: Instant, ids: &mut ContentIds<'_>, t: &Feed) 
 /// Converts a raw frame to RGBA8, reusing the buffer when it already is tight RGBA.
 pub fn to_frame(raw: RawFrame) -> Frame {
     let (w, h) = (raw.width as usize, raw.height as usize);
-    let info = raw.info;
+    let (info, info_error) = (raw.info, raw.info_error);
     let pixels = if raw.format == PixelFormat::Rgba
         && raw.stride == w * 4
         && raw.pixels.len() == w * h * 4
@@ -211,5 +215,6 @@ pub fn to_frame(raw: RawFrame) -> Frame {
         capture_us: 0,
         content_id: 0,
         info,
+        info_error,
     }
 }

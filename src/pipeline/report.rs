@@ -69,6 +69,9 @@ pub struct FeedReport {
     pub info: Option<Arc<Info>>,
     /// The frame index that `info` came with.
     pub info_frame_index: Option<u64>,
+    /// Why the newest captured frame's info could not be read (`null`: it could, or there
+    /// was none).
+    pub info_error: Option<String>,
 }
 
 impl StatsReport {
@@ -84,6 +87,10 @@ impl StatsReport {
                 FeedReport {
                     info_frame_index: info.as_ref().map(|(i, _)| *i),
                     info: info.map(|(_, i)| i),
+                    info_error: f
+                        .stats
+                        .latest_info_error()
+                        .map(|e| format!("info unreadable: {e}")),
                     name: f.name.clone(),
                     method: f.kind.name(),
                     state: f.status().state.to_string(),

@@ -3,7 +3,7 @@
 
 use super::histogram::{Percentiles, WindowedHistogram};
 use super::queue::QueueCounts;
-use crate::info::Info;
+use crate::info::{Info, InfoError};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,6 +64,7 @@ struct Inner {
     hist: [WindowedHistogram; 6],
     captures: VecDeque<(Instant, u64)>,
     info: Option<(u64, Arc<Info>)>,
+    info_error: Option<InfoError>,
 }
 
 /// Counters and latencies of one feed, updated by the capture thread and the consumers.
@@ -189,10 +190,22 @@ impl FeedStats {
         }
     }
 
-    /// Keeps the info of the newest captured frame that had one (with its frame index), so
-    /// `stats` and `serve` can show it without holding frames.
-    pub fn record_info(&self, frame_index: u64, info: Option<&Arc<Info>>) {
-        self.inner.lock().unwrap().info = info.map(|i| (frame_index, i.clone()));
+    /// Keeps the info of the newest captured frame (with its frame index), or why it was
+    /// unreadable, so `stats` and `serve` can show it without holding frames.
+    pub fn record_info(
+        &self,
+        frame_index: u64,
+        info: Option<&Arc<Info>>,
+        error: Option<&InfoError>,
+    ) {
+        let mut g = self.inner.lock().unwrap();
+        g.info = info.map(|i| (frame_index, i.clone()));
+        g.info_error = error.cloned();
+    }
+
+    /// Why the newest captured frame's info could not be read, if it could not.
+    pub fn latest_info_error(&self) -> Option<InfoError> {
+        self.inner.lock().unwrap().info_error.clone()
     }
 
     /// The newest captured frame's info and its frame index (`None`: that frame had none).

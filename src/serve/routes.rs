@@ -216,6 +216,8 @@ struct SourceInfo {
     frame_index: Option<u64>,
     /// That frame's info, fields in the publisher's order (`null`: none).
     info: Option<Arc<crate::info::Info>>,
+    /// Why that frame's info could not be read (`null`: it could, or there was none).
+    info_error: Option<String>,
 }
 
 fn source_infos(app: &App) -> Vec<SourceInfo> {
@@ -233,6 +235,10 @@ fn source_infos(app: &App) -> Vec<SourceInfo> {
                 width,
                 height,
                 frame_index: newest.as_ref().map(|fr| fr.frame_index),
+                info_error: newest
+                    .as_ref()
+                    .and_then(|fr| fr.info_error.as_ref())
+                    .map(|e| format!("info unreadable: {e}")),
                 info: newest.and_then(|fr| fr.info.clone()),
             }
         })

@@ -74,6 +74,7 @@ impl Decoded {
             published_total: None,
             publisher_cost_ns: None,
             info: None,
+            info_error: None,
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct RawFrame {
     pub publisher_cost_ns: Option<u64>,
     /// The info published with these pixels, if any.
     pub info: Option<std::sync::Arc<crate::info::Info>>,
+    /// Why the info published with these pixels could not be read, if it could not.
+    pub info_error: Option<crate::info::InfoError>,
 }
 
 /// What one poll of a source found.

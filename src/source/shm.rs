@@ -144,5 +144,6 @@ pub fn raw_frame(snap: SlotSnapshot) -> RawFrame {
         published_total: Some(h.published),
         publisher_cost_ns: Some(h.publish_cost_ns),
         info: snap.info,
+        info_error: snap.info_error,
     }
 }

@@ -9,6 +9,7 @@ mod fuzz_parsers;
 mod fuzz_slot;
 mod fuzz_stream;
 mod image_files;
+mod info_unreadable;
 mod queue_props;
 mod serve_flood;
 mod slot_bad_input;

@@ -221,6 +221,7 @@ fn picture_areas(names: &[String], cols: u16, rows: u16) -> Vec<Rect> {
         pixels: vec![0; W * H * 4],
         content_id: 1,
         info: None,
+        info_error: None,
     });
     s.update(Event::Frames {
         frames: names.iter().map(|n| (n.clone(), frame.clone())).collect(),

@@ -184,6 +184,7 @@ impl Source for RecordingSource {
                     published_total: None,
                     publisher_cost_ns: None,
                     info,
+                    info_error: None,
                 }))
             }
             None => match self.pending_error.take() {

@@ -177,6 +177,7 @@ impl FrameDecoder {
                 published_total: None,
                 publisher_cost_ns: None,
                 info: f.info,
+                info_error: None,
             })),
             Ok(None) => Ok(None),
             Err(e) => {

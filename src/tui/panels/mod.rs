@@ -166,6 +166,23 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_info_is_shown_in_the_training_panel() {
+        let mut s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
+        let mut f = (*frame(23)).clone();
+        f.info_error = Some(crate::info::InfoError::Damaged {
+            offset: 3,
+            what: "a key",
+        });
+        s.update(Event::Frames {
+            frames: vec![("/dev/shm/gbwatch/env-00.slot".into(), Arc::new(f))],
+            now_ns: NOW,
+        });
+        let text = draw(&s);
+        assert!(text.contains("info unreadable: "), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
     fn narrow_terminal_puts_panels_below() {
         let s = state(vec![feed("env-00", FeedState::Online, true)], (60, 40));
         insta::assert_snapshot!(draw(&s));

@@ -1,15 +1,18 @@
 //! The training panel of the single view: every info field of the frame on screen, and
-//! the return of recent episodes as a sparkline.
+//! the return of recent episodes as a sparkline; or why that frame's info is unreadable.
 
 use crate::tui::state::{FeedView, State};
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Widget, Wrap};
 
 /// Rows the panel wants for `feed` (0: its frame carries no info).
 pub fn height(feed: &FeedView) -> u16 {
+    if feed.frame.as_ref().is_some_and(|f| f.info_error.is_some()) {
+        return 4; // the reason, wrapped on two lines
+    }
     let fields = feed
         .frame
         .as_ref()
@@ -23,6 +26,16 @@ pub fn height(feed: &FeedView) -> u16 {
 
 /// Draws the panel for `feed` in `area`.
 pub fn render(state: &State, feed: &FeedView, area: Rect, buf: &mut Buffer) {
+    if let Some(e) = feed.frame.as_ref().and_then(|f| f.info_error.as_ref()) {
+        let block = Block::bordered().title(" training ");
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let line = Span::styled(format!("info unreadable: {e}"), theme::WARNING);
+        Paragraph::new(line)
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
+        return;
+    }
     let Some(info) = feed.frame.as_ref().and_then(|f| f.info.as_deref()) else {
         return;
     };
