@@ -280,7 +280,7 @@ mod tests {
             "an unchanged frame wrote {} bytes",
             out.len()
         );
-        // The help overlay hides pictures; closing it draws them in full again.
+        // Opening or closing the help draws the pictures in full again.
         assert!(p.layout_changed(&screen, true));
         assert!(p.layout_changed(&screen, false));
         p.draw_pictures(&s, &screen, 2, &mut out);
@@ -303,14 +303,26 @@ mod tests {
     }
 
     #[test]
-    fn help_draws_no_pictures() {
+    fn help_beside_the_single_picture_leaves_it_drawn() {
         let mut s = state_with(1);
         s.help = true;
         let screen = layout(&s, Rect::new(0, 0, 100, 40));
+        let help = screen.help.expect("help open");
+        assert_eq!(screen.images.len(), 1);
+        assert!(!screen.images[0].rect.intersects(help));
         let mut p = Pictures::new(Choice::halfblocks(), ColorMode::TrueColor);
         let mut out = Vec::new();
-        assert!(p.draw_pictures(&s, &screen, 2, &mut out).is_empty());
-        assert!(out.is_empty());
+        p.draw_pictures(&s, &screen, 2, &mut out);
+        assert!(!out.is_empty(), "the picture is drawn with the help open");
+    }
+
+    #[test]
+    fn help_in_a_narrow_single_view_hides_the_picture_under_it() {
+        let mut s = state_with(1);
+        s.help = true;
+        let screen = layout(&s, Rect::new(0, 0, 60, 20));
+        let help = screen.help.expect("help open");
+        assert!(screen.images.iter().all(|a| !a.rect.intersects(help)));
     }
 
     #[test]

@@ -127,7 +127,7 @@ fn serve_shows_the_info_of_the_frame_it_serves() {
     assert!(stats["feeds"][0]["info"]["frame"].is_u64(), "{stats}");
     let page = get_ok(addr, "/", Duration::from_secs(10)).text();
     assert!(
-        page.contains("showInfo(c.info, s.info)"),
+        page.contains("showInfo(c.info, s.info, s.info_error)"),
         "the page shows the fields"
     );
 }

@@ -1,4 +1,5 @@
-//! The help overlay: every key, over whatever is on screen.
+//! The help overlay: every key, over the panels beside the picture it is about (single
+//! view), or centred over the tiles (grid, whose tiles under it are left out).
 
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
@@ -22,10 +23,22 @@ pub const KEYS: [(&str, &str); 12] = [
     ("?", "this help (any key closes it)"),
 ];
 
-/// Where the overlay goes in `area`: centred.
-pub fn area(area: Rect) -> Rect {
-    let w = 64.min(area.width);
-    let h = (KEYS.len() as u16 + 2).min(area.height);
+/// Width of the key column, with its leading space.
+const KEY_WIDTH: usize = 13;
+/// Widest the overlay gets.
+const WIDTH: u16 = 64;
+
+/// Where the overlay goes: over the single view's side panel when it fits there (the
+/// picture stays in view), centred in `area` otherwise.
+pub fn area(side: Option<Rect>, area: Rect) -> Rect {
+    if let Some(side) = side {
+        let h = lines(side.width).len() as u16 + 2;
+        if side.width as usize >= KEY_WIDTH + 20 && side.height >= h {
+            return Rect { height: h, ..side };
+        }
+    }
+    let w = WIDTH.min(area.width);
+    let h = (lines(w).len() as u16 + 2).min(area.height);
     Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -34,21 +47,67 @@ pub fn area(area: Rect) -> Rect {
     )
 }
 
-/// Draws the overlay centred in `area`.
-pub fn render(area: Rect, buf: &mut Buffer) {
-    let text: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<12}"), theme::KEY),
-                Span::from(*v),
-            ])
-        })
-        .collect();
-    let r = self::area(area);
-    Clear.render(r, buf);
-    Paragraph::new(text)
+/// The overlay's lines for a box `width` cells wide: a description too long for its column
+/// goes on under itself.
+fn lines(width: u16) -> Vec<Line<'static>> {
+    let room = (width as usize).saturating_sub(2 + KEY_WIDTH).max(8);
+    let mut out = Vec::new();
+    for (key, text) in KEYS {
+        for (i, part) in wrap(text, room).into_iter().enumerate() {
+            let key = if i == 0 { key } else { "" };
+            out.push(Line::from(vec![
+                Span::styled(format!(" {key:<w$}", w = KEY_WIDTH - 1), theme::KEY),
+                Span::from(part),
+            ]));
+        }
+    }
+    out
+}
+
+/// `text` in lines of at most `room` characters, broken at spaces.
+fn wrap(text: &str, room: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split(' ') {
+        let line = out.last_mut().expect("one line at least");
+        if !line.is_empty() && line.len() + 1 + word.len() > room {
+            out.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    out
+}
+
+/// Draws the overlay into `rect` (from [`area`]).
+pub fn render(rect: Rect, buf: &mut Buffer) {
+    Clear.render(rect, buf);
+    Paragraph::new(lines(rect.width))
         .style(theme::OVERLAY)
         .block(Block::bordered().title(" keys "))
-        .render(r, buf);
+        .render(rect, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_descriptions_go_on_under_themselves() {
+        assert_eq!(wrap("filter envs by name", 11), ["filter envs", "by name"]);
+        assert_eq!(wrap("quit", 11), ["quit"]);
+        let narrow = lines(44);
+        assert!(narrow.len() > KEYS.len());
+        assert!(
+            narrow.iter().all(|l| l.width() <= 42),
+            "fits inside the border"
+        );
+        assert_eq!(
+            lines(64).len(),
+            KEYS.len(),
+            "one line a key when wide enough"
+        );
+    }
 }

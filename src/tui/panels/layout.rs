@@ -62,6 +62,8 @@ pub struct Screen {
     pub status: Rect,
     /// The view's own areas.
     pub areas: Areas,
+    /// The help overlay, when it is open.
+    pub help: Option<Rect>,
 }
 
 /// Single view: (frame block, side panel).
@@ -156,18 +158,21 @@ pub fn layout(state: &State, area: Rect) -> Screen {
             .collect(),
     };
     // Pictures under the help overlay are left out; the others stay on screen.
-    let images = match state.help {
-        true => {
-            let help = super::help::area(area);
-            images
-                .into_iter()
-                .filter(|s| !s.rect.intersects(help))
-                .collect()
-        }
-        false => images,
+    let side = match &areas {
+        Areas::Single { side, .. } => Some(*side),
+        _ => None,
+    };
+    let help = state.help.then(|| super::help::area(side, area));
+    let images = match help {
+        Some(help) => images
+            .into_iter()
+            .filter(|s| !s.rect.intersects(help))
+            .collect(),
+        None => images,
     };
     Screen {
         images,
+        help,
         too_small: false,
         body,
         status,

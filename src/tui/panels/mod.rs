@@ -55,8 +55,8 @@ impl Widget for Panels<'_> {
         for area in &screen.images {
             reset_cells(buf, area.rect, true);
         }
-        if state.help {
-            help::render(area, buf);
+        if let Some(rect) = screen.help {
+            help::render(rect, buf);
         }
     }
 }
