@@ -212,7 +212,7 @@ fn registry() -> &'static Mutex<HashMap<String, Entry>> {
 }
 
 /// The stream of `url`'s host, started (and its first list waited for) the first time.
-/// One no scan asked for in [`FORGET_AFTER`] (plus the first wait) is stopped: its ssh ends.
+/// One no scan asked for in 10 s (plus the first list's wait) is stopped: its ssh ends.
 pub fn client(url: &SshUrl) -> Arc<StreamClient> {
     let key = url.as_str().to_string();
     if let Some(e) = registry().lock().unwrap().get_mut(&key) {

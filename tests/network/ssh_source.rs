@@ -1,7 +1,8 @@
 //! `ssh://` sources against a real OpenSSH server on 127.0.0.1 (started by the test with a
 //! throwaway host key and user key) and real PyBoy behind it: `stats` and `watch` show the
 //! remote envs with PyBoy's exact pixels; a wrong key, a host without gbwatch and an sshd
-//! killed mid-stream each give one clear line, and the feeds come back with the server.
+//! killed mid-stream each give one clear line, and the feeds come back with the server; a
+//! session nobody asks about any more ends on both sides.
 
 use crate::common;
 use crate::common::serve as serve_support;
@@ -17,6 +18,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 const FRAME_BYTES: usize = 160 * 144 * 4;
+
+/// Held by the tests that set `$GBWATCH_SSH` for in-process sources (one process-wide value).
+static IN_PROCESS_SSH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn saved_frames(path: &Path) -> HashMap<u64, Vec<u8>> {
     std::fs::read(path)
@@ -80,6 +84,7 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
     let sshd = home.start(0, true);
     let remote = remote_box();
     let src = url(&home, sshd.port, &remote.slots);
+    let _one = IN_PROCESS_SSH.lock().unwrap_or_else(|e| e.into_inner());
     std::env::set_var("GBWATCH_SSH", home.ssh_command("id"));
 
     let v = stats_json(
@@ -256,4 +261,86 @@ fn a_wrong_key_and_a_host_without_gbwatch_each_say_so_in_one_line() {
     drop(with);
     let line = fail(port, "id");
     assert!(line.contains("host unreachable"), "{line}");
+}
+
+/// The pids of the processes whose command line satisfies `ok` (its arguments).
+fn processes(ok: impl Fn(&[String]) -> bool) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if ok(&args) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_idle_ssh_session_ends_on_both_sides() {
+    let home = SshHome::new();
+    let sshd = home.start(0, true);
+    let slots = Scratch::new("ssh-idle");
+    let src = url(&home, sshd.port, slots.path());
+    let dir = slots.path().display().to_string();
+    let _one = IN_PROCESS_SSH.lock().unwrap_or_else(|e| e.into_inner());
+    std::env::set_var("GBWATCH_SSH", home.ssh_command("id"));
+    // The viewer's ssh client (a child of this process) and the box's `gbwatch relay DIR`.
+    let me = std::process::id().to_string();
+    let session = || {
+        let client = processes(|a| {
+            a.first().is_some_and(|p| p.ends_with("ssh")) && a.iter().any(|x| x.contains(&dir))
+        });
+        let client: Vec<u32> = client
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                    s.rsplit(") ").next().unwrap_or("").split(' ').nth(1) == Some(&me)
+                })
+            })
+            .collect();
+        let relay = processes(|a| {
+            a.first().is_some_and(|p| p.ends_with("gbwatch"))
+                && a.get(1).map(String::as_str) == Some("relay")
+                && a.iter().any(|x| x.contains(&dir))
+        });
+        (client.len(), relay.len())
+    };
+
+    let spec = SourceSpec::parse(&src).unwrap();
+    let settings = Settings::with_overrides(1, Some(1), Some(10), None).unwrap();
+    let set = FeedSet::start(
+        vec![spec],
+        SharedSettings::new(settings),
+        FeedOptions::default(),
+    );
+    eventually(
+        "the ssh session on both sides",
+        common::wait::COLD_START,
+        || (session() == (1, 1)).then_some(()),
+    );
+    // The viewer stops watching this box: nobody asks for it again. Its session ends after
+    // 10 s unasked (plus the first list's 10 s wait), not at once and not never.
+    set.stop();
+    let idle = std::time::Instant::now();
+    eventually(
+        "the idle session to end (ssh client and remote relay)",
+        Duration::from_secs(40),
+        || (session() == (0, 0)).then_some(()),
+    );
+    assert!(
+        idle.elapsed() >= Duration::from_secs(5),
+        "ended after {:?}: not idle first",
+        idle.elapsed()
+    );
+    drop(sshd);
 }
