@@ -1,4 +1,4 @@
-//! Per-feed counters and latency distributions. Definitions live in the README
+//! Per-feed counters and latency distributions. Definitions live in `src/pipeline/FEEDS.md`
 //! ("Counters"); the queue owns captured/delivered/dropped/queued so they add up exactly.
 
 use super::histogram::{Percentiles, WindowedHistogram};

@@ -2,7 +2,7 @@
 //! connection, lossless and palette-indexed, each compressed against the previous frame of
 //! its source, at the rates the viewer asks for. A format like the slot's, below everything
 //! that uses it: `serve` sends it on `/api/stream` and `gbwatch relay` on standard output
-//! ([`crate::serve::stream`]); viewers read it over HTTP or SSH ([`crate::source::stream`]).
+//! ([`mod@crate::serve::stream`]); viewers read it over HTTP or SSH ([`crate::source::stream`]).
 
 pub mod wire;
 

@@ -1,6 +1,6 @@
 //! Property-based fuzzing of the slot header parser and reader. The normal run tries
 //! 20 000 cases per property; `GBWATCH_FUZZ_CASES=1000000 cargo test --release --test
-//! fuzz_slot` runs the long campaign whose figures the README reports.
+//! plain fuzz_slot::` runs the long campaign whose figures `tests/README.md` reports.
 
 use crate::common;
 
