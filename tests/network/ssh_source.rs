@@ -74,6 +74,17 @@ fn remote_box() -> Remote {
     }
 }
 
+/// An in-process feed set on `src` at 10 fps.
+fn feeds_of(src: &str) -> FeedSet {
+    let spec = SourceSpec::parse(src).unwrap();
+    let settings = Settings::with_overrides(1, Some(1), Some(10), None).unwrap();
+    FeedSet::start(
+        vec![spec],
+        SharedSettings::new(settings),
+        FeedOptions::default(),
+    )
+}
+
 fn url(home: &SshHome, port: u16, slots: &Path) -> String {
     format!("ssh://{}@127.0.0.1:{port}{}", home.user, slots.display())
 }
@@ -166,13 +177,7 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
     tmux.run(&["send-keys", "-t", "t", "q"]);
 
     // In-process: PyBoy's exact pixels, then sshd killed mid-stream and started again.
-    let spec = SourceSpec::parse(&src).unwrap();
-    let settings = Settings::with_overrides(1, Some(1), Some(10), None).unwrap();
-    let set = FeedSet::start(
-        vec![spec],
-        SharedSettings::new(settings),
-        FeedOptions::default(),
-    );
+    let set = feeds_of(&src);
     let feed = eventually("env-a over ssh", Duration::from_secs(15), || {
         set.feeds()
             .into_iter()
@@ -316,13 +321,7 @@ fn an_idle_ssh_session_ends_on_both_sides() {
         (client.len(), relay.len())
     };
 
-    let spec = SourceSpec::parse(&src).unwrap();
-    let settings = Settings::with_overrides(1, Some(1), Some(10), None).unwrap();
-    let set = FeedSet::start(
-        vec![spec],
-        SharedSettings::new(settings),
-        FeedOptions::default(),
-    );
+    let set = feeds_of(&src);
     eventually(
         "the ssh session on both sides",
         common::wait::COLD_START,
