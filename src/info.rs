@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn python_layout_is_decoded() {
-        // What examples/python/gbwatch.py writes for {"a": 1, "b": 0.5, "c": False, "d": "x"}.
+        // What examples/python/gbwatch/__init__.py writes for {"a": 1, "b": 0.5, "c": False, "d": "x"}.
         let mut b = vec![4u8];
         for (t, k) in [(1u8, "a"), (2, "b"), (3, "c"), (4, "d")] {
             b.extend_from_slice(&[t, 1]);

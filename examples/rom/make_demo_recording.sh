@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates assets/demo.gbrec, the demo recording built into gbwatch: real PyBoy runs the
 # project's own ROM (assets/demo.gb) at 60 fps and publishes every frame through the real
-# publisher (examples/python/gbwatch.py); `gbwatch record` records SECONDS of it (default 15).
+# publisher (examples/python/gbwatch/__init__.py); `gbwatch record` records SECONDS of it (default 15).
 #
 #   bash examples/rom/make_demo_recording.sh [SECONDS]
 #

@@ -33,9 +33,13 @@ pub(crate) const OFF_OFFERED: usize = 80;
 pub(crate) const OFF_SEQ: usize = 88;
 pub(crate) const OFF_HEARTBEAT: usize = 96;
 pub(crate) const OFF_INFO_CAPACITY: usize = 112;
+pub(crate) const OFF_CHECKSUM: usize = 116;
 
 /// `flags` bit: the file has an info area after the pixels (its size at offset 112).
 pub const FLAG_INFO: u32 = 1;
+/// `flags` bit: every frame carries a checksum at offset 116 (see [`frame_checksum`]), for
+/// CPUs that may make a publisher's stores visible out of order.
+pub const FLAG_CHECKSUM: u32 = 2;
 /// Size of the info area publishers create: a 4-byte length and up to
 /// [`crate::info::MAX_ENCODED`] bytes of encoded info.
 pub const INFO_AREA_SIZE: u32 = 4 + crate::info::MAX_ENCODED as u32;
@@ -73,6 +77,22 @@ pub struct Header {
     /// Bytes of the info area after the pixels; 0 when the file has none (publishers older
     /// than the info area, or that never send info).
     pub info_capacity: u32,
+    /// The frame's checksum when the publisher writes one ([`FLAG_CHECKSUM`]).
+    pub checksum: Option<u32>,
+}
+
+/// The checksum a publisher with [`FLAG_CHECKSUM`] stores with a frame: CRC-32 (zlib's)
+/// of the pixels, then the info area's length and encoding, then `frame_index` (8 bytes,
+/// little-endian). `info_area` is the whole area; only its declared part counts.
+pub fn frame_checksum(pixels: &[u8], info_area: &[u8], frame_index: u64) -> u32 {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(pixels);
+    if info_area.len() >= 4 {
+        let len = u32_at(info_area, 0) as usize;
+        crc.update(&info_area[..(4 + len).min(info_area.len())]);
+    }
+    crc.update(&frame_index.to_le_bytes());
+    crc.finalize()
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {
@@ -209,6 +229,8 @@ impl Header {
             offered: u64_at(bytes, OFF_OFFERED),
             reader_heartbeat_ns: u64_at(bytes, OFF_HEARTBEAT),
             info_capacity,
+            checksum: (u32_at(bytes, OFF_FLAGS) & FLAG_CHECKSUM != 0)
+                .then(|| u32_at(bytes, OFF_CHECKSUM)),
         })
     }
 

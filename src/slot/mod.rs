@@ -9,7 +9,8 @@ mod writer;
 
 pub use dir::{default_dir, slot_path, SlotDir, SlotEntry, SLOT_EXTENSION};
 pub use header::{
-    Header, FLAG_INFO, HEADER_SIZE, INFO_AREA_SIZE, MAGIC, MAX_DIMENSION, MAX_PIXEL_BYTES, VERSION,
+    frame_checksum, Header, FLAG_CHECKSUM, FLAG_INFO, HEADER_SIZE, INFO_AREA_SIZE, MAGIC,
+    MAX_DIMENSION, MAX_PIXEL_BYTES, VERSION,
 };
 pub use reader::{decode_info_area, ReadOutcome, SlotReader, SlotSnapshot};
 pub use writer::{SlotLayout, SlotWriter};

@@ -3,7 +3,7 @@
 //! The reader never maps the file: it copies with `pread`, so a slot truncated or deleted
 //! while watched gives a short read (an error), never a SIGBUS.
 
-use super::header::{Header, HEADER_SIZE, OFF_HEARTBEAT, OFF_SEQ};
+use super::header::{frame_checksum, Header, HEADER_SIZE, OFF_HEARTBEAT, OFF_SEQ};
 use super::SlotError;
 use crate::clock::monotonic_ns;
 use crate::info::{Info, InfoError};
@@ -220,6 +220,14 @@ impl SlotReader {
             if header.seq != seq_before || seq_after != seq_before {
                 retries += 1;
                 continue;
+            }
+            if let Some(want) = header.checksum {
+                let (px, info) = pixels.split_at(pixel_bytes);
+                if frame_checksum(px, info, header.frame_index) != want {
+                    // Stores seen out of order (or not all yet): this copy mixes frames.
+                    retries += 1;
+                    continue;
+                }
             }
             self.check_geometry(&header)?;
             self.header = header;

@@ -21,11 +21,14 @@ import os
 import re
 import struct
 import sys
+import sysconfig
 import tempfile
 import time
 import weakref
+import zlib
 
-__all__ = ["Publisher", "slot_dir", "publish_pyboy", "wrap", "run_name"]
+__all__ = ["Publisher", "slot_dir", "publish_pyboy", "wrap", "run_name", "checksums_needed",
+           "find_gbwatch_bin"]
 
 MAGIC = b"GBWSLOT\0"
 VERSION = 1
@@ -36,7 +39,11 @@ _OFF_FIELDS = 48  # frame_index, timestamp_ns, publish_cost_ns, published, offer
 _OFF_SEQ = 88
 _OFF_HEARTBEAT = 96
 _OFF_INFO_CAPACITY = 112
+_OFF_CHECKSUM = 116
 _FLAG_INFO = 1
+_FLAG_CHECKSUM = 2
+# CPUs that keep stores in program order (TSO): the seqlock alone keeps frames whole there.
+_ORDERED_STORES = {"x86_64", "amd64", "i386", "i486", "i586", "i686", "x86"}
 # Info limits (see FORMAT.md, "Info").
 MAX_INFO_FIELDS = 32
 MAX_INFO_BYTES = 4096
@@ -52,6 +59,7 @@ _F64 = struct.Struct("<d")
 _HEADER = struct.Struct("<8sIIIIIIII Q")  # magic .. flags, generation (offsets 0..48)
 _FIELDS = struct.Struct("<QQQQQQ")  # offsets 48..96; seq is written last
 _SEQ = struct.Struct("<Q")
+_U64 = struct.Struct("<Q")
 _HEARTBEAT = struct.Struct("<QQ")  # reader_heartbeat_ns, reader_fps
 _pack_seq = _SEQ.pack_into
 _pack_fields = _FIELDS.pack_into
@@ -65,6 +73,15 @@ _HEARTBEAT_CHECK_NS = 100_000_000
 _NAME_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def checksums_needed():
+    """Whether frames need a checksum on this CPU: $GBWATCH_CHECKSUM (1 or 0) when set, else
+    True unless the CPU keeps stores in program order (x86). See FORMAT.md."""
+    forced = os.environ.get("GBWATCH_CHECKSUM", "")
+    if forced in ("0", "1"):
+        return forced == "1"
+    return os.uname().machine.lower() not in _ORDERED_STORES
+
+
 def slot_dir():
     """The slot directory: $GBWATCH_DIR, else /dev/shm/gbwatch on Linux, else $TMPDIR/gbwatch."""
     env = os.environ.get("GBWATCH_DIR")
@@ -73,6 +90,57 @@ def slot_dir():
     if sys.platform.startswith("linux"):
         return "/dev/shm/gbwatch"
     return os.path.join(tempfile.gettempdir(), "gbwatch")
+
+
+def find_gbwatch_bin():
+    """The gbwatch binary installed in this Python environment (the wheel puts it in the
+    scripts folder, beside `python`), or None."""
+    name = "gbwatch.exe" if sys.platform == "win32" else "gbwatch"
+    folders = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    try:  # pip install --user
+        folders.append(sysconfig.get_path("scripts", scheme="%s_user" % os.name))
+    except KeyError:
+        pass
+    for folder in folders:
+        path = os.path.join(folder or "", name)
+        if folder and os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+    return None
+
+
+# Where a publisher records find_gbwatch_bin() in the slot directory (FORMAT.md, "Binary
+# record"), so that `gbwatch watch ssh://THIS-BOX` finds a gbwatch that is only in a venv.
+BIN_RECORD = ".gbwatch-bin"
+_bin_recorded = set()
+
+
+def _record_bin(directory):
+    """Writes DIR/.gbwatch-bin (once per directory and process) when this environment has a
+    gbwatch binary and the record names another path."""
+    if directory in _bin_recorded:
+        return
+    _bin_recorded.add(directory)
+    path = find_gbwatch_bin()
+    if path is None:
+        return
+    record = os.path.join(directory, BIN_RECORD)
+    try:
+        with open(record) as f:
+            if f.read().strip() == path:
+                return
+    except OSError:
+        pass
+    tmp = "%s.tmp-%d" % (record, os.getpid())
+    try:
+        with open(tmp, "w") as f:
+            f.write(path + "\n")
+        os.chmod(tmp, 0o600)
+        os.rename(tmp, record)
+    except OSError:  # a record is a convenience: never a reason to stop publishing
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _describe(frame):
@@ -317,7 +385,7 @@ class Publisher:
     taken over: this one warns and publishes as NAME_2 (or _3, ...).
     """
 
-    def __init__(self, name=None, directory=None, max_fps=None, pixel_format=None):
+    def __init__(self, name=None, directory=None, max_fps=None, pixel_format=None, checksum=None):
         if name is not None and not _NAME_OK.match(name):
             raise ValueError("publisher name must be 1-64 characters of A-Z a-z 0-9 . _ -: %r" % (name,))
         self.requested_name = name
@@ -328,6 +396,8 @@ class Publisher:
         self._user_interval_ns = int(1e9 / max_fps) if max_fps else 0
         self._min_interval_ns = self._user_interval_ns
         self._pixel_format = pixel_format
+        # A CRC-32 with every frame where stores may become visible out of order (ARM).
+        self._checksum = checksums_needed() if checksum is None else bool(checksum)
         self._mm = None
         self._fd = None
         self._ino = None
@@ -420,6 +490,8 @@ class Publisher:
             elif self._info_len:
                 self._write_info(_NO_INFO)
             mm[self._pixels] = self._data
+            if self._checksum:
+                self._write_checksum(mm)
             self._published += 1
             self._seq = seq = seq + 1
             # Fields in one pass, sequence (even: done) last in that pass.
@@ -431,6 +503,14 @@ class Publisher:
         except Exception as e:  # never raise into the training loop
             self._fail(e)
             return False
+
+    def _write_checksum(self, mm):
+        """Stores the frame's CRC-32 (pixels, info area, frame index: FORMAT.md) at offset
+        116, so a reader rejects a copy whose stores it saw out of order."""
+        off = self._info_off
+        crc = zlib.crc32(self._data)
+        crc = zlib.crc32(mm[off:off + 4 + self._info_len], crc)
+        _U32.pack_into(mm, _OFF_CHECKSUM, zlib.crc32(_U64.pack(self._frame_index), crc))
 
     def _info_encode(self, info):
         """The encoding of `info` (length first), or _NO_INFO after a one-time warning."""
@@ -626,6 +706,7 @@ class Publisher:
         self._release_slot()
         atexit.register(self.close)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        _record_bin(self.directory)
         if self._claim_fd is None:
             self.name, self._claim_fd = self._claim()
             self.path = os.path.join(self.directory, self.name + ".slot")
@@ -646,8 +727,9 @@ class Publisher:
         try:
             os.ftruncate(fd, size)
             mm = mmap.mmap(fd, size)
+            flags = _FLAG_INFO | (_FLAG_CHECKSUM if self._checksum else 0)
             generation = (time.time_ns() ^ (os.getpid() << 40) ^ int.from_bytes(os.urandom(8), "little")) & (2**64 - 1) | 1
-            _HEADER.pack_into(mm, 0, MAGIC, VERSION, HEADER_SIZE, w, h, fmt, stride, os.getpid(), _FLAG_INFO, generation)
+            _HEADER.pack_into(mm, 0, MAGIC, VERSION, HEADER_SIZE, w, h, fmt, stride, os.getpid(), flags, generation)
             _U32.pack_into(mm, _OFF_INFO_CAPACITY, _INFO_AREA)
             os.rename(tmp, self.path)
         except Exception:
