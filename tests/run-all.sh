@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every gbwatch test, real PyBoy included, after installing what the tests need:
 # system tools (apt, when missing and allowed), a Python venv in .venv with PyBoy, numpy,
-# Pillow, gymnasium and the gbwatch publisher (reinstalled every run). Safe to run again: finished steps are skipped.
+# Pillow, gymnasium and maturin, the gbwatch publisher from this checkout, and the gbwatch
+# wheel (built with maturin before the tests). Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,13 +31,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=$root/.venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyboy, numpy, PIL, gymnasium' 2>/dev/null; then
-  echo "== preparing $venv (PyBoy, numpy, Pillow, gymnasium)"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyboy, numpy, PIL, gymnasium' 2>/dev/null \
+    || [ ! -x "$venv/bin/maturin" ]; then
+  echo "== preparing $venv (PyBoy, numpy, Pillow, gymnasium, maturin)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check 'pyboy==2.8.1' numpy pillow gymnasium
+  "$venv/bin/pip" install -q --disable-pip-version-check 'pyboy==2.8.1' numpy pillow gymnasium 'maturin>=1.5,<2'
 fi
-# The publisher is reinstalled every run (it is small), so no test uses a stale copy.
-"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$root/examples/python"
+# The publisher is this checkout's source itself (a path file, no copy), so no test uses a
+# stale one; the wheel (publisher and binary) is built below and tested in a venv of its own.
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+"$venv/bin/pip" uninstall -q -y gbwatch >/dev/null 2>&1 || true
+echo "$root/examples/python" > "$site/gbwatch-source.pth"
 export GBWATCH_PYTHON=$venv/bin/python
 
 echo "== ROMs: regenerate and check in real PyBoy"
@@ -49,6 +54,14 @@ echo "== cargo fmt, clippy, doc"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+
+echo "== the wheel: maturin build --release (publisher and binary; tests/python/wheel.rs installs it)"
+wheel_began=$(date +%s)
+wheels=$(mktemp -d)
+(cd examples/python && "$venv/bin/maturin" build --quiet --release --out "$wheels" 2> "$wheels/maturin.log") \
+  || { cat "$wheels/maturin.log"; exit 1; }
+export GBWATCH_WHEEL=$(ls "$wheels"/gbwatch-*.whl)
+echo "$(basename "$GBWATCH_WHEEL") in $(($(date +%s) - wheel_began)) s"
 
 echo "== cargo test: build"
 # The library, the binary and the five test binaries (examples have no tests: clippy above
@@ -87,5 +100,5 @@ cat "$work"/*.log | grep -E '^test .* FAILED$' | sed 's/^/  failed: /' || true
 mmss() { printf '%dm %02ds' $(($1 / 60)) $(($1 % 60)); }
 echo "test part: $(mmss $((ended - began))) (build $(mmss $((built - began))), run $(mmss $((ended - built))))"
 echo "whole test command: $(mmss $((ended - started)))"
-rm -rf "$work"
+rm -rf "$work" "$wheels"
 exit "$status"

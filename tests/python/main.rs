@@ -19,4 +19,5 @@ mod slot_info;
 mod slot_pyboy;
 mod stats_json;
 mod waiting;
+mod wheel;
 mod wrap_vector;
