@@ -4,11 +4,23 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `--version`: the version and the formats this build reads and writes.
+fn long_version() -> String {
+    format!(
+        "{} (slot format {}, stream format {}, recording format {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::slot::VERSION,
+        crate::stream::VERSION,
+        crate::source::recording::VERSION,
+    )
+}
+
 /// Watch what your PyBoy agents see: live frames in the terminal, JPEG dumps, HTTP.
 #[derive(Debug, Parser)]
 #[command(
     name = "gbwatch",
     version,
+    long_version = long_version(),
     about,
     propagate_version = true,
     args_conflicts_with_subcommands = true
@@ -83,6 +95,9 @@ pub struct SourceArgs {
     /// Replay recordings again from the start when they end.
     #[arg(long = "loop")]
     pub looping: bool,
+    /// Never copy this gbwatch to an ssh:// box that has none (it says how to install one).
+    #[arg(long, env = "GBWATCH_NO_INSTALL", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_install: bool,
 }
 
 /// Quality preset and overrides.

@@ -173,6 +173,7 @@ pub fn specs_from(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
 /// Parses SOURCE arguments for the commands that are not interactive; none means the slot
 /// directory (waited on, never the demo: `demo` is a SOURCE to ask for).
 pub fn batch_specs(args: &SourceArgs) -> Result<Vec<SourceSpec>, UsageError> {
+    crate::source::ssh::install::set_allowed(!args.no_install);
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(UsageError(format!(
             "--speed {} must be a positive number",

@@ -278,12 +278,15 @@ impl SourceSpec {
     }
 }
 
-/// `LABEL@http://…`: the label and the URL.
+/// `LABEL@http://…` or `LABEL@ssh://…`: the label and the URL.
 fn labelled_url(arg: &str) -> Option<(&str, &str)> {
     let (label, url) = arg.split_once('@')?;
-    let scheme = url.get(..7)?;
+    let scheme = |s: &str| {
+        url.get(..s.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    };
     let labelled =
-        !label.is_empty() && !label.contains('/') && scheme.eq_ignore_ascii_case("http://");
+        !label.is_empty() && !label.contains('/') && (scheme("http://") || scheme("ssh://"));
     labelled.then_some((label, url))
 }
 
@@ -422,4 +425,23 @@ fn starts_with(path: &Path, magic: &[u8]) -> bool {
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut buf))
         .is_ok_and(|_| buf == magic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_names_an_ssh_or_http_source() {
+        let SourceSpec::Ssh(ssh) = SourceSpec::parse("a@ssh://me@box1:2222").unwrap() else {
+            panic!("not ssh")
+        };
+        assert_eq!((ssh.prefix(), ssh.host()), ("a", "box1"));
+        assert!(matches!(
+            SourceSpec::parse("b@http://box2:8080").unwrap(),
+            SourceSpec::Http(_)
+        ));
+        // An @ in a path is a path.
+        assert!(labelled_url("runs/a@b.gbrec").is_none());
+    }
 }

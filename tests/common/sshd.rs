@@ -48,7 +48,8 @@ impl SshHome {
         SshHome { dir, user }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    /// A file of this home: a key (`id`, `wrong_id`), `bin`, a config.
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -63,17 +64,31 @@ impl SshHome {
     /// Starts sshd on `port` (0: a free one); its sessions find gbwatch on their PATH when
     /// `with_gbwatch`.
     pub fn start(&self, port: u16, with_gbwatch: bool) -> Sshd {
+        self.start_with(port, with_gbwatch, "")
+    }
+
+    /// [`SshHome::start`], with `env` (`NAME=value ...`) set in every session too.
+    pub fn start_with(&self, port: u16, with_gbwatch: bool, env: &str) -> Sshd {
         let port = if port == 0 { free_port() } else { port };
         let path = if with_gbwatch {
             format!("{}:/usr/bin:/bin", self.path("bin").display())
         } else {
             "/usr/bin:/bin".to_string()
         };
+        // A home of its own: the login shell's rc files (a pyenv init waiting on a lock,
+        // a PATH put first) belong to the machine, not to the box under test.
+        let home = self.path("home");
+        let _ = std::fs::create_dir_all(&home);
+        let env = if env.split_whitespace().any(|v| v.starts_with("HOME=")) {
+            env.to_string()
+        } else {
+            format!("HOME={} {env}", home.display())
+        };
         let config = format!(
             "ListenAddress 127.0.0.1:{port}\nHostKey {}\nAuthorizedKeysFile {}\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile none\n\
-             SetEnv PATH={path}\nLogLevel ERROR\n",
+             SetEnv PATH={path} {env}\nLogLevel ERROR\n",
             self.path("host_key").display(),
             self.path("authorized_keys").display()
         );

@@ -3,5 +3,7 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod readme_commands;
 mod serve_browser;
+mod ssh_install;
 mod ssh_source;
