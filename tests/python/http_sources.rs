@@ -393,7 +393,9 @@ fn a_server_that_is_down_is_offline_and_recovers() {
         .pop_timeout(Duration::from_secs(10))
         .expect("frame after recovery");
     assert!(f.pixels.chunks_exact(4).all(|p| p[0].abs_diff(90) <= 2));
-    assert_eq!(feed.status().state, FeedState::Online);
+    // Capture queues the frame, then says online: a loaded machine can be between the two.
+    let state = wait_state(&feed, Duration::from_secs(10), |s| *s == FeedState::Online);
+    assert_eq!(state, FeedState::Online);
     set.stop();
 }
 
