@@ -80,7 +80,9 @@ pub struct SourceArgs {
     /// Where frames come from: a slot directory or DIR/NAME.slot, a recording (FILE.gbrec), an
     /// http:// URL (a JPEG/PNG polled, an MJPEG stream, or a bare http://HOST:PORT: of a
     /// gbwatch serve, each of its envs as HOST:PORT/ENV; LABEL@http://… names them LABEL/ENV), a
-    /// directory or quoted glob of JPEG/PNG files ('sessions/*/curframe_*.jpeg'), or `demo`
+    /// directory or quoted glob of JPEG/PNG files ('sessions/*/curframe_*.jpeg'), ssh://HOST
+    /// (every publisher there), slurm:JOBID or slurm://LOGIN/JOBID (every node of a Slurm
+    /// job, as NODE/ENV), hosts:FILE (every host listed, one a line), or `demo`
     /// (the built-in demo). Default: the slot directory ($GBWATCH_DIR, else
     /// /dev/shm/gbwatch); `watch` shows the demo while it has no publisher, the other commands
     /// wait for one.
@@ -124,7 +126,8 @@ pub struct PresetArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Slot directory (default: $GBWATCH_DIR, else /dev/shm/gbwatch), or
-    /// ssh://USER@HOST:PORT/SLOT-DIR (all but HOST optional) for that host's publishers.
+    /// ssh://USER@HOST:PORT/SLOT-DIR (all but HOST optional) for that host's publishers, or
+    /// slurm:JOBID, slurm://LOGIN/JOBID, hosts:FILE for each of their hosts'.
     pub dir: Option<PathBuf>,
     /// List slots owned by other users too.
     #[arg(long)]

@@ -16,6 +16,11 @@ for tool in tmux:tmux ffmpeg:ffmpeg cmake:cmake nasm:nasm chromium:chromium \
 done
 # The real OpenSSH server of tests/ssh_source.rs (sshd lives in /usr/sbin, off a user's PATH).
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+# The real Slurm of tests/network/slurm_source.rs: daemons in /usr/sbin, clients on PATH.
+for tool in slurmctld slurmd munged mungekey; do
+  [ -x /usr/sbin/$tool ] || { need_apt+=(slurm-wlm munge); break; }
+done
+command -v sbatch >/dev/null 2>&1 || need_apt+=(slurm-client)
 # Fonts of the real-terminal tests (tests/graphics_real.rs): kitty's and xterm's.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need_apt+=(fonts-dejavu-core)
 ls /usr/share/fonts/X11/misc/10x20* >/dev/null 2>&1 || need_apt+=(xfonts-base)

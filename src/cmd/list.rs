@@ -5,8 +5,11 @@ use crate::cli::ListArgs;
 use crate::clock::monotonic_ns;
 use crate::pipeline::STALE_AFTER;
 use crate::slot::{default_dir, SlotDir, SlotReader};
+use crate::source::hosts::HostsFile;
+use crate::source::slurm::{Job, JobView};
 use crate::source::ssh::SshUrl;
 use crate::source::stream::ConnectError;
+use crate::source::SourceSpec;
 use std::fmt::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -40,11 +43,15 @@ pub struct SlotLine {
 /// line per publisher; `--prune` first removes the slots of dead publishers.
 pub fn run(args: ListArgs) -> anyhow::Result<()> {
     if let Some(url) = args.dir.as_ref().and_then(|d| d.to_str()) {
-        if url
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("ssh://"))
-        {
+        let scheme = |s: &str| {
+            url.get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+        };
+        if scheme("ssh://") {
             return remote(url);
+        }
+        if scheme("slurm:") || scheme("hosts:") {
+            return hosts(url);
         }
     }
     if let Some(dir) = &args.dir {
@@ -137,9 +144,49 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
     print_stdout(&out)
 }
 
+/// `gbwatch list slurm:JOBID` or `hosts:FILE`: every host's own list, under its name; a
+/// host that cannot be asked gets its line and the others are still listed.
+fn hosts(arg: &str) -> anyhow::Result<()> {
+    let spec = SourceSpec::parse(arg).map_err(|e| UsageError(e.to_string()))?;
+    let urls = match &spec {
+        SourceSpec::Slurm(url) => match Job::of(url).view() {
+            JobView::Running(nodes) => nodes.iter().filter_map(|n| url.node(n)).collect(),
+            JobView::Offline(line) => anyhow::bail!("{arg}: {line}"),
+            JobView::Unasked(line) => anyhow::bail!("{line}"),
+        },
+        SourceSpec::Hosts(path) => {
+            let listed = HostsFile::of(path)
+                .hosts()
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for problem in &listed.problems {
+                eprintln!("gbwatch: {problem}");
+            }
+            listed.hosts
+        }
+        _ => unreachable!("hosts() is called for slurm: and hosts: only"),
+    };
+    let mut failed = 0;
+    for url in &urls {
+        print_stdout(&format!("== {}\n", url.host()))?;
+        if let Err(e) = remote_url(url) {
+            eprintln!("gbwatch: {e}");
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} hosts could not be listed", urls.len());
+    }
+    Ok(())
+}
+
 /// `gbwatch list ssh://HOST[/DIR]`: the host's own `gbwatch list`, through ssh.
 fn remote(url: &str) -> anyhow::Result<()> {
     let url = SshUrl::parse(url).map_err(|e| UsageError(e.to_string()))?;
+    remote_url(&url)
+}
+
+/// The host's own `gbwatch list`, through ssh.
+fn remote_url(url: &SshUrl) -> anyhow::Result<()> {
     let (program, args) = url.command_for("list");
     let out = std::process::Command::new(&program)
         .args(&args)

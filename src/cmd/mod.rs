@@ -326,6 +326,10 @@ impl StateLog {
                 SourceSpec::ImageDir(p) => Some(format!("image files in {}", p.display())),
                 SourceSpec::ImageGlob(g) => Some(format!("files matching {g}")),
                 SourceSpec::Ssh(url) => Some(format!("sources on {}", url.as_str())),
+                SourceSpec::Slurm(url) => Some(format!("sources on the nodes of {}", url.as_str())),
+                SourceSpec::Hosts(path) => {
+                    Some(format!("sources on the hosts in {}", path.display()))
+                }
                 SourceSpec::Http(url) if url.is_base() => {
                     Some(format!("sources on {}", url.as_str()))
                 }

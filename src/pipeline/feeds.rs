@@ -112,10 +112,9 @@ impl FeedSet {
                 demo_fallback = true;
                 continue;
             }
-            match spec.try_scan(&options.source) {
-                Ok(found) => candidates.extend(found),
-                Err(problem) => problems.push(problem),
-            }
+            let (found, said) = spec.scan_each(&options.source);
+            candidates.extend(found);
+            problems.extend(said);
         }
         if demo_fallback
             && candidates.is_empty()

@@ -3,11 +3,14 @@
 
 pub mod decode;
 pub mod files;
+pub mod hostlist;
+pub mod hosts;
 pub mod http;
 pub mod mjpeg;
 pub mod recording;
 pub mod remote;
 mod shm;
+pub mod slurm;
 mod spec;
 pub mod ssh;
 pub mod stream;

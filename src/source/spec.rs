@@ -1,12 +1,14 @@
 //! Parsing SOURCE arguments and turning them into sources.
 
 use super::files::{self, FileSource};
+use super::hosts::HostsFile;
 use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{
     recorded_envs, RecordingSource, StreamRecordingSource, MAGIC as RECORDING_MAGIC,
     RECORDING_EXTENSION,
 };
 use super::remote::{open_env, Listing, Remote};
+use super::slurm::{Job, JobEnv, JobView, SlurmUrl};
 use super::ssh::SshUrl;
 use super::stream::StreamEnvSource;
 use super::{ShmSource, Source, SourceError, DEMO_KEY};
@@ -14,6 +16,7 @@ use crate::cancel::Cancel;
 use crate::slot::{SlotDir, MAGIC, SLOT_EXTENSION};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How sources are opened: shared by every source of a run.
 #[derive(Debug, Clone)]
@@ -55,6 +58,11 @@ pub enum SourceSpec {
     Http(HttpUrl),
     /// `ssh://[user@]host[:port][/slot-dir]`: every source there, through `ssh … gbwatch relay`.
     Ssh(super::ssh::SshUrl),
+    /// `slurm:JOBID` or `slurm://LOGIN/JOBID`: an `ssh://NODE` source per node of the job,
+    /// followed while it runs.
+    Slurm(SlurmUrl),
+    /// `hosts:FILE`: an `ssh://` source per host listed in FILE, read again when it changes.
+    Hosts(PathBuf),
     /// A directory of JPEG/PNG files, one env per file; new files join.
     ImageDir(PathBuf),
     /// A glob of JPEG/PNG files (or one image file), one env per file; new matches join.
@@ -72,6 +80,8 @@ impl std::fmt::Display for SourceSpec {
             SourceSpec::Demo | SourceSpec::DemoUntilPublisher => f.write_str("the built-in demo"),
             SourceSpec::Http(url) => f.write_str(url.as_str()),
             SourceSpec::Ssh(url) => f.write_str(url.as_str()),
+            SourceSpec::Slurm(url) => f.write_str(url.as_str()),
+            SourceSpec::Hosts(path) => write!(f, "hosts:{}", path.display()),
             SourceSpec::ImageGlob(g) => f.write_str(g),
         }
     }
@@ -92,6 +102,9 @@ pub enum SpecError {
     /// An ssh:// URL that cannot be used.
     #[error(transparent)]
     Ssh(#[from] super::ssh::SshUrlError),
+    /// A slurm: source that cannot be used.
+    #[error(transparent)]
+    Slurm(#[from] super::slurm::SlurmUrlError),
     /// A glob that does not parse; the message says why.
     #[error("{0}")]
     Pattern(String),
@@ -153,6 +166,12 @@ impl SourceSpec {
         if lower.starts_with("ssh://") {
             return Ok(SourceSpec::Ssh(SshUrl::parse(arg)?));
         }
+        if lower.starts_with("slurm:") {
+            return Ok(SourceSpec::Slurm(SlurmUrl::parse(arg)?));
+        }
+        if lower.starts_with("hosts:") {
+            return Ok(SourceSpec::Hosts(PathBuf::from(&arg[6..])));
+        }
         if let Some((label, url)) = labelled_url(arg) {
             if url[..6].eq_ignore_ascii_case("ssh://") {
                 return Ok(SourceSpec::Ssh(SshUrl::parse(url)?.with_label(label)));
@@ -199,12 +218,35 @@ impl SourceSpec {
                 | SourceSpec::ImageGlob(_)
                 | SourceSpec::DemoUntilPublisher
         ) || matches!(self, SourceSpec::Http(url) if url.is_base())
-            || matches!(self, SourceSpec::Ssh(_))
+            || matches!(
+                self,
+                SourceSpec::Ssh(_) | SourceSpec::Slurm(_) | SourceSpec::Hosts(_)
+            )
     }
 
     /// The sources this spec stands for right now (none when it cannot be read).
     pub fn scan(&self, options: &SourceOptions) -> Vec<Candidate> {
         self.try_scan(options).unwrap_or_default()
+    }
+
+    /// The sources this spec stands for right now, and why some could not be read (a line
+    /// each): a host of a job or a hosts file can fail while the others answer.
+    pub fn scan_each(&self, options: &SourceOptions) -> (Vec<Candidate>, Vec<String>) {
+        match self {
+            SourceSpec::Slurm(url) => slurm_candidates(url),
+            SourceSpec::Hosts(path) => match HostsFile::of(path).hosts() {
+                Ok(listed) => {
+                    let (found, mut problems) = hosts_candidates(&listed.hosts, None);
+                    problems.extend(listed.problems);
+                    (found, problems)
+                }
+                Err(problem) => (Vec::new(), vec![problem]),
+            },
+            _ => match self.try_scan(options) {
+                Ok(found) => (found, Vec::new()),
+                Err(problem) => (Vec::new(), vec![problem]),
+            },
+        }
     }
 
     /// The sources this spec stands for right now, or why it cannot be read (one line).
@@ -262,6 +304,13 @@ impl SourceSpec {
             SourceSpec::Http(url) if url.is_base() => remote_candidates(url)?,
             SourceSpec::Http(url) => vec![http_candidate(url.clone())],
             SourceSpec::Ssh(url) => ssh_candidates(url)?,
+            SourceSpec::Slurm(_) | SourceSpec::Hosts(_) => {
+                let (found, problems) = self.scan_each(options);
+                match problems.into_iter().next() {
+                    Some(problem) if found.is_empty() => return Err(problem),
+                    _ => found,
+                }
+            }
             SourceSpec::ImageDir(dir) => files::scan_dir(dir)
                 .into_iter()
                 .map(|p| file_candidate(files::feed_name(&p, dir), p))
@@ -331,27 +380,75 @@ fn remote_candidates(url: &HttpUrl) -> Result<Vec<Candidate>, String> {
 /// One feed per source on an ssh host, all over one `ssh … gbwatch relay`.
 fn ssh_candidates(url: &SshUrl) -> Result<Vec<Candidate>, String> {
     let envs = super::ssh::sources(url)?;
+    Ok(env_candidates(url, envs, None))
+}
+
+/// The feeds of `envs` on `url`'s host; a job's feeds are offline while it does not run.
+fn env_candidates(url: &SshUrl, envs: Vec<String>, job: Option<&Arc<Job>>) -> Vec<Candidate> {
     let client = super::ssh::client(url);
-    Ok(
-        envs.into_iter()
-            .map(|env| {
-                let name = format!("{}/{env}", url.prefix());
-                let client = client.clone();
-                Candidate {
-                    kind: SourceKind::Ssh,
-                    key: format!("{}#{env}", url.as_str()),
-                    open: Box::new({
-                        let name = name.clone();
-                        move |_| {
-                            Ok(Box::new(StreamEnvSource::new(name, client, env))
-                                as Box<dyn Source>)
-                        }
-                    }),
-                    name,
-                }
+    envs.into_iter()
+        .map(|env| {
+            let name = format!("{}/{env}", url.prefix());
+            let client = client.clone();
+            let job = job.cloned();
+            Candidate {
+                kind: SourceKind::Ssh,
+                key: format!("{}#{env}", url.as_str()),
+                open: Box::new({
+                    let name = name.clone();
+                    move |_| {
+                        let env = Box::new(StreamEnvSource::new(name, client, env));
+                        Ok(match job {
+                            Some(job) => Box::new(JobEnv::new(env, job)) as Box<dyn Source>,
+                            None => env as Box<dyn Source>,
+                        })
+                    }
+                }),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The feeds of many ssh hosts, asked side by side (a first connect can take seconds each),
+/// and a line for each host that could not be asked.
+fn hosts_candidates(urls: &[SshUrl], job: Option<&Arc<Job>>) -> (Vec<Candidate>, Vec<String>) {
+    let lists: Vec<Result<Vec<String>, String>> = std::thread::scope(|scope| {
+        let asks: Vec<_> = urls
+            .iter()
+            .map(|url| scope.spawn(move || super::ssh::sources(url)))
+            .collect();
+        asks.into_iter()
+            .map(|a| {
+                a.join()
+                    .unwrap_or_else(|_| Err("ssh: a host's scan failed".into()))
             })
-            .collect(),
-    )
+            .collect()
+    });
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    for (url, list) in urls.iter().zip(lists) {
+        match list {
+            Ok(envs) => found.extend(env_candidates(url, envs, job)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (found, problems)
+}
+
+/// The feeds of a Slurm job's nodes while it runs; a line while it is pending, has ended
+/// before any feed was seen, or cannot be asked about.
+fn slurm_candidates(url: &SlurmUrl) -> (Vec<Candidate>, Vec<String>) {
+    let job = Job::of(url);
+    match job.view() {
+        JobView::Running(nodes) => {
+            let urls: Vec<SshUrl> = nodes.iter().filter_map(|n| url.node(n)).collect();
+            hosts_candidates(&urls, Some(&job))
+        }
+        // Its feeds (if any) say so themselves.
+        JobView::Offline(_) if job.ran() => (Vec::new(), Vec::new()),
+        JobView::Offline(line) => (Vec::new(), vec![format!("{}: {line}", url.as_str())]),
+        JobView::Unasked(line) => (Vec::new(), vec![line]),
+    }
 }
 
 /// The built-in demo: a single-env recording, or (made again by a newer `gbwatch record`,

@@ -4,6 +4,7 @@
 pub mod pty;
 pub mod real_terminal;
 pub mod serve;
+pub mod slurm;
 pub mod sshd;
 pub mod tmux;
 pub mod vt;
@@ -32,6 +33,15 @@ pub fn python() -> PathBuf {
         "no Python with PyBoy: run `bash tests/run-all.sh` (it creates .venv) or set GBWATCH_PYTHON"
     );
     venv
+}
+
+/// A loopback TCP port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The gbwatch binary built for this test run.

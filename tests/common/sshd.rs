@@ -5,6 +5,9 @@ use super::Scratch;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+/// Held by the tests that set `$GBWATCH_SSH` for in-process sources (one process-wide value).
+pub static IN_PROCESS_SSH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Keys, config and the bin directory of one test's sshd.
 pub struct SshHome {
     /// The directory holding keys, config and bin.
@@ -69,7 +72,7 @@ impl SshHome {
 
     /// [`SshHome::start`], with `env` (`NAME=value ...`) set in every session too.
     pub fn start_with(&self, port: u16, with_gbwatch: bool, env: &str) -> Sshd {
-        let port = if port == 0 { free_port() } else { port };
+        let port = if port == 0 { super::free_port() } else { port };
         let path = if with_gbwatch {
             format!("{}:/usr/bin:/bin", self.path("bin").display())
         } else {
@@ -178,12 +181,4 @@ fn descendants(pid: u32) -> Vec<u32> {
     }
     found.remove(0);
     found
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

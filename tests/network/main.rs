@@ -5,5 +5,6 @@ pub mod common;
 
 mod readme_commands;
 mod serve_browser;
+mod slurm_source;
 mod ssh_install;
 mod ssh_source;

@@ -41,6 +41,14 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "gbwatch watch ssh://box1 ssh://box2 ssh://me@box3 ssh://gpu@box4:2222/dev/shm/gbwatch",
         "network::ssh_source (ssh://USER@HOST:PORT/SLOT-DIR on a real sshd)",
     ),
+    (
+        "gbwatch watch slurm:12345",
+        "network::slurm_source (slurm:JOBID of a real Slurm job, watch in tmux)",
+    ),
+    (
+        "gbwatch watch slurm://login1/12345",
+        "network::slurm_source (slurm://USER@LOGIN:PORT/JOBID: squeue on a real sshd, the node through ssh -J)",
+    ),
 ];
 
 /// The commands of the README's `sh` code blocks, comments taken off.

@@ -7,7 +7,7 @@
 use crate::common;
 use crate::common::serve as serve_support;
 
-use common::sshd::SshHome;
+use common::sshd::{SshHome, IN_PROCESS_SSH};
 use common::tmux::Tmux;
 use common::{eventually, gbwatch, py_script, pyboy_publisher, spawn_ready, stats_json, Scratch};
 use gbwatch::pipeline::{FeedOptions, FeedSet, FeedState, Settings, SharedSettings};
@@ -18,9 +18,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 const FRAME_BYTES: usize = 160 * 144 * 4;
-
-/// Held by the tests that set `$GBWATCH_SSH` for in-process sources (one process-wide value).
-static IN_PROCESS_SSH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn saved_frames(path: &Path) -> HashMap<u64, Vec<u8>> {
     std::fs::read(path)

@@ -29,6 +29,9 @@ pub struct SshUrl {
     port: Option<u16>,
     dir: Option<String>,
     label: Option<String>,
+    user: Option<String>,
+    /// `ssh -J` this (`[user@]host[:port]`): a node reached through a login host.
+    jump: Option<String>,
 }
 
 /// Why an `ssh://` argument is not usable.
@@ -77,6 +80,8 @@ impl SshUrl {
             port,
             dir: dir.filter(|d| d != "/"),
             label: None,
+            user: user.map(str::to_string),
+            jump: None,
         })
     }
 
@@ -84,6 +89,18 @@ impl SshUrl {
     pub fn with_label(mut self, label: &str) -> SshUrl {
         self.label = Some(label.to_string());
         self
+    }
+
+    /// The same host reached through `login` (`ssh -J`), as a cluster's nodes are.
+    pub fn through(mut self, login: &SshUrl) -> SshUrl {
+        let port = login.port.map(|p| format!(":{p}")).unwrap_or_default();
+        self.jump = Some(format!("{}{port}", login.destination));
+        self
+    }
+
+    /// The user, when the URL names one.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 
     /// The host, as in the URL.
@@ -137,6 +154,9 @@ impl SshUrl {
             ]
             .map(String::from),
         );
+        if let Some(jump) = &self.jump {
+            args.extend(["-J".into(), jump.clone()]);
+        }
         if let Some(p) = self.port {
             args.extend(["-p".into(), p.to_string()]);
         }
