@@ -26,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "python"))
-from gbwatch import Publisher  # noqa: E402
+from gbwatch import Publisher, checksums_needed  # noqa: E402
 import warnings
 
 warnings.filterwarnings("ignore", message="Using SDL2 binaries")
@@ -81,13 +81,12 @@ def publish_latencies(n, info=None):
     return us(statistics.median(out)), us(out[int(len(out) * 0.99)]), copy_med, copy_p99, copies_per_s
 
 
-def paired_copy_cost(n, rounds):
-    """Copying publish() without and with INFO, side by side: two publishers of the same
-    frames (one without info, one with), both publishing every tick in alternating order,
-    one `gbwatch stats` capturing both at 240 fps; so both sides see the machine in the same
-    state at every moment. Returns a (plain median, info median) pair per round, in µs."""
-    plain = Publisher("plain", directory=slot_dir)
-    with_info = Publisher("info", directory=slot_dir)
+def paired_copy_cost(n, rounds, plain, with_info, plain_info=None, other_info=INFO):
+    """Copying publish() of two publishers side by side (`plain` without info and
+    `with_info` with INFO; or, for the checksum, both with INFO, one without and one with
+    the checksum), both publishing the same frames every tick in alternating order, one
+    `gbwatch stats` capturing both at 240 fps; so both sides see the machine in the same
+    state at every moment. Returns a (plain median, other median) pair per round, in µs."""
     reader = subprocess.Popen(
         [args.gbwatch, "stats", "--duration", "3600", "--fps", "240", slot_dir],
         stdout=subprocess.DEVNULL,
@@ -96,18 +95,18 @@ def paired_copy_cost(n, rounds):
     clock = time.perf_counter_ns
     out = []
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a reader's first start on a busy machine
         while not (plain.watched and with_info.watched):
             if time.monotonic() > deadline:
                 sys.exit("the paired publishers never saw the reader")
             pyboy.tick()
-            plain.publish(buf)
-            with_info.publish(buf, None, INFO)
+            plain.publish(buf, None, plain_info)
+            with_info.publish(buf, None, other_info)
             time.sleep(0.01)
         for i in range(3000):
             pyboy.tick()
-            plain.publish(buf)
-            with_info.publish(buf, None, INFO)
+            plain.publish(buf, None, plain_info)
+            with_info.publish(buf, None, other_info)
         for _ in range(rounds):
             a, b = [], []
             for i in range(n):
@@ -116,9 +115,9 @@ def paired_copy_cost(n, rounds):
                 for side in ((0, 1) if i % 2 else (1, 0)):
                     t0 = clock()
                     if side:
-                        copied = with_info.publish(buf, None, INFO)
+                        copied = with_info.publish(buf, None, other_info)
                     else:
-                        copied = plain.publish(buf)
+                        copied = plain.publish(buf, None, plain_info)
                     dt = clock() - t0
                     if copied:
                         (b if side else a).append(dt)
@@ -158,7 +157,7 @@ def interleaved(info=None):
 
 
 def wait_watched(state):
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a reader's first start on a busy machine
     while pub.watched != state and time.monotonic() < deadline:
         pyboy.tick()
         pub.publish(buf)
@@ -169,13 +168,13 @@ def wait_watched(state):
 
 results = {}
 for fps in (60, 240, "240i"):
+    pub.publish(buf)  # the slot exists before its reader starts (a SLOT-FILE must exist)
     reader = subprocess.Popen(
         [args.gbwatch, "stats", "--duration", "3600", "--fps", str(fps).rstrip("i"), os.path.join(slot_dir, "bench.slot")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        pub.publish(buf)
         wait_watched(True)
         time.sleep(0.3)  # let the reader's rate reach the publisher
         for _ in range(3000):
@@ -188,7 +187,12 @@ for fps in (60, 240, "240i"):
         reader.wait()
     wait_watched(False)
 results["none"] = publish_latencies(args.calls) + interleaved()
-paired = paired_copy_cost(args.calls, args.rounds)
+paired = paired_copy_cost(args.calls, args.rounds, Publisher("plain", directory=slot_dir),
+                          Publisher("info", directory=slot_dir))
+# The frame checksum (FORMAT.md: on by default where stores may be reordered, ARM), forced
+# off and on here, both sides with info.
+checked = paired_copy_cost(args.calls, args.rounds, Publisher("unchecked", directory=slot_dir, checksum=False),
+                           Publisher("checked", directory=slot_dir, checksum=True), INFO, INFO)
 pub.close()
 pyboy.stop(save=False)
 
@@ -206,3 +210,8 @@ print("info (8 fields), side by side at 240 fps: copying publish() median %+.2f 
       "publish() median %+.2f µs, throughput loss %+.1f points against no info (target: copying <= +2 µs)"
       % (statistics.median(deltas), len(deltas), args.calls, ", ".join("%.2f -> %.2f" % r for r in paired),
          mi[0] - m240[0], (mi[5] - mi[6]) / mi[5] * 100 - (m240[5] - m240[6]) / m240[5] * 100))
+deltas = sorted(b - a for a, b in checked)
+print("checksum (CRC-32 of pixels, info and frame index), side by side at 240 fps, both with info: copying publish() "
+      "median %+.2f µs (median of %d rounds of %d ticks; without -> with: %s); default on this CPU (%s): %s"
+      % (statistics.median(deltas), len(deltas), args.calls, ", ".join("%.2f -> %.2f" % r for r in checked),
+         os.uname().machine, "on" if checksums_needed() else "off"))
