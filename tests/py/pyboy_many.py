@@ -2,6 +2,10 @@
 test can have many envs without one Python process per env.
 
     python tests/py/pyboy_many.py --dir DIR --names env-0,env-1,... [--fps 5] [--seconds 60]
+        [--ticks-file FILE]
+
+--fps 1e9 runs as fast as PyBoy goes; --ticks-file writes "FRAMES MONOTONIC_NS" (frames of
+all envs so far) twice a second, for benchmarks of the training's own speed.
 
 Prints "ready" once every slot exists. A line "close NAME" on stdin closes that env's
 publisher (its slot is removed, as when a training process ends).
@@ -27,6 +31,7 @@ ap.add_argument("--names", required=True, help="comma-separated env names")
 ap.add_argument("--rom", default=os.path.join(os.path.dirname(__file__), "..", "..", "assets", "demo.gb"))
 ap.add_argument("--fps", type=float, default=5.0)
 ap.add_argument("--seconds", type=float, default=120.0)
+ap.add_argument("--ticks-file", default=None, help="write the frames run so far (all envs) here twice a second")
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
 ap.add_argument("--save-dir", default=None, help="write every published frame to DIR/NAME.frames as (u64 frame_index, RGBA)")
 args = ap.parse_args()
@@ -47,6 +52,7 @@ if args.save_dir:
 print("ready", flush=True)
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 start = time.monotonic()
+next_report = start
 n = 0
 stdin_open = True
 while time.monotonic() - start < args.seconds:
@@ -67,6 +73,11 @@ while time.monotonic() - start < args.seconds:
             saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
             saves[name].flush()
     n += 1
+    if args.ticks_file and time.monotonic() >= next_report:
+        next_report = time.monotonic() + 0.5
+        with open(args.ticks_file + ".tmp", "w") as f:
+            f.write("%d %d\n" % (n * len(envs), time.monotonic_ns()))
+        os.replace(args.ticks_file + ".tmp", args.ticks_file)
     delay = start + n / args.fps - time.monotonic()
     if delay > 0:
         time.sleep(delay)
