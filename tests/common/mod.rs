@@ -180,6 +180,18 @@ pub fn stats_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&run_ok(cmd).stdout).expect("stats --json prints JSON")
 }
 
+/// The feed names of a `stats --json` report, sorted.
+pub fn feed_names(report: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = report["feeds"]
+        .as_array()
+        .expect("a feeds array")
+        .iter()
+        .map(|f| f["name"].as_str().expect("a feed name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// The field names of the original dashboard's stats JSON, which ours carries too.
 pub const ORIGINAL_STATS_FIELDS: [&str; 9] = [
     "method",

@@ -217,13 +217,7 @@ fn stats_names(desk: &Desk, line: &str) -> Vec<String> {
     let out = run_ok(&mut desk.bash(line));
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("stats --json prints JSON");
-    let mut names: Vec<String> = v["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect();
-    names.sort();
+    let names = common::feed_names(&v);
     for f in v["feeds"].as_array().unwrap() {
         assert!(f["captured"].as_u64().unwrap() >= 1, "{line}: {f:#}");
     }

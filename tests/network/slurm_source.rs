@@ -84,8 +84,7 @@ fn a_slurm_job_shows_its_nodes_envs_and_goes_offline_when_it_ends() {
             .arg(&src),
     );
     let feeds = v["feeds"].as_array().unwrap();
-    let mut names: Vec<&str> = feeds.iter().map(|f| f["name"].as_str().unwrap()).collect();
-    names.sort();
+    let names = common::feed_names(&v);
     assert_eq!(
         names,
         [format!("{NODE}/env-a"), format!("{NODE}/env-b")],
@@ -145,13 +144,7 @@ fn a_slurm_job_shows_its_nodes_envs_and_goes_offline_when_it_ends() {
                 home.user, login.port
             )),
     );
-    let mut names: Vec<&str> = v["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
-    names.sort();
+    let names = common::feed_names(&v);
     assert_eq!(
         names,
         [format!("{NODE}/env-a"), format!("{NODE}/env-b")],

@@ -101,8 +101,7 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
             .arg(&src),
     );
     let feeds = v["feeds"].as_array().unwrap();
-    let mut names: Vec<&str> = feeds.iter().map(|f| f["name"].as_str().unwrap()).collect();
-    names.sort();
+    let names = common::feed_names(&v);
     assert_eq!(
         names,
         ["127.0.0.1/env-a", "127.0.0.1/env-b", "127.0.0.1/env-c"],
@@ -151,13 +150,7 @@ fn stats_and_watch_over_ssh_with_exact_pixels_and_a_server_that_dies() {
             .args(["stats", "--json", "--duration", "3", "--preset", "low"])
             .arg(format!("http://{}", relay_serve.addr)),
     );
-    let mut names: Vec<String> = v["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect();
-    names.sort();
+    let names = common::feed_names(&v);
     let expected: Vec<String> = ["env-a", "env-b", "env-c"]
         .iter()
         .map(|e| format!("{}/127.0.0.1/{e}", relay_serve.addr))
