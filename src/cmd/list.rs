@@ -105,30 +105,8 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
         let _ = writeln!(out, "(no publishers in {})", dir.path.display());
     }
     for ((name, reader), before) in readers.iter_mut().zip(first) {
-        let line = match reader.refresh_header() {
-            Ok(h) => {
-                let h = *h;
-                let now = monotonic_ns();
-                let fps = before.map_or(0.0, |(fi, t)| {
-                    h.frame_index.saturating_sub(fi) as f64 / t.elapsed().as_secs_f64()
-                });
-                let age_ms = (h.seq > 0).then(|| now.saturating_sub(h.timestamp_ns) as f64 / 1e6);
-                let alive = reader.publisher_alive() && !reader.replaced();
-                let fresh = age_ms.is_some_and(|a| a < STALE_AFTER.as_secs_f64() * 1000.0);
-                SlotLine {
-                    name: name.clone(),
-                    dims: format!("{}x{}", h.width, h.height),
-                    format: h.format.name(),
-                    fps,
-                    age_ms,
-                    cost_us: h.publish_cost_ns as f64 / 1000.0,
-                    state: match (alive, fresh) {
-                        (true, true) => "online",
-                        (true, false) => "stale",
-                        (false, _) => "offline",
-                    },
-                }
-            }
+        let line = match slot_line(name, reader, before) {
+            Ok(line) => line,
             Err(e) => {
                 eprintln!("gbwatch: {e}");
                 continue;
@@ -142,6 +120,35 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
         );
     }
     print_stdout(&out)
+}
+
+/// The line of one publisher: its header read again, its frame rate since `before`.
+fn slot_line(
+    name: &str,
+    reader: &mut SlotReader,
+    before: Option<(u64, Instant)>,
+) -> Result<SlotLine, crate::slot::SlotError> {
+    let h = *reader.refresh_header()?;
+    let now = monotonic_ns();
+    let fps = before.map_or(0.0, |(fi, t)| {
+        h.frame_index.saturating_sub(fi) as f64 / t.elapsed().as_secs_f64()
+    });
+    let age_ms = (h.seq > 0).then(|| now.saturating_sub(h.timestamp_ns) as f64 / 1e6);
+    let alive = reader.publisher_alive() && !reader.replaced();
+    let fresh = age_ms.is_some_and(|a| a < STALE_AFTER.as_secs_f64() * 1000.0);
+    Ok(SlotLine {
+        name: name.to_string(),
+        dims: format!("{}x{}", h.width, h.height),
+        format: h.format.name(),
+        fps,
+        age_ms,
+        cost_us: h.publish_cost_ns as f64 / 1000.0,
+        state: match (alive, fresh) {
+            (true, true) => "online",
+            (true, false) => "stale",
+            (false, _) => "offline",
+        },
+    })
 }
 
 /// `gbwatch list slurm:JOBID` or `hosts:FILE`: every host's own list, under its name; a
