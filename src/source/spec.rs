@@ -410,18 +410,24 @@ fn env_candidates(url: &SshUrl, envs: Vec<String>, job: Option<&Arc<Job>>) -> Ve
         .collect()
 }
 
-/// The feeds of many ssh hosts, asked side by side (a first connect can take seconds each),
-/// and a line for each host that could not be asked.
+/// The feeds of many ssh hosts, and a line for each host that could not be asked. New
+/// hosts are asked side by side (a first connect can take seconds each); known ones answer
+/// from their stream at once.
 fn hosts_candidates(urls: &[SshUrl], job: Option<&Arc<Job>>) -> (Vec<Candidate>, Vec<String>) {
     let lists: Vec<Result<Vec<String>, String>> = std::thread::scope(|scope| {
         let asks: Vec<_> = urls
             .iter()
-            .map(|url| scope.spawn(move || super::ssh::sources(url)))
+            .map(|url| {
+                (!super::ssh::known(url)).then(|| scope.spawn(move || super::ssh::sources(url)))
+            })
             .collect();
         asks.into_iter()
-            .map(|a| {
-                a.join()
-                    .unwrap_or_else(|_| Err("ssh: a host's scan failed".into()))
+            .zip(urls)
+            .map(|(ask, url)| match ask {
+                Some(a) => a
+                    .join()
+                    .unwrap_or_else(|_| Err("ssh: a host's scan failed".into())),
+                None => super::ssh::sources(url),
             })
             .collect()
     });

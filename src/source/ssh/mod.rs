@@ -287,6 +287,11 @@ fn forget_when_unused(key: &str) {
     }
 }
 
+/// Whether `url`'s host has a stream already (asking it is then quick: no first list to wait for).
+pub fn known(url: &SshUrl) -> bool {
+    registry().lock().unwrap().contains_key(url.as_str())
+}
+
 /// The remote sources to show now, or why there are none (one line).
 pub fn sources(url: &SshUrl) -> Result<Vec<String>, String> {
     let client = client(url);
