@@ -52,20 +52,14 @@ fn start_envs(dir: &std::path::Path, envs: usize) -> Vec<Kill> {
             let names: Vec<String> = (p * 16..((p + 1) * 16).min(envs))
                 .map(|i| format!("env-{i:02}"))
                 .collect();
-            let mut child = Command::new(&python)
-                .arg(root().join("tests/py/pyboy_many.py"))
-                .args(["--dir", dir.to_str().unwrap(), "--fps", "10"])
-                .args(["--seconds", "600", "--names", &names.join(",")])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start tests/py/pyboy_many.py");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            assert!(line.starts_with("ready"), "envs did not start: {line:?}");
-            Kill(child)
+            common::start_ready(
+                Command::new(&python)
+                    .arg(root().join("tests/py/pyboy_many.py"))
+                    .args(["--dir", dir.to_str().unwrap(), "--fps", "10"])
+                    .args(["--seconds", "600", "--names", &names.join(",")])
+                    .stdin(Stdio::piped()),
+                "the PyBoy envs",
+            )
         })
         .collect()
 }

@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::{arg, python, Kill};
-use std::io::{BufRead, BufReader, Read};
+use common::{arg, python, start_ready, Kill};
+use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -42,34 +42,25 @@ impl Training {
             let names: Vec<String> = (first..first + n).map(|i| format!("env-{i:02}")).collect();
             first += n;
             let file = dir.join(format!("ticks-{p}"));
-            let mut child = Command::new(python())
-                .arg(root.join("tests/py/pyboy_many.py"))
-                .arg("--dir")
-                .arg(dir.join("slots"))
-                .args([
-                    "--fps",
-                    "1e9",
-                    "--seconds",
-                    "36000",
-                    "--names",
-                    &names.join(","),
-                ])
-                .arg("--ticks-file")
-                .arg(&file)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start tests/py/pyboy_many.py");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            assert!(
-                line.starts_with("ready"),
-                "the PyBoy envs did not start: {line:?}"
-            );
-            procs.push(Kill(child));
+            procs.push(start_ready(
+                Command::new(python())
+                    .arg(root.join("tests/py/pyboy_many.py"))
+                    .arg("--dir")
+                    .arg(dir.join("slots"))
+                    .args([
+                        "--fps",
+                        "1e9",
+                        "--seconds",
+                        "36000",
+                        "--names",
+                        &names.join(","),
+                    ])
+                    .arg("--ticks-file")
+                    .arg(&file)
+                    .stdin(Stdio::piped())
+                    .stderr(Stdio::null()),
+                "the PyBoy envs",
+            ));
             ticks.push(file);
         }
         Training {

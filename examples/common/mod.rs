@@ -139,6 +139,22 @@ impl Drop for Kill {
     }
 }
 
+/// Starts `cmd` (a helper of tests/py that prints "ready" once set up) with its standard
+/// output piped, and waits for that line.
+pub fn start_ready(cmd: &mut std::process::Command, what: &str) -> Kill {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("ready"), "{what} did not start: {line:?}");
+    Kill(child)
+}
+
 /// The value after `--name` on the command line, or `default`.
 pub fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
