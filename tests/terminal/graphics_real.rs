@@ -94,6 +94,7 @@ fn kitty_026_classic_placement_and_deltas_show_the_last_frame() {
         tmux: false,
     };
     let mut img = KittyImage::new(42, mode, KittyOptions::default());
+    let mut scrolled = 0;
     for (i, f) in frames.iter().enumerate() {
         let mut out = Vec::new();
         let u = img.encode(f, W as u32, H as u32, place, &mut out).unwrap();
@@ -102,8 +103,11 @@ fn kitty_026_classic_placement_and_deltas_show_the_last_frame() {
         } else {
             assert!(matches!(u, Update::Delta { .. }), "{u:?}");
         }
+        scrolled += matches!(u, Update::Delta { scrolled: true, .. }) as usize;
         s.show(&out);
     }
+    // The demo scrolls: the band is copied inside the terminal (frame compositions).
+    assert_eq!(scrolled, 3, "updates sent as a scroll");
     let (cw, ch) = (cell.0 as usize, cell.1 as usize);
     let want = (
         place.col as usize * cw,

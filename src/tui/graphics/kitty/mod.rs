@@ -19,13 +19,15 @@ mod delta;
 mod model;
 mod placeholder;
 mod png;
+mod scroll;
 #[cfg(test)]
 mod tests;
 
 pub use delta::{changed_rects, Rect, Rects};
 pub use placeholder::{placeholder_rows, PLACEHOLDER};
+pub use scroll::{find_scroll, Scroll};
 
-use self::png::png_of;
+use self::png::PngWriter;
 use super::caps::{KittyMode, Placement};
 use super::tmux::tmux_wrap;
 use super::{base64_into, check_frame, CellPlacement, GraphicsError};
@@ -77,6 +79,8 @@ pub enum Update {
     Delta {
         /// Rectangles sent.
         rects: usize,
+        /// A scrolled band was copied inside the terminal first.
+        scrolled: bool,
     },
 }
 
@@ -103,6 +107,13 @@ pub struct KittyImage {
     raw: Vec<u8>,
     packed: Vec<u8>,
     b64: Vec<u8>,
+    png: PngWriter,
+    /// The terminal holds frame 2, the scratch frame that scrolls are copied through.
+    scratch: bool,
+    /// The last scroll's offset, tried first next time.
+    last_shift: Option<(i32, i32)>,
+    /// Scrolls are looked for (off only in tests, to compare).
+    scrolls: bool,
 }
 
 /// Base64 characters per escape code (kitty's limit).
@@ -123,6 +134,10 @@ impl KittyImage {
             raw: Vec::new(),
             packed: Vec::new(),
             b64: Vec::new(),
+            png: PngWriter::new(opts.level),
+            scratch: false,
+            last_shift: None,
+            scrolls: true,
         }
     }
 
@@ -145,6 +160,7 @@ impl KittyImage {
     /// transmitted whole.
     pub fn invalidate(&mut self) {
         self.shown = None;
+        self.scratch = false;
     }
 
     /// Brings the terminal's picture up to `rgba` (`width`x`height`) shown on `place`,
@@ -173,8 +189,50 @@ impl KittyImage {
             self.transmit(rgba, width, height, place, out);
             return Ok(Update::Transmitted);
         }
-        let shown = self.shown.as_ref().unwrap();
+        let mut shown = self.shown.take().expect("same size means shown");
+        let update = self.update(&mut shown, rgba, width, height, place, out);
+        if update != Update::Transmitted {
+            shown.place = place;
+            shown.rgba.copy_from_slice(rgba);
+            self.shown = Some(shown);
+        }
+        Ok(update)
+    }
+
+    /// Brings `shown` (same size) up to `rgba` on `place`: a new placement, a scroll copied
+    /// inside the terminal, then the pixels still different as edits.
+    fn update(
+        &mut self,
+        shown: &mut Shown,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        place: CellPlacement,
+        out: &mut Vec<u8>,
+    ) -> Update {
         let moved = shown.place != place;
+        if shown.rgba == rgba {
+            if moved {
+                self.place(place, out);
+                return Update::Placed;
+            }
+            return Update::Unchanged;
+        }
+        if !self.mode.animation {
+            self.transmit(rgba, width, height, place, out);
+            return Update::Transmitted;
+        }
+        if moved {
+            self.place(place, out);
+        }
+        let png = self.opts.pixels == PixelData::Png;
+        let scroll = (png && self.scrolls)
+            .then(|| find_scroll(&shown.rgba, rgba, width, height, self.last_shift))
+            .flatten();
+        if let Some(s) = scroll {
+            self.last_shift = Some((s.dx, s.dy));
+            self.scroll(&mut shown.rgba, width, s, out);
+        }
         let rects = changed_rects(
             &shown.rgba,
             rgba,
@@ -183,28 +241,47 @@ impl KittyImage {
             self.opts.rects,
             self.bpp(),
         );
-        if rects.is_empty() {
-            if moved {
-                self.place(place, out);
-                self.shown.as_mut().unwrap().place = place;
-                return Ok(Update::Placed);
-            }
-            return Ok(Update::Unchanged);
-        }
-        if !self.mode.animation {
-            self.transmit(rgba, width, height, place, out);
-            return Ok(Update::Transmitted);
-        }
-        if moved {
-            self.place(place, out);
+        if png
+            && !rects.is_empty()
+            && (scroll.is_some() || sparse(&shown.rgba, rgba, width, &rects))
+        {
+            let r = bounding(&rects);
+            self.packed.clear();
+            self.png
+                .write_masked(rgba, &shown.rgba, width, r, &mut self.packed);
+            self.send_edit(r, out);
+            return Update::Delta {
+                rects: 1,
+                scrolled: scroll.is_some(),
+            };
         }
         for &r in &rects {
             self.frame_edit(rgba, width, r, out);
         }
-        let shown = self.shown.as_mut().unwrap();
-        shown.place = place;
-        shown.rgba.copy_from_slice(rgba);
-        Ok(Update::Delta { rects: rects.len() })
+        Update::Delta {
+            rects: rects.len(),
+            scrolled: scroll.is_some(),
+        }
+    }
+
+    /// Copies the scrolled band inside the terminal (root frame to the scratch frame, then
+    /// back moved), and the same to `shown`.
+    fn scroll(&mut self, shown: &mut [u8], width: u32, s: Scroll, out: &mut Vec<u8>) {
+        if !self.scratch {
+            // Frame 2: frame 1 under a one-pixel edit of its own pixel, never displayed.
+            self.packed.clear();
+            self.png.write(shown, width, (0, 0, 1, 1), &mut self.packed);
+            let keys = format!("a=f,i={},c=1,x=0,y=0,s=1,v=1,f=100,X=1,z=-1,q=2", self.id);
+            self.send(&keys, true, out);
+            self.scratch = true;
+        }
+        let c = s.copy(width);
+        let cmd = format!(
+            "\x1b_Ga=c,i={},r=1,c=2,C=1,q=2\x1b\\\x1b_Ga=c,i={},r=2,c=1,x={},y={},X={},Y={},w={},h={},C=1,q=2\x1b\\",
+            self.id, self.id, c.x, c.y, c.sx, c.sy, c.w, c.h
+        );
+        self.emit(cmd.as_bytes(), out);
+        scroll::apply(shown, width, c);
     }
 
     /// Deletes the image, its data and every placement of it (`a=d,d=I`); the next
@@ -212,6 +289,7 @@ impl KittyImage {
     /// nothing of it.
     pub fn delete(&mut self, out: &mut Vec<u8>) {
         self.shown = None;
+        self.scratch = false;
         if std::mem::take(&mut self.held) {
             let cmd = format!("\x1b_Ga=d,d=I,i={},q=2\x1b\\", self.id);
             self.emit(cmd.as_bytes(), out);
@@ -271,6 +349,8 @@ impl KittyImage {
             out.extend_from_slice(b"\x1b8");
         }
         self.held = true;
+        self.scratch = false; // a new transmission replaces every frame
+        self.last_shift = None;
         self.shown = Some(Shown {
             width,
             height,
@@ -299,6 +379,11 @@ impl KittyImage {
 
     fn frame_edit(&mut self, rgba: &[u8], width: u32, r: Rect, out: &mut Vec<u8>) {
         self.pack(rgba, width, r);
+        self.send_edit(r, out);
+    }
+
+    /// Sends `self.packed` as an edit of rectangle `r` of the root frame.
+    fn send_edit(&mut self, r: Rect, out: &mut Vec<u8>) {
         let keys = format!(
             "a=f,r=1,i={},x={},y={},s={},v={},f={},q=2",
             self.id,
@@ -325,14 +410,7 @@ impl KittyImage {
         self.raw.clear();
         if self.opts.pixels == PixelData::Png {
             self.packed.clear();
-            png_of(
-                rgba,
-                width,
-                r,
-                self.opts.level,
-                &mut self.raw,
-                &mut self.packed,
-            );
+            self.png.write(rgba, width, r, &mut self.packed);
             return;
         }
         for row in y..y + h {
@@ -406,4 +484,33 @@ impl KittyImage {
             out.extend_from_slice(cmd);
         }
     }
+}
+
+/// True when fewer than half the pixels of `rects` changed: one edit whose unchanged
+/// pixels are transparent is then smaller than opaque rectangles.
+fn sparse(old: &[u8], new: &[u8], width: u32, rects: &[Rect]) -> bool {
+    let stride = width as usize * 4;
+    let (mut area, mut changed) = (0usize, 0usize);
+    for &(x, y, w, h) in rects {
+        area += (w * h) as usize;
+        for row in y..y + h {
+            let i = row as usize * stride + x as usize * 4;
+            let (a, b) = (&old[i..i + w as usize * 4], &new[i..i + w as usize * 4]);
+            changed += a
+                .chunks_exact(4)
+                .zip(b.chunks_exact(4))
+                .filter(|(p, q)| p != q)
+                .count();
+        }
+    }
+    changed * 2 < area
+}
+
+/// The smallest rectangle holding every one of `rects` (not empty).
+fn bounding(rects: &[Rect]) -> Rect {
+    let x0 = rects.iter().map(|r| r.0).min().unwrap_or(0);
+    let y0 = rects.iter().map(|r| r.1).min().unwrap_or(0);
+    let x1 = rects.iter().map(|r| r.0 + r.2).max().unwrap_or(0);
+    let y1 = rects.iter().map(|r| r.1 + r.3).max().unwrap_or(0);
+    (x0, y0, x1 - x0, y1 - y0)
 }

@@ -14,6 +14,8 @@ const KEYS_026: &str = "aqfmtosvSOixyXYwhcrpCzdIHVUZPQ";
 pub(super) struct Model {
     pub(super) images: HashMap<u32, (u32, u32, Vec<u8>)>,
     pub(super) placements: HashMap<(u32, u32), (u16, u16, u16, u16)>,
+    /// Frames 2, 3, ... of each image (frame 1 is `images`' pixels).
+    pub(super) frames: HashMap<u32, Vec<Vec<u8>>>,
     loading: Option<(HashMap<char, String>, Vec<u8>)>,
     cursor: (u16, u16),
     saved: (u16, u16),
@@ -109,9 +111,10 @@ impl Model {
                     let mut buf = vec![0; r.output_buffer_size().unwrap()];
                     let info = r.next_frame(&mut buf).unwrap();
                     assert_eq!(info.bit_depth, png::BitDepth::Eight);
+                    let n = info.color_type.samples();
                     buf[..info.buffer_size()]
-                        .chunks_exact(info.color_type.samples())
-                        .flat_map(|p| [p[0], p[1], p[2], 255])
+                        .chunks_exact(n)
+                        .flat_map(|p| [p[0], p[1], p[2], if n == 4 { p[3] } else { 255 }])
                         .collect()
                 }
                 f => panic!("format {f}"),
@@ -124,6 +127,7 @@ impl Model {
                 assert_eq!(px.len(), (w * h * 4) as usize);
                 // Re-transmitting an id replaces the image and drops its placements.
                 self.placements.retain(|&(i, _), _| i != id);
+                self.frames.remove(&id);
                 self.images.insert(id, (w, h, px));
                 self.placements.insert(
                     (id, num('p')),
@@ -147,26 +151,92 @@ impl Model {
                     ),
                 );
             }
-            "f" => {
-                assert_eq!(num('r'), 1, "edits the root frame");
-                let (w, _, img) = self.images.get_mut(&num('i')).expect("frame for no image");
-                let (x, y, s, v) = (num('x'), num('y'), num('s'), num('v'));
-                let px = to_rgba(num('f'), &data);
-                assert_eq!(px.len(), (s * v * 4) as usize);
-                for row in 0..v {
-                    let dst = (((y + row) * *w + x) * 4) as usize;
-                    let src = (row * s * 4) as usize;
-                    img[dst..dst + (s * 4) as usize]
-                        .copy_from_slice(&px[src..src + (s * 4) as usize]);
-                }
-            }
+            "f" => self.frame(k, &to_rgba(num('f'), &data)),
+            "c" => self.compose(k),
             "d" => {
                 assert_eq!(k.get(&'d').map(String::as_str), Some("I"));
                 let id = num('i');
                 self.images.remove(&id);
+                self.frames.remove(&id);
                 self.placements.retain(|&(i, _), _| i != id);
             }
             a => panic!("action {a}"),
+        }
+    }
+}
+
+impl Model {
+    /// The pixels of frame `n` (1-based) of image `id`.
+    fn frame_mut(&mut self, id: u32, n: u32) -> &mut Vec<u8> {
+        if n == 1 {
+            &mut self.images.get_mut(&id).expect("no such image").2
+        } else {
+            &mut self.frames.get_mut(&id).expect("no extra frames")[n as usize - 2]
+        }
+    }
+
+    /// `a=f`: edits frame `r`, or adds a frame on a copy of frame `c`; pixels of alpha 0
+    /// leave what is under them (kitty blends; this model accepts only alpha 0 and 255).
+    fn frame(&mut self, k: &HashMap<char, String>, px: &[u8]) {
+        let num = |c: char| k.get(&c).map(|v| v.parse::<u32>().unwrap()).unwrap_or(0);
+        let id = num('i');
+        let w = self.images.get(&id).expect("frame for no image").0;
+        let target = if num('r') > 0 {
+            num('r')
+        } else {
+            assert!(num('c') > 0, "a new frame without a base frame");
+            let base = self.frame_mut(id, num('c')).clone();
+            let frames = self.frames.entry(id).or_default();
+            frames.push(base);
+            frames.len() as u32 + 1
+        };
+        let (x, y, s, v) = (num('x'), num('y'), num('s'), num('v'));
+        assert_eq!(px.len(), (s * v * 4) as usize);
+        let blend = num('X') != 1;
+        let img = self.frame_mut(id, target);
+        for row in 0..v {
+            for col in 0..s {
+                let dst = (((y + row) * w + x + col) * 4) as usize;
+                let src = ((row * s + col) * 4) as usize;
+                let a = px[src + 3];
+                assert!(a == 0 || a == 255, "alpha {a}");
+                if a == 255 || !blend {
+                    img[dst..dst + 4].copy_from_slice(&px[src..src + 4]);
+                }
+            }
+        }
+    }
+
+    /// `a=c`: copies a rectangle from frame `r` to frame `c` (kitty 0.26 refuses
+    /// overlapping rectangles within one frame).
+    fn compose(&mut self, k: &HashMap<char, String>) {
+        let num = |c: char| k.get(&c).map(|v| v.parse::<u32>().unwrap()).unwrap_or(0);
+        let id = num('i');
+        let (iw, ih, _) = self.images[&id];
+        let (w, h) = match (num('w'), num('h')) {
+            (0, 0) => (iw, ih),
+            wh => wh,
+        };
+        let (x, y, sx, sy) = (num('x'), num('y'), num('X'), num('Y'));
+        assert!(
+            x + w <= iw && y + h <= ih && sx + w <= iw && sy + h <= ih,
+            "out of bounds"
+        );
+        let (src, dst) = (num('r'), num('c'));
+        if src == dst {
+            let overlap = sx.max(x) < sx.min(x) + w && sy.max(y) < sy.min(y) + h;
+            assert!(
+                !overlap,
+                "kitty refuses overlapping rectangles in one frame"
+            );
+        }
+        assert_eq!(num('C'), 1, "replace, not blend");
+        let from = self.frame_mut(id, src).clone();
+        let to = self.frame_mut(id, dst);
+        for row in 0..h {
+            let s0 = (((sy + row) * iw + sx) * 4) as usize;
+            let d0 = (((y + row) * iw + x) * 4) as usize;
+            to[d0..d0 + (w * 4) as usize].copy_from_slice(&from[s0..s0 + (w * 4) as usize]);
         }
     }
 }

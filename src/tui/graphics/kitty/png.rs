@@ -1,94 +1,269 @@
 //! PNG rectangles for kitty's `f=100`: palette-indexed with the fewest bits a pixel when
-//! the rectangle has at most 256 colours, RGB otherwise.
+//! the rectangle has at most 256 colours, RGB otherwise. Written here rather than with the
+//! `png` crate so that one deflate state serves every rectangle: a new compressor per
+//! rectangle zeroed its tables each time, which cost more than compressing a Game Boy frame.
 
 use super::delta::Rect;
+use flate2::{Compress, Compression, FlushCompress};
 
-/// A PNG of rectangle `r` of `rgba` (`width` pixels a row) appended to `out`: indexed with
-/// the fewest bits that hold its colours when there are at most 256, else RGB. `scratch`
-/// holds the rows before compression (zlib `level`).
-pub(super) fn png_of(
-    rgba: &[u8],
-    width: u32,
-    r: Rect,
+/// Writes PNG rectangles, keeping its buffers and deflate state from one to the next.
+pub(super) struct PngWriter {
+    deflate: Compress,
     level: u32,
-    scratch: &mut Vec<u8>,
-    out: &mut Vec<u8>,
-) {
-    let (x, y, w, h) = (r.0 as usize, r.1 as usize, r.2 as usize, r.3 as usize);
-    let stride = width as usize * 4;
-    let px = |col: usize, row: usize| {
-        let i = (y + row) * stride + (x + col) * 4;
-        [rgba[i], rgba[i + 1], rgba[i + 2]]
-    };
-    // Each pixel's palette index, looked up once (runs of one colour not even that).
-    let mut palette: Vec<[u8; 3]> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    let mut indices = Vec::with_capacity(w * h);
-    let mut last: Option<([u8; 3], u8)> = None;
-    'scan: for row in 0..h {
-        for col in 0..w {
-            let c = px(col, row);
-            let i = match last {
-                Some((l, i)) if l == c => i,
-                _ => match index.entry(c) {
-                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        if palette.len() == 256 {
-                            palette.clear();
-                            break 'scan;
-                        }
-                        let i = palette.len() as u8; // below 256 here
-                        palette.push(c);
-                        *e.insert(i)
-                    }
-                },
+    palette: Palette,
+    indices: Vec<u8>,
+    rows: Vec<u8>,
+    zdata: Vec<u8>,
+}
+
+impl std::fmt::Debug for PngWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PngWriter")
+            .field("level", &self.level)
+            .finish()
+    }
+}
+
+impl PngWriter {
+    /// A writer compressing at zlib `level` (0-9).
+    pub(super) fn new(level: u32) -> PngWriter {
+        let level = level.min(9);
+        PngWriter {
+            deflate: Compress::new(Compression::new(level), true),
+            level,
+            palette: Palette::default(),
+            indices: Vec::new(),
+            rows: Vec::new(),
+            zdata: Vec::new(),
+        }
+    }
+
+    /// Appends a PNG of rectangle `r` of `rgba` (`width` pixels a row) to `out`.
+    pub(super) fn write(&mut self, rgba: &[u8], width: u32, r: Rect, out: &mut Vec<u8>) {
+        self.write_over(rgba, None, width, r, out);
+    }
+
+    /// Like [`write`](Self::write), with every pixel equal to `base`'s at the same place
+    /// made transparent (palette index 0, alpha 0): the edit blended onto `base` gives
+    /// `rgba`. Falls back to an opaque PNG when there are over 255 colours.
+    pub(super) fn write_masked(
+        &mut self,
+        rgba: &[u8],
+        base: &[u8],
+        width: u32,
+        r: Rect,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_over(rgba, Some(base), width, r, out);
+    }
+
+    fn write_over(
+        &mut self,
+        rgba: &[u8],
+        base: Option<&[u8]>,
+        width: u32,
+        r: Rect,
+        out: &mut Vec<u8>,
+    ) {
+        let (x, y, w, h) = (r.0 as usize, r.1 as usize, r.2 as usize, r.3 as usize);
+        let stride = width as usize * 4;
+        let span = |row: usize| (y + row) * stride + x * 4..(y + row) * stride + (x + w) * 4;
+        let line = |row: usize| &rgba[span(row)];
+        let mut indexed = false;
+        let mut masked = false;
+        if let Some(base) = base {
+            let lines = (0..h).map(|row| (line(row), &base[span(row)]));
+            masked = self.palette.index_masked(lines, &mut self.indices);
+            indexed = masked;
+        }
+        if !masked {
+            indexed = self.palette.index((0..h).map(line), &mut self.indices);
+        }
+        self.rows.clear();
+        let (colour, depth) = if indexed {
+            let bits = match self.palette.len() {
+                0..=2 => 1,
+                3..=4 => 2,
+                5..=16 => 4,
+                _ => 8,
             };
-            last = Some((c, i));
-            indices.push(i);
-        }
-    }
-    scratch.clear();
-    let mut enc = png::Encoder::new(&mut *out, w as u32, h as u32);
-    enc.set_deflate_compression(png::DeflateCompression::Level(level.min(9) as u8));
-    if palette.is_empty() {
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_filter(png::Filter::Adaptive);
-        for row in 0..h {
-            for col in 0..w {
-                scratch.extend_from_slice(&px(col, row));
-            }
-        }
-    } else {
-        let bits = match palette.len() {
-            0..=2 => 1,
-            3..=4 => 2,
-            5..=16 => 4,
-            _ => 8,
-        };
-        enc.set_color(png::ColorType::Indexed);
-        enc.set_depth(match bits {
-            1 => png::BitDepth::One,
-            2 => png::BitDepth::Two,
-            4 => png::BitDepth::Four,
-            _ => png::BitDepth::Eight,
-        });
-        enc.set_palette(palette.concat());
-        enc.set_filter(png::Filter::NoFilter);
-        let per_byte = 8 / bits;
-        for row in indices.chunks_exact(w.max(1)) {
-            for chunk in row.chunks(per_byte) {
-                let mut b = 0u8;
-                for (k, v) in chunk.iter().enumerate() {
-                    b |= v << (8 - bits * (k + 1));
+            pack_rows(&self.indices, w, bits, &mut self.rows);
+            (3u8, bits as u8)
+        } else {
+            for row in 0..h {
+                self.rows.push(0); // filter: none
+                for p in line(row).chunks_exact(4) {
+                    self.rows.extend_from_slice(&p[..3]);
                 }
-                scratch.push(b);
             }
+            (2u8, 8u8)
+        };
+        self.compress();
+        out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = [0u8; 13];
+        ihdr[..4].copy_from_slice(&(w as u32).to_be_bytes());
+        ihdr[4..8].copy_from_slice(&(h as u32).to_be_bytes());
+        ihdr[8] = depth;
+        ihdr[9] = colour;
+        chunk(out, b"IHDR", &ihdr);
+        if indexed {
+            chunk(out, b"PLTE", &self.palette.rgb());
+        }
+        if masked {
+            chunk(out, b"tRNS", &[0]);
+        }
+        chunk(out, b"IDAT", &self.zdata);
+        chunk(out, b"IEND", &[]);
+    }
+
+    /// Deflates `self.rows` into `self.zdata` (a zlib stream), reusing the deflate state.
+    fn compress(&mut self) {
+        self.deflate.reset();
+        self.zdata.clear();
+        self.zdata.reserve(self.rows.len() / 2 + 64);
+        loop {
+            let done = self.deflate.total_in() as usize;
+            let status = self
+                .deflate
+                .compress_vec(&self.rows[done..], &mut self.zdata, FlushCompress::Finish)
+                .expect("deflating into a Vec");
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+            self.zdata.reserve(self.zdata.capacity().max(1024));
         }
     }
-    let mut writer = enc.write_header().expect("writing a PNG to a Vec");
-    writer
-        .write_image_data(scratch)
-        .expect("rows of the declared size");
+}
+
+/// The colours of a rectangle, each given the next index as it is first seen.
+#[derive(Default)]
+struct Palette {
+    colours: Vec<u32>,
+    /// Open addressing over 512 slots: colour + 1 (0 is empty) and its index.
+    slots: Vec<(u32, u8)>,
+}
+
+impl Palette {
+    fn len(&self) -> usize {
+        self.colours.len()
+    }
+
+    /// The palette as PLTE wants it: R, G, B per colour.
+    fn rgb(&self) -> Vec<u8> {
+        self.colours
+            .iter()
+            .flat_map(|c| {
+                let [r, g, b, _] = c.to_le_bytes();
+                [r, g, b]
+            })
+            .collect()
+    }
+
+    /// Each pixel's palette index into `indices`; false when there are over 256 colours.
+    fn index<'a>(&mut self, lines: impl Iterator<Item = &'a [u8]>, indices: &mut Vec<u8>) -> bool {
+        self.colours.clear();
+        self.slots.clear();
+        self.slots.resize(512, (0, 0));
+        indices.clear();
+        let mut last = (u32::MAX, 0u8);
+        for line in lines {
+            for p in line.chunks_exact(4) {
+                let c = u32::from_le_bytes([p[0], p[1], p[2], 0]);
+                if c != last.0 {
+                    let Some(i) = self.lookup(c) else {
+                        return false;
+                    };
+                    last = (c, i);
+                }
+                indices.push(last.1);
+            }
+        }
+        true
+    }
+
+    /// Like [`index`](Self::index) for pairs of lines: a pixel equal to its base pixel gets
+    /// index 0, kept for "transparent"; false when there are over 255 other colours.
+    fn index_masked<'a>(
+        &mut self,
+        lines: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+        indices: &mut Vec<u8>,
+    ) -> bool {
+        self.colours.clear();
+        self.slots.clear();
+        self.slots.resize(512, (0, 0));
+        self.colours.push(0); // index 0: transparent (PLTE black, tRNS alpha 0)
+        indices.clear();
+        let mut last = (u32::MAX, 0u8);
+        for (line, base) in lines {
+            for (p, b) in line.chunks_exact(4).zip(base.chunks_exact(4)) {
+                if p[..3] == b[..3] {
+                    indices.push(0);
+                    continue;
+                }
+                let c = u32::from_le_bytes([p[0], p[1], p[2], 0]);
+                if c != last.0 {
+                    let Some(i) = self.lookup(c) else {
+                        return false;
+                    };
+                    last = (c, i);
+                }
+                indices.push(last.1);
+            }
+        }
+        true
+    }
+
+    /// The index of colour `c`, added when new; None past 256 colours.
+    fn lookup(&mut self, c: u32) -> Option<u8> {
+        let key = c + 1; // opaque RGB never reaches u32::MAX
+        let mut s = (key.wrapping_mul(0x9E37_79B1) >> 23) as usize;
+        loop {
+            let (k, i) = self.slots[s];
+            if k == key {
+                return Some(i);
+            }
+            if k == 0 {
+                if self.colours.len() == 256 {
+                    return None;
+                }
+                let i = self.colours.len() as u8;
+                self.colours.push(c);
+                self.slots[s] = (key, i);
+                return Some(i);
+            }
+            s = (s + 1) & 511;
+        }
+    }
+}
+
+/// PNG rows of `w` indices each at `bits` a pixel, each row led by filter type 0.
+fn pack_rows(indices: &[u8], w: usize, bits: usize, out: &mut Vec<u8>) {
+    let per_byte = 8 / bits;
+    for row in indices.chunks_exact(w.max(1)) {
+        out.push(0);
+        if bits == 8 {
+            out.extend_from_slice(row);
+            continue;
+        }
+        for chunk in row.chunks(per_byte) {
+            let mut b = 0u8;
+            for (k, v) in chunk.iter().enumerate() {
+                b |= v << (8 - bits * (k + 1));
+            }
+            out.push(b);
+        }
+    }
+}
+
+/// Appends one PNG chunk: length, type, data, CRC of type and data.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
 }
 
 #[cfg(test)]
@@ -99,7 +274,8 @@ mod tests {
     fn png_rectangles_decode_exactly_at_every_palette_depth_and_in_rgb() {
         // 33 pixels a row: not a whole number of bytes at 1, 2 or 4 bits a pixel.
         let (width, r) = (40u32, (3u32, 2u32, 33u32, 12u32));
-        for colours in [1u32, 2, 3, 4, 16, 17, 200, 256, 257] {
+        let mut writer = PngWriter::new(6);
+        for colours in [1u32, 2, 3, 4, 16, 17, 200, 256, 257, 3] {
             let rgba: Vec<u8> = (0..width * 16)
                 .flat_map(|i| {
                     // Counting through the rectangle's pixels: all `colours` appear in it.
@@ -108,8 +284,8 @@ mod tests {
                     [c as u8, (c >> 8) as u8 * 40, 255 - c as u8, 255]
                 })
                 .collect();
-            let (mut scratch, mut png) = (Vec::new(), Vec::new());
-            png_of(&rgba, width, r, 6, &mut scratch, &mut png);
+            let mut png = Vec::new();
+            writer.write(&rgba, width, r, &mut png);
             let mut dec = png::Decoder::new(std::io::Cursor::new(&png));
             dec.set_transformations(png::Transformations::EXPAND);
             let mut reader = dec.read_info().unwrap();

@@ -231,3 +231,63 @@ fn tmux_mode_wraps_every_command() {
     assert!(out.starts_with(b"\x1bPtmux;\x1b\x1b_Ga=T"));
     assert!(out.ends_with(b"\x1b\x1b\\\x1b\\"));
 }
+
+/// A 160x144 view at (ox, oy) of a 256x256 world of varied 8x8 tiles, under a fixed status
+/// bar (rows 120..144) and a sprite at (sx, 60).
+fn world(ox: usize, oy: usize, sx: usize) -> Vec<u8> {
+    let grey = [0xe0u8, 0xa8, 0x58, 0x18];
+    let mut f = Vec::with_capacity(160 * 144 * 4);
+    for y in 0..144 {
+        for x in 0..160 {
+            let (wx, wy) = ((x + ox) % 256, (y + oy) % 256);
+            let tile = (wx / 8 * 31 + wy / 8 * 17) % 5;
+            let mut v = grey[(tile + (wx % 8) * (wy % 8) / 9 * (tile % 2)) % 4];
+            if y >= 120 {
+                v = grey[(x / 6 + y) % 2 * 3];
+            } else if (sx..sx + 16).contains(&x) && (60..76).contains(&y) {
+                v = 0x30 + (x - sx) as u8 * 8;
+            }
+            f.extend_from_slice(&[v, v, 255 - v, 255]);
+        }
+    }
+    f
+}
+
+#[test]
+fn a_scrolling_world_is_copied_inside_the_terminal_and_rebuilds_exactly() {
+    let mut img = KittyImage::new(5, mode(true, true), KittyOptions::default());
+    let mut model = Model::default();
+    let (mut bytes, mut scrolls) = (0, 0);
+    let mut plain = KittyImage::new(6, mode(true, true), KittyOptions::default());
+    let mut plain_bytes = 0;
+    let mut out = Vec::new();
+    for t in 0..40usize {
+        // Steps of 1 to 6 pixels, one way then back.
+        let o = if t < 20 { t * 3 } else { (40 - t) * 3 };
+        let f = world(o, o / 2 + t % 3, 20 + t % 7);
+        out.clear();
+        let u = img.encode(&f, 160, 144, PLACE, &mut out).unwrap();
+        if matches!(u, Update::Delta { scrolled: true, .. }) {
+            scrolls += 1;
+        }
+        model.feed(&out);
+        assert_eq!(model.images[&5].2, f, "frame {t}");
+        if t > 0 {
+            bytes += out.len();
+        }
+        // The same frames with the scroll not found: full edits.
+        out.clear();
+        plain.scrolls = false;
+        plain.encode(&f, 160, 144, PLACE, &mut out).unwrap();
+        if t > 0 {
+            plain_bytes += out.len();
+        }
+    }
+    assert!(scrolls >= 30, "{scrolls} of 39 updates scrolled");
+    assert!(
+        bytes < plain_bytes,
+        "{bytes} bytes with scrolls, {plain_bytes} without"
+    );
+    // Frame 2 is the scratch frame, made once.
+    assert_eq!(model.frames[&5].len(), 1);
+}

@@ -1,0 +1,248 @@
+//! Scrolling found between two frames: a band of rows whose content moved by a few pixels
+//! (a Game Boy background scrolling under a fixed status bar). The terminal copies the
+//! band itself, so only the uncovered edges and what moved on its own are sent.
+
+/// `new(x, y) == old(x + dx, y + dy)` for most pixels of rows `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// Horizontal offset of the source pixel.
+    pub dx: i32,
+    /// Vertical offset of the source pixel.
+    pub dy: i32,
+    /// First row of the band.
+    pub y0: u32,
+    /// Row after the band.
+    pub y1: u32,
+}
+
+/// One copy inside the image: `w`x`h` pixels from (`sx`, `sy`) to (`x`, `y`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copy {
+    /// Destination left.
+    pub x: u32,
+    /// Destination top.
+    pub y: u32,
+    /// Source left.
+    pub sx: u32,
+    /// Source top.
+    pub sy: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+/// Largest offset searched, in pixels each way.
+const RANGE: i32 = 8;
+/// Sampling step of the search, in pixels each way (odd, so that 8-pixel tiles cannot hide
+/// a one-pixel move between samples).
+const STEP: usize = 3;
+/// Fewest rows worth a scroll.
+const MIN_BAND: u32 = 16;
+
+/// The scroll that explains clearly more of `new` than no motion does, if any: `hint` (the
+/// last one found) and its neighbours are tried first, then every offset within [`RANGE`] on a sample grid.
+pub fn find_scroll(
+    old: &[u8],
+    new: &[u8],
+    width: u32,
+    height: u32,
+    hint: Option<(i32, i32)>,
+) -> Option<Scroll> {
+    let (w, h) = (width as usize, height as usize);
+    let m = RANGE as usize;
+    if w <= 4 * m || h <= 4 * m {
+        return None;
+    }
+    let words = |f: &[u8]| -> Vec<u32> {
+        f[..w * h * 4]
+            .chunks_exact(4)
+            .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
+            .collect()
+    };
+    let (old_px, new_px) = (words(old), words(new));
+    let samples: Vec<usize> = (m..h - m)
+        .step_by(STEP)
+        .flat_map(|y| (m..w - m).step_by(STEP).map(move |x| y * w + x))
+        .collect();
+    // Misses of offset (dx, dy) on every `every`-th sample, counted up to `limit`.
+    let misses = |dx: i32, dy: i32, every: usize, limit: usize| -> usize {
+        let off = dy as isize * w as isize + dx as isize;
+        let mut n = 0;
+        for &i in samples.iter().step_by(every) {
+            if new_px[i] != old_px[(i as isize + off) as usize] {
+                n += 1;
+                if n > limit {
+                    break;
+                }
+            }
+        }
+        n
+    };
+    let all = samples.len();
+    let still = misses(0, 0, 1, all);
+    if still == 0 {
+        return None;
+    }
+    let mut best = (0, 0, still);
+    // The last offset and its neighbours first (a scroll keeps its speed, give or take a
+    // pixel when its speed is not a whole number of pixels a frame).
+    if let Some((hx, hy)) = hint {
+        for (dx, dy) in (-1..=1).flat_map(|j| (-1..=1).map(move |i| (hx + i, hy + j))) {
+            if dx.abs() <= RANGE && dy.abs() <= RANGE && (dx, dy) != (0, 0) {
+                let n = misses(dx, dy, 1, best.2);
+                if n < best.2 {
+                    best = (dx, dy, n);
+                }
+            }
+        }
+    }
+    if best.2 * 2 > still {
+        // The hint explains under half of the change: rank every offset on an eighth of the
+        // samples, then count the eight best on all of them.
+        let mut ranked: Vec<(usize, i32, i32)> = (-RANGE..=RANGE)
+            .flat_map(|dy| (-RANGE..=RANGE).map(move |dx| (dx, dy)))
+            .map(|(dx, dy)| (misses(dx, dy, 8, all), dx, dy))
+            .collect();
+        ranked.sort_unstable();
+        for &(_, dx, dy) in ranked.iter().take(8) {
+            let n = misses(dx, dy, 1, best.2);
+            if n < best.2 {
+                best = (dx, dy, n);
+            }
+        }
+    }
+    let (dx, dy, n) = best;
+    if (dx, dy) == (0, 0) || n * 4 > still * 3 {
+        return None; // no offset explains a quarter more than standing still
+    }
+    let (y0, y1) = band(old, new, w, h, dx, dy)?;
+    Some(Scroll { dx, dy, y0, y1 })
+}
+
+/// The longest run of rows that match `old` better shifted by (dx, dy) than unshifted.
+fn band(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) -> Option<(u32, u32)> {
+    let (x0, x1) = ((-dx).max(0) as usize, (w as i32 - dx.max(0)) as usize);
+    // Pixels of row y of `new` equal to row sy of `old` shifted by dx.
+    let hits = |y: usize, sy: usize, dx: i32| -> usize {
+        let a = &new[(y * w + x0) * 4..(y * w + x1) * 4];
+        let s = (sy * w) as i64 + x0 as i64 + dx as i64;
+        let b = &old[s as usize * 4..(s as usize + (x1 - x0)) * 4];
+        a.chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .filter(|(p, q)| p == q)
+            .count()
+    };
+    let (mut best, mut start) = ((0, 0), None);
+    for y in 0..=h {
+        let sy = y as i32 + dy;
+        // A row whose source is off the image is an edge the scroll uncovers.
+        let good = y < h
+            && (sy < 0 || sy >= h as i32 || {
+                let moved = hits(y, sy as usize, dx);
+                moved > 0 && moved >= hits(y, y, 0)
+            });
+        match (good, start) {
+            (true, None) => start = Some(y),
+            (false, Some(s)) => {
+                if y - s > best.1 - best.0 {
+                    best = (s, y);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    let (y0, y1) = (best.0 as u32, best.1 as u32);
+    (y1 - y0 >= MIN_BAND).then_some((y0, y1))
+}
+
+impl Scroll {
+    /// The copy that moves the band in an image `width` pixels wide: the rows and columns
+    /// whose source lies inside the band.
+    pub fn copy(&self, width: u32) -> Copy {
+        let (adx, ady) = (self.dx.unsigned_abs(), self.dy.unsigned_abs());
+        let x = (-self.dx).max(0) as u32;
+        let y = if self.dy < 0 { self.y0 + ady } else { self.y0 };
+        Copy {
+            x,
+            y,
+            sx: (x as i32 + self.dx) as u32,
+            sy: (y as i32 + self.dy) as u32,
+            w: width - adx,
+            h: self.y1 - self.y0 - ady,
+        }
+    }
+}
+
+/// Applies `c` to `rgba` (`width` pixels a row) as the terminal does: from a copy of the
+/// source, so overlapping rectangles read the pixels from before the copy.
+pub fn apply(rgba: &mut [u8], width: u32, c: Copy) {
+    let stride = width as usize * 4;
+    let mut rows = Vec::with_capacity((c.w * c.h * 4) as usize);
+    for y in c.sy..c.sy + c.h {
+        let i = y as usize * stride + c.sx as usize * 4;
+        rows.extend_from_slice(&rgba[i..i + c.w as usize * 4]);
+    }
+    for (k, row) in rows.chunks_exact(c.w as usize * 4).enumerate() {
+        let i = (c.y as usize + k) * stride + c.x as usize * 4;
+        rgba[i..i + row.len()].copy_from_slice(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::graphics::kitty::tests::frame;
+
+    /// `f` scrolled: pixel (x, y) of rows 0..112 shows (x + dx, y + dy) of `f`, wrapped.
+    fn scrolled(f: &[u8], dx: i32, dy: i32) -> Vec<u8> {
+        let mut out = f.to_vec();
+        for y in 0..112i32 {
+            for x in 0..160i32 {
+                let (sx, sy) = ((x + dx).rem_euclid(160), (y + dy).rem_euclid(112));
+                let (d, s) = (((y * 160 + x) * 4) as usize, ((sy * 160 + sx) * 4) as usize);
+                out[d..d + 4].copy_from_slice(&f[s..s + 4]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_scrolled_band_is_found_and_its_copy_leaves_only_the_uncovered_edges() {
+        let old = frame(40, 40);
+        for (dx, dy) in [(1, 1), (6, 3), (-5, 2), (0, -7), (3, 0)] {
+            let new = scrolled(&old, dx, dy);
+            let s = find_scroll(&old, &new, 160, 144, None).expect("a scroll");
+            assert_eq!((s.dx, s.dy), (dx, dy));
+            assert!(s.y0 == 0 && (100..=112).contains(&s.y1), "{s:?}");
+            let mut copy = old.clone();
+            apply(&mut copy, 160, s.copy(160));
+            let wrong = (0..160 * 144)
+                .filter(|i| copy[i * 4..i * 4 + 4] != new[i * 4..i * 4 + 4])
+                .count();
+            // What is left: the uncovered strips and the band's wrapped edge.
+            let edges = (dx.unsigned_abs() * 112 + dy.unsigned_abs() * 160) as usize;
+            assert!(
+                wrong <= edges + 160 * 12,
+                "{wrong} wrong after ({dx}, {dy})"
+            );
+        }
+    }
+
+    #[test]
+    fn still_or_unrelated_frames_are_no_scroll() {
+        let old = frame(40, 40);
+        assert_eq!(find_scroll(&old, &old, 160, 144, None), None);
+        assert_eq!(
+            find_scroll(&old, &frame(44, 40), 160, 144, Some((1, 1))),
+            None
+        );
+        let noise: Vec<u8> = (0..160 * 144 * 4).map(|i| (i * 7919 % 251) as u8).collect();
+        assert_eq!(find_scroll(&old, &noise, 160, 144, None), None);
+        assert_eq!(
+            find_scroll(&old[..16 * 16 * 4], &old[..16 * 16 * 4], 16, 16, None),
+            None
+        );
+    }
+}
