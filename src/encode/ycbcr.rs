@@ -101,13 +101,13 @@ fn store<const K: usize>(dst: &mut [u8], value: u8) {
 
 /// RGB → YCbCr with the last conversion remembered: pixel art repeats colours in long runs.
 #[derive(Default)]
-pub(super) struct Converter {
+struct Converter {
     last: Option<([u8; 3], (u8, u8, u8))>,
 }
 
 impl Converter {
     #[inline(always)]
-    pub(super) fn pixel(&mut self, px: &[u8]) -> (u8, u8, u8) {
+    fn pixel(&mut self, px: &[u8]) -> (u8, u8, u8) {
         let key = [px[0], px[1], px[2]];
         match self.last {
             Some((k, v)) if k == key => v,

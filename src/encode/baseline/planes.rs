@@ -2,8 +2,6 @@
 //! source row is widened k times once and a block row is one 8-byte load from the row the
 //! scaled image would have there. The scaled image itself is never built.
 
-use super::super::ycbcr::Converter;
-
 /// One component's samples: rows of `stride` bytes, and for every row of the padded
 /// (whole-MCU) component the offset of the stored row it repeats.
 #[derive(Debug, Default)]
@@ -35,6 +33,8 @@ pub struct Planes {
     pub chroma: [Plane; 2],
     /// MCUs across and down.
     pub mcus: (usize, usize),
+    /// Scratch for the chroma averages.
+    sums: Vec<u16>,
 }
 
 impl Planes {
@@ -46,30 +46,49 @@ impl Planes {
         convert(rgba, width * height, &mut self.source);
         let [y, cb, cr] = &self.source;
         widen_plane(&mut self.y, y, width, k, pw);
-        self.y.rows = (0..ph).map(|r| (r.min(sh - 1) / k) * pw).collect();
+        self.y.rows.clear();
+        self.y
+            .rows
+            .extend((0..ph).map(|r| (r.min(sh - 1) / k) * pw));
         for (plane, src) in self.chroma.iter_mut().zip([cb, cr]) {
             if k.is_multiple_of(2) {
                 // Each 2x2 of scaled pixels lies inside one source pixel: no averaging.
                 widen_plane(plane, src, width, k / 2, pw / 2);
-                plane.rows = (0..ph / 2)
-                    .map(|r| ((2 * r).min(sh - 1) / k) * (pw / 2))
-                    .collect();
+                plane.rows.clear();
+                plane
+                    .rows
+                    .extend((0..ph / 2).map(|r| ((2 * r).min(sh - 1) / k) * (pw / 2)));
             } else {
-                average(plane, src, (width, height), k, (pw / 2, ph / 2));
+                average(
+                    plane,
+                    &mut self.sums,
+                    src,
+                    (width, height),
+                    k,
+                    (pw / 2, ph / 2),
+                );
             }
         }
     }
 }
 
-/// RGB(A) to Y, Cb, Cr planes of `pixels` samples, one conversion per run of a colour.
+/// RGB(A) to Y, Cb, Cr planes of `pixels` samples, with jpeg-encoder's fixed-point
+/// formula; no branch, so the loop vectorises.
 fn convert(rgba: &[u8], pixels: usize, planes: &mut [Vec<u8>; 3]) {
     for p in planes.iter_mut() {
         p.resize(pixels, 0);
     }
     let [y, cb, cr] = planes;
-    let mut conv = Converter::default();
-    for (i, px) in rgba.chunks_exact(4).take(pixels).enumerate() {
-        (y[i], cb[i], cr[i]) = conv.pixel(px);
+    for (((px, y), cb), cr) in rgba
+        .chunks_exact(4)
+        .zip(y.iter_mut())
+        .zip(cb.iter_mut())
+        .zip(cr.iter_mut())
+    {
+        let (r, g, b) = (px[0] as i32, px[1] as i32, px[2] as i32);
+        *y = ((19595 * r + 38470 * g + 7471 * b + 0x7fff) >> 16) as u8;
+        *cb = ((-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 0x7fff) >> 16) as u8;
+        *cr = ((32768 * r - 27439 * g - 5329 * b + (128 << 16) + 0x7fff) >> 16) as u8;
     }
 }
 
@@ -109,17 +128,26 @@ fn widen_any(src: &[u8], k: usize, dst: &mut [u8]) {
 
 /// The 2x2 averages of `src` (`size` samples) scaled by an odd `k`, over a padded
 /// component of `padded` samples, with libjpeg's alternating rounding bias (1, 2).
-fn average(plane: &mut Plane, src: &[u8], size: (usize, usize), k: usize, padded: (usize, usize)) {
+/// `sums` is scratch space.
+fn average(
+    plane: &mut Plane,
+    sums: &mut Vec<u16>,
+    src: &[u8],
+    size: (usize, usize),
+    k: usize,
+    padded: (usize, usize),
+) {
     let (sw, sh) = (size.0 * k, size.1 * k);
     let (cw, ch) = padded;
-    let pick =
-        |c: usize, scaled: usize| ((2 * c).min(scaled - 1) / k, (2 * c + 1).min(scaled - 1) / k);
-    let cols: Vec<(usize, usize)> = (0..cw).map(|c| pick(c, sw)).collect();
+    let pick = |c: usize, n: usize| ((2 * c).min(n - 1) / k, (2 * c + 1).min(n - 1) / k);
     // Horizontal pair sums of every source row, then the two rows each output row covers.
-    let sums: Vec<u16> = src
-        .chunks_exact(size.0)
-        .flat_map(|row| cols.iter().map(|&(a, b)| row[a] as u16 + row[b] as u16))
-        .collect();
+    let cols: Vec<(usize, usize)> = (0..cw).map(|c| pick(c, sw)).collect();
+    sums.resize(size.1 * cw, 0);
+    for (row, out) in src.chunks_exact(size.0).zip(sums.chunks_exact_mut(cw)) {
+        for (o, &(a, b)) in out.iter_mut().zip(&cols) {
+            *o = row[a] as u16 + row[b] as u16;
+        }
+    }
     plane.data.resize(cw * ch, 0);
     for (r, out) in plane.data.chunks_exact_mut(cw).enumerate() {
         let (a, b) = pick(r, sh);
@@ -128,7 +156,8 @@ fn average(plane: &mut Plane, src: &[u8], size: (usize, usize), k: usize, padded
             *o = ((t + u + 1 + (x as u16 & 1)) >> 2) as u8;
         }
     }
-    plane.rows = (0..ch).map(|r| r * cw).collect();
+    plane.rows.clear();
+    plane.rows.extend((0..ch).map(|r| r * cw));
 }
 
 #[cfg(test)]
