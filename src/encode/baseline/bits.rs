@@ -57,6 +57,26 @@ pub fn ac(zz: &[i16; 64], table: &HuffCodes, out: &mut Vec<Packed>) {
     }
 }
 
+/// Packs `codes` into 32-bit words, most significant bit first, appended to `words`;
+/// returns how many bits of the last word are used (1-32), right-aligned.
+pub fn pack_words(codes: &[Packed], words: &mut Vec<u32>) -> u32 {
+    let (mut acc, mut bits) = (0u64, 0u32);
+    for &p in codes {
+        let len = p & 31;
+        acc = (acc << len) | (p >> 5) as u64;
+        bits += len;
+        if bits >= 32 {
+            bits -= 32;
+            words.push((acc >> bits) as u32);
+        }
+    }
+    if bits == 0 {
+        return 32;
+    }
+    words.push((acc & ((1 << bits) - 1)) as u32);
+    bits
+}
+
 /// Writes bits most significant first into a byte vector, with JPEG's byte stuffing.
 pub struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
@@ -77,8 +97,24 @@ impl<'a> BitWriter<'a> {
     /// Writes one packed code.
     #[inline(always)]
     pub fn put(&mut self, packed: Packed) {
-        let len = packed & 31;
-        self.acc = (self.acc << len) | (packed >> 5) as u64;
+        self.put_bits(packed >> 5, packed & 31);
+    }
+
+    /// Writes `words` as [`pack_words`] made them, `tail` bits of the last one.
+    #[inline(always)]
+    pub fn put_words(&mut self, words: &[u32], tail: u32) {
+        if let Some((&last, full)) = words.split_last() {
+            for &w in full {
+                self.put_bits(w, 32);
+            }
+            self.put_bits(last, tail);
+        }
+    }
+
+    /// Writes the low `len` (1-32) bits of `value`; no higher bit may be set.
+    #[inline(always)]
+    fn put_bits(&mut self, value: u32, len: u32) {
+        self.acc = (self.acc << len) | value as u64;
         self.bits += len;
         if self.bits >= 32 {
             self.bits -= 32;
@@ -142,5 +178,24 @@ mod tests {
         }
         w.finish();
         assert_eq!(out, [0xff, 0, 0xff, 0, 0x12, 0x34, 0xff, 0, 0x1f]);
+    }
+
+    #[test]
+    fn packed_words_write_the_same_bits_as_their_codes() {
+        let codes: Vec<Packed> = (1..40u32)
+            .map(|i| (((i * 7919) % (1 << (i % 27))) << 5) | (i % 27))
+            .collect();
+        for n in 0..codes.len() {
+            let (mut one, mut packed) = (Vec::new(), Vec::new());
+            let mut w = BitWriter::new(&mut one);
+            codes[..n].iter().for_each(|&c| w.put(c));
+            w.finish();
+            let mut words = Vec::new();
+            let tail = pack_words(&codes[..n], &mut words);
+            let mut w = BitWriter::new(&mut packed);
+            w.put_words(&words, tail);
+            w.finish();
+            assert_eq!(one, packed, "{n} codes");
+        }
     }
 }

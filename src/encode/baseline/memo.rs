@@ -45,19 +45,23 @@ impl Hasher for WordHasher {
     }
 }
 
-/// A coded block: its quantised DC and where its AC codes sit in the arena.
+/// A coded block: its quantised DC and where its AC bits sit in the arena.
 #[derive(Clone, Copy)]
 pub struct Coded {
     /// The quantised DC coefficient.
     pub dc: i32,
     start: u32,
     end: u32,
+    /// Bits used in the last word.
+    pub tail: u32,
 }
 
 /// The blocks coded so far with one quantiser and one AC table.
 #[derive(Default)]
 pub struct Memo {
     map: HashMap<Key, Coded, BuildHasherDefault<WordHasher>>,
+    /// Every coded block's AC bits, packed in words (appending words is faster than codes).
+    words: Vec<u32>,
     codes: Vec<Packed>,
     /// Remembers nothing (tests compare against this).
     pub forget: bool,
@@ -67,7 +71,7 @@ impl Memo {
     /// Forgets every block, keeping the memory.
     pub fn clear(&mut self) {
         self.map.clear();
-        self.codes.clear();
+        self.words.clear();
     }
 
     /// The coded form of `block`, from memory or made now with `quant` and `ac`.
@@ -76,23 +80,26 @@ impl Memo {
         if self.forget {
             self.clear();
         }
-        let codes = &mut self.codes;
+        let (codes, words) = (&mut self.codes, &mut self.words);
         *self.map.entry(Key(block)).or_insert_with(|| {
             let mut coefs = [0i16; 64];
             quant.block(&block, &mut coefs);
-            let start = codes.len() as u32;
+            codes.clear();
             bits::ac(&coefs, ac, codes);
+            let start = words.len() as u32;
+            let tail = bits::pack_words(codes, words);
             Coded {
                 dc: coefs[0] as i32,
                 start,
-                end: codes.len() as u32,
+                end: words.len() as u32,
+                tail,
             }
         })
     }
 
-    /// The AC codes of `coded`.
+    /// The AC bits of `coded`, packed in words.
     #[inline(always)]
-    pub fn ac(&self, coded: Coded) -> &[Packed] {
-        &self.codes[coded.start as usize..coded.end as usize]
+    pub fn ac(&self, coded: Coded) -> &[u32] {
+        &self.words[coded.start as usize..coded.end as usize]
     }
 }

@@ -133,9 +133,7 @@ fn code(
     let coded = memo.code(block, &tables.quant[t], &tables.ac[t]);
     w.put(bits::dc(coded.dc - *pred, &tables.dc[t]));
     *pred = coded.dc;
-    for &p in memo.ac(coded) {
-        w.put(p);
-    }
+    w.put_words(memo.ac(coded), coded.tail);
 }
 
 #[cfg(test)]
