@@ -9,9 +9,10 @@
 mod common;
 
 use common::python;
-use gbwatch::encode::{Backend, JpegCache};
+use gbwatch::encode::{scale_rgba, Backend, JpegCache};
 use gbwatch::frame::Frame;
 use gbwatch::pipeline::PRESETS;
+use gbwatch::source::decode::{decode_jpeg, JpegBackend};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -70,12 +71,16 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn time_backend(backend: Backend, frames: &[Frame], scale: u32, quality: u8) -> (f64, f64) {
+/// Median µs per frame, mean JPEG bytes and the PSNR of every 5th JPEG (decoded by
+/// zune-jpeg) against the frame scaled by nearest neighbour.
+fn time_backend(backend: Backend, frames: &[Frame], scale: u32, quality: u8) -> (f64, f64, f64) {
     let mut cache = JpegCache::new(backend);
     let mut times = Vec::new();
     let mut bytes = 0usize;
+    let mut jpegs = Vec::new();
     for pass in 0..2 {
         times.clear();
+        jpegs.clear();
         bytes = 0;
         for f in frames {
             // A distinct content id per pass, so nothing is served from the cache.
@@ -85,12 +90,32 @@ fn time_backend(backend: Backend, frames: &[Frame], scale: u32, quality: u8) -> 
             let jpeg = cache.encode(&f, scale, quality, None).unwrap();
             times.push(t.elapsed().as_secs_f64() * 1e6);
             bytes += jpeg.jpeg.len();
+            jpegs.push(jpeg.jpeg);
         }
     }
-    (median(times), bytes as f64 / frames.len() as f64)
+    let (mut err, mut n) = (0f64, 0usize);
+    let mut scaled = Vec::new();
+    for (f, jpeg) in frames.iter().zip(&jpegs).step_by(5) {
+        scale_rgba(
+            &f.pixels,
+            W as usize,
+            H as usize,
+            scale as usize,
+            &mut scaled,
+        );
+        let img = decode_jpeg(jpeg, JpegBackend::Zune).unwrap();
+        for (a, b) in scaled.chunks_exact(4).zip(img.pixels.chunks_exact(3)) {
+            for c in 0..3 {
+                err += (a[c] as f64 - b[c] as f64).powi(2);
+            }
+            n += 3;
+        }
+    }
+    let psnr = 10.0 * (255f64.powi(2) / (err / n as f64)).log10();
+    (median(times), bytes as f64 / frames.len() as f64, psnr)
 }
 
-fn pillow(path: &Path, scale: u32, quality: u8) -> (f64, f64, String) {
+fn pillow(path: &Path, scale: u32, quality: u8) -> (f64, f64, f64, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(python())
         .arg(root.join("examples/pillow_encode.py"))
@@ -107,6 +132,7 @@ fn pillow(path: &Path, scale: u32, quality: u8) -> (f64, f64, String) {
     (
         v["median_us"].as_f64().unwrap(),
         v["mean_bytes"].as_f64().unwrap(),
+        v["psnr"].as_f64().unwrap(),
         v["pillow"].as_str().unwrap_or("").to_string(),
     )
 }
@@ -122,12 +148,14 @@ fn main() {
         }
     };
     let frames = load(&path);
-    let mut backends = vec![Backend::JpegEncoder];
-    if Backend::best() != Backend::JpegEncoder {
+    // The default backend first; jpeg-encoder (the previous default) beside it.
+    let mut backends = vec![Backend::Gbwatch, Backend::JpegEncoder];
+    if Backend::best() != Backend::Gbwatch {
         backends.push(Backend::best());
     }
     println!(
-        "scale + JPEG per frame, median of {} real PyBoy frames (demo.gb), 4:2:0",
+        "scale + JPEG per frame, median of {} real PyBoy frames (demo.gb), 4:2:0; \
+         PSNR of every 5th frame against the nearest-neighbour upscale",
         frames.len()
     );
     let mut header = "| preset |".to_string();
@@ -138,39 +166,44 @@ fn main() {
     for b in &backends {
         header += &format!(" {} / Pillow |", b.name());
     }
-    header += " JPEG size (ours / Pillow) |";
+    header += " size: gbwatch / jpeg-encoder / Pillow | PSNR: gbwatch / jpeg-encoder / Pillow |";
     println!("{header}");
-    println!("|{}", "---|".repeat(3 + 2 * backends.len()));
+    println!("|{}", "---|".repeat(4 + 2 * backends.len()));
     let mut pillow_version = String::new();
     // Worst ratio per backend, checked against the targets below.
     let mut worst = vec![0f64; backends.len()];
     for p in PRESETS {
-        let ours: Vec<(f64, f64)> = backends
+        let ours: Vec<(f64, f64, f64)> = backends
             .iter()
             .map(|b| time_backend(*b, &frames, p.scale, p.quality))
             .collect();
-        let (pil_us, pil_bytes, version) = pillow(&path, p.scale, p.quality);
+        let (pil_us, pil_bytes, pil_psnr, version) = pillow(&path, p.scale, p.quality);
         pillow_version = version;
         let mut row = format!("| {} {}x q{} |", p.name.to_uppercase(), p.scale, p.quality);
-        for (us, _) in &ours {
+        for (us, _, _) in &ours {
             row += &format!(" {us:.0} µs |");
         }
         row += &format!(" {pil_us:.0} µs |");
-        for (i, (us, _)) in ours.iter().enumerate() {
+        for (i, (us, _, _)) in ours.iter().enumerate() {
             row += &format!(" {:.2}x |", us / pil_us);
             worst[i] = worst[i].max(us / pil_us);
         }
         row += &format!(
-            " {:.1} / {:.1} KB |",
+            " {:.1} / {:.1} / {:.1} KB | {:.2} / {:.2} / {:.2} dB |",
             ours[0].1 / 1024.0,
-            pil_bytes / 1024.0
+            ours[1].1 / 1024.0,
+            pil_bytes / 1024.0,
+            ours[0].2,
+            ours[1].2,
+            pil_psnr
         );
         println!("{row}");
     }
     println!("Pillow {pillow_version}");
     for (b, worst) in backends.iter().zip(worst) {
         let target = match b {
-            Backend::JpegEncoder => 2.0,
+            Backend::Gbwatch => 1.5,
+            Backend::JpegEncoder => continue,
             #[allow(unreachable_patterns)]
             _ => 1.0,
         };

@@ -44,7 +44,8 @@
 //!                  MJPEG, image files, ssh:// and serve's stream (stream/), decoding
 //! src/pipeline/    feed, feeds (discovery), capture, queue, presets, status, histograms,
 //!                  counters (FEEDS.md) and the report stats and serve print
-//! src/encode/      nearest-neighbour scaling, YCbCr rows, JPEG, the JPEG cache, files
+//! src/encode/      nearest-neighbour scaling, YCbCr rows, JPEG (baseline/: gbwatch's own
+//!                  encoder, the default), the JPEG cache, files
 //! src/tui/         state.rs (State and update, no I/O), panels/ (pure widgets, snapshot
 //!                  tested), monitor.rs (the loop), pacing, input, output (the writer),
 //!                  picture.rs and halfblock.rs, protocol.rs and graphics/ (caps, kitty/,

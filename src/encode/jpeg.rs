@@ -1,6 +1,7 @@
-//! Scaling and JPEG encoding of RGBA frames: jpeg-encoder (default, SIMD) or libjpeg-turbo
-//! (feature `turbojpeg`).
+//! Scaling and JPEG encoding of RGBA frames: gbwatch's own baseline encoder (the default),
+//! the jpeg-encoder crate, or libjpeg-turbo (feature `turbojpeg`).
 
+use super::baseline::BaselineEncoder;
 #[cfg(feature = "turbojpeg")]
 use super::scale::scale_rgba;
 use super::ycbcr::ScaledYcbcr;
@@ -20,6 +21,9 @@ pub enum EncodeError {
 /// Which library encodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// gbwatch's own baseline encoder, which codes each distinct 8x8 block of the upscaled
+    /// frame once (`encode::baseline`).
+    Gbwatch,
     /// The pure-Rust jpeg-encoder crate with its SIMD support.
     JpegEncoder,
     /// libjpeg-turbo through the turbojpeg crate.
@@ -33,12 +37,13 @@ impl Backend {
         #[cfg(feature = "turbojpeg")]
         return Backend::Turbo;
         #[cfg(not(feature = "turbojpeg"))]
-        Backend::JpegEncoder
+        Backend::Gbwatch
     }
 
     /// The library's name, as stats report it.
     pub fn name(self) -> &'static str {
         match self {
+            Backend::Gbwatch => "gbwatch",
             Backend::JpegEncoder => "jpeg-encoder",
             #[cfg(feature = "turbojpeg")]
             Backend::Turbo => "libjpeg-turbo",
@@ -53,6 +58,7 @@ pub struct JpegEncoder {
     #[cfg(feature = "turbojpeg")]
     scaled: Vec<u8>,
     ycbcr: ScaledYcbcr,
+    baseline: BaselineEncoder,
     #[cfg(feature = "turbojpeg")]
     turbo: Option<turbojpeg::Compressor>,
 }
@@ -65,6 +71,7 @@ impl JpegEncoder {
             #[cfg(feature = "turbojpeg")]
             scaled: Vec::new(),
             ycbcr: ScaledYcbcr::default(),
+            baseline: BaselineEncoder::default(),
             #[cfg(feature = "turbojpeg")]
             turbo: None,
         }
@@ -100,6 +107,19 @@ impl JpegEncoder {
         let quality = quality.clamp(1, 100);
         let t0 = Instant::now();
         match self.backend {
+            Backend::Gbwatch => {
+                if width == 0 || height == 0 {
+                    return Err(EncodeError::Encoder(format!(
+                        "empty {width}x{height} frame"
+                    )));
+                }
+                self.baseline.prepare(rgba, width, height, k);
+                let scaled = t0.elapsed();
+                let mut out = Vec::with_capacity(sw * sh / 4);
+                self.baseline
+                    .encode(&mut out, sw as u16, sh as u16, quality);
+                Ok((out, scaled))
+            }
             Backend::JpegEncoder if k == 1 => {
                 // Nothing to scale: the crate's own SIMD colour conversion is fastest.
                 let mut out = Vec::with_capacity(sw * sh / 4);
@@ -222,9 +242,14 @@ mod tests {
     #[test]
     fn every_scale_decodes_to_the_scaled_size() {
         let rgba = frame(160, 144);
-        let mut enc = JpegEncoder::new(Backend::JpegEncoder);
+        for backend in [Backend::Gbwatch, Backend::JpegEncoder] {
+            every_scale_decodes(&rgba, JpegEncoder::new(backend));
+        }
+    }
+
+    fn every_scale_decodes(rgba: &[u8], mut enc: JpegEncoder) {
         for k in 1..=4 {
-            let (jpeg, _) = enc.encode_scaled(&rgba, 160, 144, k, 75).unwrap();
+            let (jpeg, _) = enc.encode_scaled(rgba, 160, 144, k, 75).unwrap();
             let mut dec = jpeg_decoder::Decoder::new(&jpeg[..]);
             let pixels = dec.decode().unwrap();
             let info = dec.info().unwrap();
@@ -238,20 +263,25 @@ mod tests {
 
     #[test]
     fn short_pixels_are_an_error_at_every_scale() {
-        let mut enc = JpegEncoder::new(Backend::JpegEncoder);
-        for k in 1..=4 {
-            let err = enc.encode_scaled(&[0; 100], 160, 144, k, 75).unwrap_err();
-            assert!(err.to_string().contains("100 bytes for a 160x144"), "{err}");
+        for backend in [Backend::Gbwatch, Backend::JpegEncoder] {
+            let mut enc = JpegEncoder::new(backend);
+            for k in 1..=4 {
+                let err = enc.encode_scaled(&[0; 100], 160, 144, k, 75).unwrap_err();
+                assert!(err.to_string().contains("100 bytes for a 160x144"), "{err}");
+            }
         }
     }
 
     #[test]
-    fn oversized_output_is_refused() {
+    fn empty_and_oversized_frames_are_refused() {
         let rgba = frame(10_000, 1);
-        let mut enc = JpegEncoder::new(Backend::JpegEncoder);
-        assert!(matches!(
-            enc.encode_scaled(&rgba, 10_000, 1, 8, 75),
-            Err(EncodeError::TooLarge(80_000, 8))
-        ));
+        for backend in [Backend::Gbwatch, Backend::JpegEncoder] {
+            let mut enc = JpegEncoder::new(backend);
+            assert!(matches!(
+                enc.encode_scaled(&rgba, 10_000, 1, 8, 75),
+                Err(EncodeError::TooLarge(80_000, 8))
+            ));
+            assert!(enc.encode_scaled(&[], 0, 5, 2, 75).is_err());
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Scaling and JPEG encoding, shared by dump, serve and snapshots.
 
+mod baseline;
 mod cache;
 pub mod file;
 mod jpeg;

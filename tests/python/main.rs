@@ -10,6 +10,7 @@ mod faults;
 mod feed_lifecycle;
 mod http_sources;
 mod info_consumers;
+mod jpeg_pillow;
 mod list;
 mod publisher_py;
 mod security;
