@@ -4,6 +4,9 @@
 //! every colour's rows are run-length encoded. Frames with more colours are quantised to a
 //! 6x6x6 cube.
 //!
+//! Each six-row band starts with its commonest colour painted across it in one run; the
+//! other colours are drawn over it where they are, so the commonest costs a few bytes.
+//!
 //! Work is done at the frame's own width: columns that repeat one source column are one
 //! run of the scaled length, so a 4x picture costs about as much CPU as a 1x one.
 
@@ -24,6 +27,8 @@ pub struct SixelEncoder {
     masks: Vec<u8>,
     used: Vec<bool>,
     used_list: Vec<u8>,
+    /// Pixels of each colour in the band being encoded.
+    counts: Vec<usize>,
     quantised: bool,
 }
 
@@ -110,28 +115,40 @@ impl SixelEncoder {
         let bands = oh.div_ceil(6);
         for band in 0..bands {
             self.used_list.clear();
-            for r in 0..6 {
+            self.counts.clear();
+            self.counts.resize(ncol, 0);
+            let rows = (oh - band * 6).min(6);
+            for r in 0..rows {
                 let y = band * 6 + r;
-                if y >= oh {
-                    break;
-                }
                 let row = &self.index[(y * h / oh) * w..][..w];
-                for (g, &(sx, _)) in self.groups.iter().enumerate() {
+                for (g, &(sx, n)) in self.groups.iter().enumerate() {
                     let c = row[sx] as usize;
                     if !self.used[c] {
                         self.used[c] = true;
                         self.used_list.push(c as u8);
                     }
+                    self.counts[c] += n;
                     self.masks[c * ngroups + g] |= 1 << r;
                 }
             }
-            for (n, &c) in self.used_list.iter().enumerate() {
+            // The band's commonest colour is painted over the whole band first, in one
+            // run; the others are then drawn over it where they are.
+            let common = *self
+                .used_list
+                .iter()
+                .max_by_key(|&&c| self.counts[c as usize])
+                .expect("a band has pixels");
+            let _ = write!(out, "#{common}");
+            push_run(out, 63 + ((1u16 << rows) - 1) as u8, ow);
+            for &c in &self.used_list {
                 let c = c as usize;
-                if n > 0 {
-                    out.push(b'$');
-                }
-                let _ = write!(out, "#{c}");
                 let masks = &mut self.masks[c * ngroups..(c + 1) * ngroups];
+                self.used[c] = false;
+                if c == common as usize {
+                    masks.fill(0);
+                    continue;
+                }
+                let _ = write!(out, "$#{c}");
                 let (mut run_ch, mut run_n) = (0u8, 0usize);
                 for (g, m) in masks.iter_mut().enumerate() {
                     let ch = *m + 63;
@@ -148,7 +165,6 @@ impl SixelEncoder {
                 if run_ch != b'?' {
                     push_run(out, run_ch, run_n);
                 }
-                self.used[c] = false;
             }
             if band + 1 < bands {
                 out.push(b'-');
