@@ -100,6 +100,12 @@ pub struct SourceArgs {
     /// Never copy this gbwatch to an ssh:// box that has none (it says how to install one).
     #[arg(long, env = "GBWATCH_NO_INSTALL", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_install: bool,
+    /// The info fields holding an env's position on the map: X,Y or X,Y,REGION.
+    #[arg(long, default_value = "x,y,map", value_name = "X,Y[,REGION]")]
+    pub map_fields: crate::pipeline::MapFields,
+    /// How many seconds of each env's path the map draws as its trail.
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    pub trail: f64,
 }
 
 /// Quality preset and overrides.

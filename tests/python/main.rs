@@ -11,6 +11,7 @@ mod feed_lifecycle;
 mod http_sources;
 mod info_consumers;
 mod list;
+mod map_positions;
 mod publisher_py;
 mod security;
 mod serve;
