@@ -301,6 +301,13 @@ pub struct WatchArgs {
     /// An env whose picture (or label field) has not changed for this long is marked stuck.
     #[arg(long, value_name = "S", default_value_t = 30.0)]
     pub stuck_after: f64,
+    /// Start in the map view (every env's position; `m` toggles it).
+    #[arg(long)]
+    pub map: bool,
+    /// Where each region sits in one world (JSON: {"regions": {"ID": {"x", "y", "width",
+    /// "height"}}}); without it each region is a panel of its own.
+    #[arg(long, value_name = "FILE")]
+    pub map_layout: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod queue;
 mod report;
 mod stats;
 mod status;
+mod world;
 
 pub use capture::to_frame;
 pub use feed::Feed;
@@ -22,3 +23,4 @@ pub use queue::{DropOldestQueue, QueueCounts};
 pub use report::{FeedReport, MapReport, PositionReport, QualitySettings, StatsReport};
 pub use stats::{FeedStats, Stage, StatsSnapshot};
 pub use status::{FeedState, FeedStatus, STALE_AFTER};
+pub use world::{LayoutError, Panel, World, WorldLayout, WorldRect};

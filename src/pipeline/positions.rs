@@ -68,7 +68,7 @@ pub struct Pos {
 }
 
 /// One feed's track.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Track {
     /// The newest position; `None` before the first, or while the info has no position.
     pub current: Option<Pos>,

@@ -6,6 +6,7 @@ pub mod geometry;
 pub mod graphics;
 pub mod halfblock;
 pub mod input;
+pub mod map;
 pub mod monitor;
 pub mod output;
 pub mod pacing;

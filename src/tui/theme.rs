@@ -48,3 +48,21 @@ pub const KEY: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOL
 pub const OVERLAY: Style = Style::new().fg(Color::White).bg(Color::Black);
 /// Emphasis (titles, "no signal yet").
 pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+
+/// Each env's colour on the map and in its tile's name, by feed index (256-colour palette).
+pub fn env_color(feed: usize) -> Color {
+    const COLOURS: [u8; 12] = [196, 46, 33, 226, 201, 51, 208, 129, 118, 39, 214, 199];
+    Color::Indexed(COLOURS[feed % COLOURS.len()])
+}
+
+/// The coverage heat of a position visited `n` times, where the most visited has `most`:
+/// dark blue for once, to yellow for the most (on a log scale).
+pub fn heat(n: u32, most: u32) -> Color {
+    const RAMP: [u8; 8] = [17, 18, 19, 55, 91, 127, 172, 220];
+    let t = if most <= 1 {
+        0.0
+    } else {
+        (n.max(1) as f64).ln() / (most as f64).ln()
+    };
+    Color::Indexed(RAMP[((t * (RAMP.len() - 1) as f64).round() as usize).min(RAMP.len() - 1)])
+}

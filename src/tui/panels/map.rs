@@ -1,0 +1,375 @@
+//! The map view: every env's marker (its letter, in its colour), its trail and the coverage
+//! heat on a half-block canvas, one panel per region (or one world from the layout file),
+//! and the list of envs beside it.
+
+use crate::pipeline::{Panel, World};
+use crate::tui::map::{letter, Entry};
+use crate::tui::state::State;
+use crate::tui::theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+/// Width of the list beside the map.
+const LIST: u16 = 36;
+
+/// Map view: (canvas, list).
+pub fn split(body: Rect) -> (Rect, Rect) {
+    if body.width >= LIST + 40 {
+        let [c, l] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(LIST)]).areas(body);
+        (c, l)
+    } else {
+        let h = (body.height / 3).max(3);
+        let [c, l] = Layout::vertical([Constraint::Min(3), Constraint::Length(h)]).areas(body);
+        (c, l)
+    }
+}
+
+/// Draws the map in `canvas` and the envs' list in `list`.
+pub fn render(state: &State, canvas: Rect, list: Rect, buf: &mut Buffer) {
+    let entries = state.map_entries();
+    let snap = &state.map.snapshot;
+    let block = Block::bordered().title(format!(" map · {} positions covered ", snap.distinct()));
+    let inner = block.inner(canvas);
+    block.render(canvas, buf);
+    let world = state.map.world();
+    if world.panels.is_empty() {
+        let msg = "no env reports a position yet (its info's fields: --map-fields)";
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
+    }
+    for (k, rect) in panel_rects(&world, inner).into_iter().enumerate() {
+        draw_panel(state, &world, k, rect, &entries, buf);
+    }
+    render_list(state, &entries, list, buf);
+}
+
+/// The panels side by side in `inner`; a single panel takes it all, unbordered.
+fn panel_rects(world: &World, inner: Rect) -> Vec<Rect> {
+    let n = world.panels.len() as u16;
+    if n == 0 {
+        return Vec::new();
+    }
+    let w = inner.width / n;
+    (0..n)
+        .map(|k| Rect::new(inner.x + k * w, inner.y, w, inner.height))
+        .collect()
+}
+
+/// How world coordinates land in a panel's pixels (two per cell, one above the other).
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// World origin.
+    x0: i32,
+    y0: i32,
+    /// Pixels per world unit (whole when at least 1).
+    per: f64,
+    /// Pixel size of the area.
+    w: usize,
+    h: usize,
+}
+
+impl Scale {
+    /// Fits `p`'s bounds into `w` × `h` pixels, keeping its aspect.
+    pub fn fit(p: &Panel, w: usize, h: usize) -> Scale {
+        let b = p.bounds;
+        let per = (w as f64 / b.width as f64).min(h as f64 / b.height as f64);
+        let per = if per >= 1.0 { per.floor() } else { per };
+        Scale {
+            x0: b.x,
+            y0: b.y,
+            per,
+            w,
+            h,
+        }
+    }
+
+    /// The pixel of world point (x, y), if inside.
+    pub fn pixel(&self, x: i32, y: i32) -> Option<(usize, usize)> {
+        let px = ((x - self.x0) as f64 * self.per).floor();
+        let py = ((y - self.y0) as f64 * self.per).floor();
+        (px >= 0.0 && py >= 0.0 && (px as usize) < self.w && (py as usize) < self.h)
+            .then_some((px as usize, py as usize))
+    }
+}
+
+fn draw_panel(
+    state: &State,
+    world: &World,
+    k: usize,
+    rect: Rect,
+    list: &[Entry],
+    buf: &mut Buffer,
+) {
+    let panel = &world.panels[k];
+    let area = if world.panels.len() > 1 {
+        let b = Block::bordered()
+            .title(format!(" {} ", panel.title))
+            .style(theme::LABEL);
+        let inner = b.inner(rect);
+        b.render(rect, buf);
+        inner
+    } else {
+        rect
+    };
+    let (w, h) = (area.width as usize, area.height as usize * 2);
+    let scale = Scale::fit(panel, w, h);
+    let fill = (scale.per.max(1.0) as usize).min(8);
+    let mut px: Vec<Option<Color>> = vec![None; w * h];
+    let mut put = |x: i32, y: i32, c: Color| {
+        if let Some((x, y)) = scale.pixel(x, y) {
+            for dy in 0..fill.min(h - y) {
+                for dx in 0..fill.min(w - x) {
+                    px[(y + dy) * w + x + dx] = Some(c);
+                }
+            }
+        }
+    };
+    let snap = &state.map.snapshot;
+    let most = snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1);
+    for (p, n) in snap.coverage.iter() {
+        if let Some((kk, x, y)) = world.locate(*p) {
+            if kk == k {
+                put(x, y, theme::heat(*n, most));
+            }
+        }
+    }
+    for e in list {
+        let colour = theme::env_color(e.feed);
+        for (_, p) in e.track.iter().flat_map(|t| t.trail.iter()) {
+            if let Some((kk, x, y)) = world.locate(*p) {
+                if kk == k {
+                    put(x, y, colour);
+                }
+            }
+        }
+    }
+    paint(&px, w, area, buf);
+    for e in list {
+        let Some((kk, x, y)) = e.at().and_then(|p| world.locate(p)) else {
+            continue;
+        };
+        let Some((cx, cy)) = scale.pixel(x, y).filter(|_| kk == k) else {
+            continue;
+        };
+        let mut style = Style::new().fg(Color::Black).bg(theme::env_color(e.feed));
+        style = style.add_modifier(Modifier::BOLD);
+        if state.map.selected == Some(e.feed) {
+            style = style.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED);
+        }
+        if let Some(c) = buf.cell_mut((area.x + cx as u16, area.y + (cy / 2) as u16)) {
+            c.set_char(letter(e.feed)).set_style(style);
+        }
+    }
+}
+
+/// Half-blocks: the upper pixel as the foreground of `▀`, the lower as its background.
+fn paint(px: &[Option<Color>], w: usize, area: Rect, buf: &mut Buffer) {
+    for cy in 0..area.height as usize {
+        for cx in 0..w {
+            let (top, bottom) = (px[2 * cy * w + cx], px[(2 * cy + 1) * w + cx]);
+            if top.is_none() && bottom.is_none() {
+                continue;
+            }
+            if let Some(c) = buf.cell_mut((area.x + cx as u16, area.y + cy as u16)) {
+                c.set_char('▀')
+                    .set_fg(top.unwrap_or(Color::Reset))
+                    .set_bg(bottom.unwrap_or(Color::Reset));
+            }
+        }
+    }
+}
+
+fn render_list(state: &State, entries: &[Entry], area: Rect, buf: &mut Buffer) {
+    let order = if state.map.by_distance {
+        "by distance"
+    } else {
+        "by region"
+    };
+    let block = Block::bordered().title(format!(" envs {order} "));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let snap = &state.map.snapshot;
+    let with = entries.iter().filter(|e| e.at().is_some()).count();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("covered ", theme::LABEL),
+        Span::raw(format!("{} positions", snap.distinct())),
+    ])];
+    lines.push(Line::styled(
+        format!("{with} of {} envs with a position", entries.len()),
+        theme::LABEL,
+    ));
+    let selected = entries
+        .iter()
+        .position(|e| Some(e.feed) == state.map.selected);
+    let room = inner.height.saturating_sub(2) as usize;
+    let first = selected.map_or(0, |s| s.saturating_sub(room.saturating_sub(1)));
+    for (i, e) in entries.iter().enumerate().skip(first).take(room) {
+        let mark = Span::styled(
+            format!("{}", letter(e.feed)),
+            Style::new().fg(Color::Black).bg(theme::env_color(e.feed)),
+        );
+        let text = match (e.at(), &e.track) {
+            (Some(p), Some(t)) => {
+                let region = snap.region_name(p.region);
+                let region = if region.is_empty() {
+                    String::new()
+                } else {
+                    format!("{region}:")
+                };
+                format!(" {:<12} {region}{},{} ({})", e.name, p.x, p.y, t.distinct)
+            }
+            _ => format!(" {:<12} no position fields", e.name),
+        };
+        let mut style = Style::new();
+        if Some(i) == selected {
+            style = theme::SELECTED;
+        }
+        lines.push(Line::from(vec![mark, Span::styled(text, style)]));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixtures::online;
+    use crate::info::{Info, Scalar};
+    use crate::pipeline::{MapFields, Positions, WorldLayout};
+    use crate::tui::state::{Event, State};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    const LAYOUT: &str = r#"{"regions": {
+        "0": {"x": 0, "y": 0, "width": 20, "height": 18},
+        "1": {"x": 20, "y": 0, "width": 20, "height": 18},
+        "2": {"x": 40, "y": 0, "width": 20, "height": 18},
+        "3": {"x": 60, "y": 0, "width": 20, "height": 18}}}"#;
+
+    fn at(map: i64, x: i64, y: i64) -> Info {
+        let mut i = Info::new();
+        i.push("x", Scalar::Int(x)).unwrap();
+        i.push("y", Scalar::Int(y)).unwrap();
+        i.push("map", Scalar::Int(map)).unwrap();
+        i
+    }
+
+    /// A state with feeds `walks` (each a path of (map, x, y), one step a second) and `bare`
+    /// envs without position fields, on a `size` terminal.
+    fn state(walks: &[(&str, &[(i64, i64, i64)])], bare: &[&str], size: (u16, u16)) -> State {
+        let p = Positions::new(MapFields::default(), Duration::from_secs(10));
+        let t0 = Instant::now();
+        let mut last = t0;
+        for (name, path) in walks {
+            for (k, (m, x, y)) in path.iter().enumerate() {
+                last = last.max(t0 + Duration::from_secs(k as u64));
+                p.observe(
+                    name,
+                    Some(&at(*m, *x, *y)),
+                    t0 + Duration::from_secs(k as u64),
+                );
+            }
+        }
+        for name in bare {
+            p.observe(name, None, t0);
+        }
+        let mut s = State::new(1, "");
+        s.update(Event::Resize(size.0, size.1));
+        let names = walks.iter().map(|(n, _)| *n).chain(bare.iter().copied());
+        s.update(Event::Feeds {
+            feeds: names.map(online).collect(),
+            now_ns: 1,
+        });
+        s.update(Event::Key(KeyEvent::new(
+            KeyCode::Char('m'),
+            KeyModifiers::NONE,
+        )));
+        s.update(Event::Map(p.snapshot(last)));
+        s
+    }
+
+    fn draw(s: &State) -> (String, ratatui::buffer::Buffer) {
+        let (w, h) = s.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| f.render_widget(s, f.area())).unwrap();
+        (t.backend().to_string(), t.backend().buffer().clone())
+    }
+
+    #[test]
+    fn markers_sit_at_their_world_cells_with_a_layout() {
+        let walks: [(&str, &[(i64, i64, i64)]); 4] = [
+            ("env-a", &[(0, 3, 4)]),
+            ("env-b", &[(1, 10, 5)]),
+            ("env-c", &[(3, 19, 17)]),
+            ("env-d", &[(2, 0, 0), (2, 1, 0), (2, 2, 0), (2, 2, 1)]),
+        ];
+        let mut s = state(&walks, &["env-bare"], (120, 30));
+        s.map.layout = Some(Arc::new(WorldLayout::parse(LAYOUT).unwrap()));
+        let (text, buf) = draw(&s);
+        // 120 columns: the map's inner area starts at (1, 1), one world unit a pixel
+        // column, two a cell row; region r starts at 20 * r.
+        for (letter, (x, y)) in [
+            ('a', (3, 4)),
+            ('b', (30, 5)),
+            ('c', (79, 17)),
+            ('d', (42, 1)),
+        ] {
+            let cell = &buf[(1 + x, 1 + y / 2)];
+            assert_eq!(
+                cell.symbol(),
+                letter.to_string(),
+                "{letter} at {x},{y}\n{text}"
+            );
+        }
+        assert!(text.contains("env-bare     no position fields"), "{text}");
+        assert!(text.contains("map · 7 positions covered"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn each_region_is_a_panel_without_a_layout() {
+        let walks: [(&str, &[(i64, i64, i64)]); 3] = [
+            (
+                "a",
+                &[(0, 0, 0), (0, 1, 0), (0, 2, 0), (0, 2, 1), (0, 2, 2)],
+            ),
+            ("b", &[(0, 5, 5)]),
+            ("c", &[(7, 1, 1), (7, 2, 1)]),
+        ];
+        let (text, _) = draw(&state(&walks, &[], (100, 24)));
+        assert!(
+            text.contains(" map 0 ") && text.contains(" map 7 "),
+            "{text}"
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn enter_zooms_the_selected_env_and_esc_returns_to_the_map() {
+        let walks: [(&str, &[(i64, i64, i64)]); 2] = [("a", &[(0, 1, 1)]), ("b", &[(0, 5, 5)])];
+        let mut s = state(&walks, &["c"], (100, 24));
+        let key = |c| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
+        s.update(key(KeyCode::Down));
+        s.update(key(KeyCode::Down));
+        assert_eq!(s.map.selected, Some(1));
+        s.update(key(KeyCode::Enter));
+        assert_eq!(s.view(), crate::tui::state::View::Single(1));
+        s.update(key(KeyCode::Esc));
+        assert_eq!(s.view(), crate::tui::state::View::Map);
+        s.update(key(KeyCode::Esc));
+        assert_eq!(s.view(), crate::tui::state::View::Grid);
+    }
+
+    #[test]
+    fn no_position_yet_and_a_narrow_terminal() {
+        let (text, _) = draw(&state(&[], &["a", "b"], (60, 20)));
+        assert!(text.contains("no env reports a position yet"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+}
