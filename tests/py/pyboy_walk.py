@@ -66,7 +66,7 @@ envs = []
 for i, spec in enumerate(args.envs.split(",")):
     name, pos = spec.split("=")
     start = tuple(int(v) for v in pos.split(":"))
-    env = gbwatch.wrap(WalkEnv(start, 1 + 37 * i, args.step), name=name, fields=["x", "y", "map"],
+    env = gbwatch.wrap(WalkEnv(start, 1 + (37 * i) % 255, args.step), name=name, fields=["x", "y", "map"],
                        directory=args.dir)
     envs.append(env)
 for name in filter(None, args.bare.split(",")):
