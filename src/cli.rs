@@ -226,6 +226,10 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+    /// Where each region sits in one world on the page's map (the layout file of `watch
+    /// --map-layout`).
+    #[arg(long, value_name = "FILE")]
+    pub map_layout: Option<PathBuf>,
 }
 
 /// Arguments of `gbwatch relay`.

@@ -5,6 +5,7 @@
 //! The capture threads write ([`Positions::observe`]); the map view, serve's map and
 //! `stats --json` read a [`MapSnapshot`].
 
+use super::layout::WorldLayout;
 use crate::info::{Info, Scalar};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -96,6 +97,7 @@ pub struct Positions {
     fields: MapFields,
     trail: Duration,
     tracks: Mutex<Tracks>,
+    layout: Mutex<Option<Arc<WorldLayout>>>,
 }
 
 /// A copy of the tracks at one instant, for drawing and reports.
@@ -116,7 +118,18 @@ impl Positions {
             fields,
             trail,
             tracks: Mutex::default(),
+            layout: Mutex::default(),
         }
+    }
+
+    /// Sets the layout file consumers place regions by (`--map-layout`).
+    pub fn set_layout(&self, layout: Option<Arc<WorldLayout>>) {
+        *self.layout.lock().unwrap() = layout;
+    }
+
+    /// The layout file's regions, if one was given.
+    pub fn layout(&self) -> Option<Arc<WorldLayout>> {
+        self.layout.lock().unwrap().clone()
     }
 
     /// The fields it reads.

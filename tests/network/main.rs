@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod map_browser;
 mod readme_commands;
 mod serve_browser;
 mod slurm_source;
