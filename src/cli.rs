@@ -312,6 +312,10 @@ pub struct WatchArgs {
     /// "height"}}}); without it each region is a panel of its own.
     #[arg(long, value_name = "FILE")]
     pub map_layout: Option<PathBuf>,
+    /// A picture (PNG or JPEG) under the map, stretched over its world (the layout file's,
+    /// or the one region's).
+    #[arg(long, value_name = "PNG")]
+    pub map_image: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -85,6 +85,10 @@ fn monitor(
             Some(path) => Some(crate::pipeline::WorldLayout::load(path)?),
             None => None,
         },
+        map_image: match &args.map_image {
+            Some(path) => Some(crate::tui::map_image::MapImage::load(path)?),
+            None => None,
+        },
     };
     let monitor = Monitor::new(set.clone(), setup, TerminalWriter::stdout()?)?;
     let input = Input::spawn(Crossterm, shutdown.cancel());

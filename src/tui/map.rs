@@ -1,6 +1,7 @@
 //! The map view's state: the newest positions, the layout, which env is selected and the
 //! list's order. Keys are handled here, without I/O; [`crate::tui::panels`] draws it.
 
+use super::map_image::MapImage;
 use crate::pipeline::{MapSnapshot, Pos, Track, World, WorldLayout};
 use crossterm::event::KeyCode;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct MapState {
     pub layout: Option<Arc<WorldLayout>>,
     /// The zoomed env was chosen on the map: `esc` returns to it.
     pub back: bool,
+    /// The background picture, stretched over a world of one panel.
+    pub background: Option<Arc<MapImage>>,
 }
 
 /// One env in the map's list.

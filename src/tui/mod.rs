@@ -7,6 +7,7 @@ pub mod graphics;
 pub mod halfblock;
 pub mod input;
 pub mod map;
+pub mod map_image;
 pub mod monitor;
 pub mod output;
 pub mod pacing;

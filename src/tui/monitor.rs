@@ -57,6 +57,8 @@ pub struct Setup {
     pub map: bool,
     /// The map's layout file, read.
     pub map_layout: Option<crate::pipeline::WorldLayout>,
+    /// The map's background picture, decoded.
+    pub map_image: Option<super::map_image::MapImage>,
 }
 
 /// The monitor: state, pacing, pictures and the terminal output.
@@ -93,6 +95,7 @@ impl Monitor {
         state.stuck_after_ns = setup.stuck_after.as_nanos() as u64;
         state.map.shown = setup.map;
         state.map.layout = setup.map_layout.map(Arc::new);
+        state.map.background = setup.map_image.map(Arc::new);
         Ok(Monitor {
             set,
             state,
@@ -394,6 +397,7 @@ mod tests {
             stuck_after: Duration::from_secs(30),
             map: false,
             map_layout: None,
+            map_image: None,
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::pipeline::{Panel, World};
 use crate::tui::map::{letter, Entry};
+use crate::tui::map_image::MapImage;
 use crate::tui::state::State;
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
@@ -120,6 +121,9 @@ fn draw_panel(
     let scale = Scale::fit(panel, w, h);
     let fill = (scale.per.max(1.0) as usize).min(8);
     let mut px: Vec<Option<Color>> = vec![None; w * h];
+    if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
+        underlay(image, &scale, panel, w, &mut px);
+    }
     let mut put = |x: i32, y: i32, c: Color| {
         if let Some((x, y)) = scale.pixel(x, y) {
             for dy in 0..fill.min(h - y) {
@@ -163,6 +167,20 @@ fn draw_panel(
         }
         if let Some(c) = buf.cell_mut((area.x + cx as u16, area.y + (cy / 2) as u16)) {
             c.set_char(letter(e.feed)).set_style(style);
+        }
+    }
+}
+
+/// The background stretched over the panel's world rectangle (as many pixels as it covers).
+fn underlay(image: &MapImage, scale: &Scale, panel: &Panel, w: usize, px: &mut [Option<Color>]) {
+    let (ww, wh) = (
+        panel.bounds.width as f64 * scale.per,
+        panel.bounds.height as f64 * scale.per,
+    );
+    let h = px.len() / w.max(1);
+    for y in 0..(wh.ceil() as usize).min(h) {
+        for x in 0..(ww.ceil() as usize).min(w) {
+            px[y * w + x] = Some(image.sample(x as f64 / ww, y as f64 / wh));
         }
     }
 }
@@ -364,6 +382,27 @@ mod tests {
         assert_eq!(s.view(), crate::tui::state::View::Map);
         s.update(key(KeyCode::Esc));
         assert_eq!(s.view(), crate::tui::state::View::Grid);
+    }
+
+    #[test]
+    fn a_background_image_lies_under_the_world() {
+        let walks: [(&str, &[(i64, i64, i64)]); 1] = [("a", &[(0, 3, 4)])];
+        let mut s = state(&walks, &[], (120, 30));
+        s.map.layout = Some(Arc::new(WorldLayout::parse(LAYOUT).unwrap()));
+        // Two pixels: the world's left half green, its right half grey.
+        s.map.background = Some(Arc::new(crate::tui::map_image::MapImage {
+            width: 2,
+            height: 1,
+            rgba: vec![0, 0x5f, 0, 255, 0x5f, 0x5f, 0x5f, 255],
+        }));
+        let (_, buf) = draw(&s);
+        let green = ratatui::style::Color::Rgb(0, 0x5f, 0);
+        let grey = ratatui::style::Color::Rgb(0x5f, 0x5f, 0x5f);
+        assert_eq!((buf[(11, 5)].fg, buf[(11, 5)].bg), (green, green));
+        assert_eq!((buf[(71, 5)].fg, buf[(71, 5)].bg), (grey, grey));
+        // Below the 80×18 world (rows 1-9) nothing is drawn; the marker stays on top.
+        assert_eq!(buf[(11, 12)].symbol(), " ");
+        assert_eq!(buf[(4, 3)].symbol(), "a");
     }
 
     #[test]
