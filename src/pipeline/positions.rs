@@ -85,11 +85,18 @@ pub struct Track {
 struct Tracks {
     regions: Vec<String>,
     region_ids: HashMap<String, u32>,
-    feeds: HashMap<String, (Track, HashSet<Pos>)>,
+    /// Each region's (min x, min y, max x, max y) over the positions entered.
+    bounds: Vec<(i32, i32, i32, i32)>,
+    feeds: HashMap<String, (Arc<Track>, HashSet<Pos>)>,
     coverage: HashMap<Pos, u32>,
-    /// The coverage as a list, rebuilt for readers only after it changed.
-    coverage_list: Option<Arc<Vec<(Pos, u32)>>>,
+    /// The coverage as a list for readers, and when it was made: rebuilt after a change,
+    /// at most every [`COVERAGE_EVERY`] unless a new position was entered.
+    coverage_list: Option<(Arc<Vec<(Pos, u32)>>, Instant)>,
+    coverage_grew: bool,
 }
+
+/// How often readers see new visit counts of known positions.
+const COVERAGE_EVERY: Duration = Duration::from_secs(1);
 
 /// Every feed's position, trail and coverage; shared by the capture threads of a set.
 #[derive(Debug)]
@@ -100,15 +107,22 @@ pub struct Positions {
     layout: Mutex<Option<Arc<WorldLayout>>>,
 }
 
-/// A copy of the tracks at one instant, for drawing and reports.
+/// The tracks at one instant, for drawing and reports (shared, not copied: cheap to take).
 #[derive(Debug, Clone, Default)]
 pub struct MapSnapshot {
     /// The region names, indexed by [`Pos::region`].
     pub regions: Vec<String>,
-    /// Each feed's track by name (trails cut to the trail's duration).
-    pub feeds: HashMap<String, Track>,
+    /// Each region's (min x, min y, max x, max y) over the positions entered.
+    pub bounds: Vec<(i32, i32, i32, i32)>,
+    /// Each feed's track by name; its trail may hold points older than the trail's
+    /// duration (an env that stopped moving): see [`MapSnapshot::trail`].
+    pub feeds: HashMap<String, Arc<Track>>,
     /// Every position entered by any feed, with its visits.
     pub coverage: Arc<Vec<(Pos, u32)>>,
+    /// When it was taken.
+    pub at: Option<Instant>,
+    /// How long trails are.
+    pub trail: Duration,
 }
 
 impl Positions {
@@ -148,8 +162,11 @@ impl Positions {
         let mut g = self.tracks.lock().unwrap();
         let Some((region, x, y)) = read else {
             if let Some((t, _)) = g.feeds.get_mut(name) {
-                t.has_fields = false;
-                t.current = None;
+                if t.has_fields || t.current.is_some() {
+                    let t = Arc::make_mut(t);
+                    t.has_fields = false;
+                    t.current = None;
+                }
             } else {
                 g.feeds.insert(name.to_string(), Default::default());
             }
@@ -160,6 +177,10 @@ impl Positions {
         let trail = self.trail;
         let tracks = &mut *g;
         let (track, visited) = tracks.feeds.entry(name.to_string()).or_default();
+        if track.current == Some(pos) && track.has_fields {
+            return;
+        }
+        let track = Arc::make_mut(track);
         track.has_fields = true;
         if track.current != Some(pos) {
             track.current = Some(pos);
@@ -167,8 +188,11 @@ impl Positions {
             if visited.insert(pos) {
                 track.distinct += 1;
             }
-            *tracks.coverage.entry(pos).or_insert(0) += 1;
-            tracks.coverage_list = None;
+            let n = tracks.coverage.entry(pos).or_insert(0);
+            tracks.coverage_grew |= *n == 0;
+            *n += 1;
+            let b = &mut tracks.bounds[region as usize];
+            *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
         }
         cut_trail(&mut track.trail, now, trail);
     }
@@ -176,29 +200,36 @@ impl Positions {
     /// The tracks now.
     pub fn snapshot(&self, now: Instant) -> MapSnapshot {
         let mut g = self.tracks.lock().unwrap();
-        let coverage = match &g.coverage_list {
-            Some(list) => list.clone(),
-            None => {
-                let mut list: Vec<(Pos, u32)> = g.coverage.iter().map(|(p, n)| (*p, *n)).collect();
-                list.sort_unstable();
-                let list = Arc::new(list);
-                g.coverage_list = Some(list.clone());
-                list
+        let fresh = match &g.coverage_list {
+            Some((list, made))
+                if !g.coverage_grew && now.saturating_duration_since(*made) < COVERAGE_EVERY =>
+            {
+                list.len() == g.coverage.len()
             }
+            _ => false,
         };
-        let feeds = g
-            .feeds
-            .iter()
-            .map(|(name, (t, _))| {
-                let mut t = t.clone();
-                cut_trail(&mut t.trail, now, self.trail);
-                (name.clone(), t)
-            })
-            .collect();
+        if !fresh {
+            let mut list: Vec<(Pos, u32)> = g.coverage.iter().map(|(p, n)| (*p, *n)).collect();
+            list.sort_unstable();
+            g.coverage_list = Some((Arc::new(list), now));
+            g.coverage_grew = false;
+        }
+        let coverage = g
+            .coverage_list
+            .as_ref()
+            .map(|(l, _)| l.clone())
+            .unwrap_or_default();
         MapSnapshot {
             regions: g.regions.clone(),
-            feeds,
+            bounds: g.bounds.clone(),
+            feeds: g
+                .feeds
+                .iter()
+                .map(|(n, (t, _))| (n.clone(), t.clone()))
+                .collect(),
             coverage,
+            at: Some(now),
+            trail: self.trail,
         }
     }
 
@@ -220,6 +251,7 @@ impl Tracks {
         }
         let id = self.regions.len() as u32;
         self.regions.push(name.clone());
+        self.bounds.push((i32::MAX, i32::MAX, i32::MIN, i32::MIN));
         self.region_ids.insert(name, id);
         id
     }
@@ -250,6 +282,19 @@ impl MapSnapshot {
     /// Distinct positions entered by any feed.
     pub fn distinct(&self) -> u64 {
         self.coverage.len() as u64
+    }
+
+    /// The points of `track`'s trail within the trail's duration, oldest first.
+    pub fn trail<'a>(&self, track: &'a Track) -> impl Iterator<Item = Pos> + 'a {
+        let t = &track.trail;
+        let first = match self.at.and_then(|now| now.checked_sub(self.trail)) {
+            // Oldest first: the recent points are a suffix; the newest always stays.
+            Some(cutoff) => t
+                .partition_point(|(when, _)| *when < cutoff)
+                .min(t.len().saturating_sub(1)),
+            None => 0,
+        };
+        t.range(first..).map(|(_, p)| *p)
     }
 
     /// A region's name (`""`: the one world of envs without a region field).
@@ -322,10 +367,10 @@ mod tests {
         p.observe("a", Some(&at(1, 0, 0)), t + Duration::from_secs(5));
         p.observe("a", Some(&at(2, 0, 0)), t + Duration::from_secs(12));
         let s = p.snapshot(t + Duration::from_secs(12));
-        let xs: Vec<i32> = s.feeds["a"].trail.iter().map(|(_, p)| p.x).collect();
+        let xs: Vec<i32> = s.trail(&s.feeds["a"]).map(|p| p.x).collect();
         assert_eq!(xs, vec![1, 2]);
         let s = p.snapshot(t + Duration::from_secs(100));
-        assert_eq!(s.feeds["a"].trail.len(), 1);
+        assert_eq!(s.trail(&s.feeds["a"]).count(), 1);
     }
 
     #[test]

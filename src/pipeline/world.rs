@@ -59,19 +59,9 @@ impl World {
 
     fn per_region(snap: &MapSnapshot) -> World {
         let n = snap.regions.len();
-        let mut bounds: Vec<Option<(i32, i32, i32, i32)>> = vec![None; n];
-        let mut grow = |p: &Pos| {
-            let b = &mut bounds[p.region as usize];
-            *b = Some(match *b {
-                None => (p.x, p.y, p.x, p.y),
-                Some((a, b, c, d)) => (a.min(p.x), b.min(p.y), c.max(p.x), d.max(p.y)),
-            });
-        };
-        snap.coverage.iter().for_each(|(p, _)| grow(p));
-        snap.feeds
-            .values()
-            .filter_map(|t| t.current)
-            .for_each(|p| grow(&p));
+        let bounds: Vec<Option<(i32, i32, i32, i32)>> = (0..n)
+            .map(|i| snap.bounds.get(i).copied().filter(|b| b.0 <= b.2))
+            .collect();
         let mut order: Vec<usize> = (0..n).filter(|&i| bounds[i].is_some()).collect();
         order.sort_by(|&a, &b| natural(&snap.regions[a]).cmp(&natural(&snap.regions[b])));
         let mut place = vec![None; n];
@@ -130,10 +120,27 @@ mod tests {
                         has_fields: true,
                         ..Track::default()
                     };
-                    (format!("e{i}"), t)
+                    (format!("e{i}"), Arc::new(t))
                 })
                 .collect(),
             coverage: Arc::new(at.iter().map(|p| (*p, 1)).collect()),
+            bounds: (0..regions.len() as u32)
+                .map(|r| {
+                    let here = at.iter().filter(|p| p.region == r);
+                    let (x0, y0) = (
+                        here.clone().map(|p| p.x).min(),
+                        here.clone().map(|p| p.y).min(),
+                    );
+                    let (x1, y1) = (here.clone().map(|p| p.x).max(), here.map(|p| p.y).max());
+                    (
+                        x0.unwrap_or(i32::MAX),
+                        y0.unwrap_or(i32::MAX),
+                        x1.unwrap_or(i32::MIN),
+                        y1.unwrap_or(i32::MIN),
+                    )
+                })
+                .collect(),
+            ..MapSnapshot::default()
         }
     }
 

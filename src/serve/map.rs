@@ -81,9 +81,7 @@ impl MapAnswer {
                         x: p.x,
                         y: p.y,
                     }),
-                    trail: t.map_or(Vec::new(), |t| {
-                        t.trail.iter().filter_map(|(_, p)| place(*p)).collect()
-                    }),
+                    trail: t.map_or(Vec::new(), |t| snap.trail(t).filter_map(place).collect()),
                     distinct_positions: t.map_or(0, |t| t.distinct),
                     has_position: current.is_some(),
                 }

@@ -33,7 +33,7 @@ pub struct Entry {
     /// The env's name.
     pub name: String,
     /// Its track; `None` when its info has no position fields (or none was seen yet).
-    pub track: Option<Track>,
+    pub track: Option<Arc<Track>>,
 }
 
 impl Entry {
@@ -161,7 +161,7 @@ mod tests {
             ("other", track(1, 0, 0)),
             ("here", track(0, 0, 0)),
         ] {
-            m.snapshot.feeds.insert(name.into(), t);
+            m.snapshot.feeds.insert(name.into(), Arc::new(t));
         }
         m
     }

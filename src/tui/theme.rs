@@ -55,14 +55,33 @@ pub fn env_color(feed: usize) -> Color {
     Color::Indexed(COLOURS[feed % COLOURS.len()])
 }
 
-/// The coverage heat of a position visited `n` times, where the most visited has `most`:
-/// dark blue for once, to yellow for the most (on a log scale).
-pub fn heat(n: u32, most: u32) -> Color {
-    const RAMP: [u8; 8] = [17, 18, 19, 55, 91, 127, 172, 220];
-    let t = if most <= 1 {
-        0.0
-    } else {
-        (n.max(1) as f64).ln() / (most as f64).ln()
-    };
-    Color::Indexed(RAMP[((t * (RAMP.len() - 1) as f64).round() as usize).min(RAMP.len() - 1)])
+/// The coverage heat: dark blue for a position visited once, to yellow for the most
+/// visited (on a log scale).
+#[derive(Debug, Clone, Copy)]
+pub struct Heat {
+    /// The fewest visits of each step of the ramp after the first.
+    steps: [u32; 7],
+}
+
+const RAMP: [u8; 8] = [17, 18, 19, 55, 91, 127, 172, 220];
+
+impl Heat {
+    /// The ramp for a coverage whose most visited position has `most` visits.
+    pub fn new(most: u32) -> Heat {
+        let mut steps = [u32::MAX; 7];
+        if most > 1 {
+            for (k, s) in steps.iter_mut().enumerate() {
+                // Step k+1 from t = (k + 0.5) / 7 of ln(most): rounding as a ratio would.
+                let t = (k as f64 + 0.5) / 7.0;
+                *s = (most as f64).powf(t).ceil() as u32;
+            }
+        }
+        Heat { steps }
+    }
+
+    /// The colour of `n` visits.
+    pub fn colour(&self, n: u32) -> Color {
+        let k = self.steps.iter().take_while(|&&s| n >= s).count();
+        Color::Indexed(RAMP[k])
+    }
 }

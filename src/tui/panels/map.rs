@@ -43,9 +43,12 @@ pub fn render(state: &State, canvas: Rect, list: Rect, buf: &mut Buffer) {
             .wrap(Wrap { trim: true })
             .render(inner, buf);
     }
-    for (k, rect) in panel_rects(&world, inner).into_iter().enumerate() {
-        draw_panel(state, &world, k, rect, &entries, buf);
+    let rects = panel_rects(&world, inner);
+    let rasters = rasters(state, &world, &rects, &entries, buf);
+    for r in &rasters {
+        paint(&r.px, r.scale.w, r.area, buf);
     }
+    markers(state, &world, &rasters, &entries, buf);
     render_list(state, &entries, list, buf);
 }
 
@@ -61,14 +64,18 @@ fn panel_rects(world: &World, inner: Rect) -> Vec<Rect> {
         .collect()
 }
 
-/// How world coordinates land in a panel's pixels (two per cell, one above the other).
+/// How world coordinates land in a panel's pixels (two per cell, one above the other):
+/// `num / den` pixels per world unit, whole when at least 1, in integers only.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
     /// World origin.
     x0: i32,
     y0: i32,
-    /// Pixels per world unit (whole when at least 1).
-    per: f64,
+    num: i64,
+    den: i64,
+    /// `num / den` in 32.32 fixed point, rounded up: `dx * mul >> 32` is the exact
+    /// `dx * num / den` for every coordinate a world has, without a division.
+    mul: i64,
     /// Pixel size of the area.
     w: usize,
     h: usize,
@@ -78,86 +85,139 @@ impl Scale {
     /// Fits `p`'s bounds into `w` × `h` pixels, keeping its aspect.
     pub fn fit(p: &Panel, w: usize, h: usize) -> Scale {
         let b = p.bounds;
-        let per = (w as f64 / b.width as f64).min(h as f64 / b.height as f64);
-        let per = if per >= 1.0 { per.floor() } else { per };
+        let (bw, bh) = (b.width.max(1) as i64, b.height.max(1) as i64);
+        let (w_, h_) = (w as i64, h as i64);
+        // The tighter of w / bw and h / bh.
+        let (num, den) = if w_ * bh <= h_ * bw {
+            (w_, bw)
+        } else {
+            (h_, bh)
+        };
+        let (num, den) = if num >= den {
+            (num / den, 1)
+        } else {
+            (num, den)
+        };
         Scale {
             x0: b.x,
             y0: b.y,
-            per,
+            num: num.max(1),
+            den,
+            mul: ((num.max(1) << 32) + den - 1) / den,
             w,
             h,
         }
     }
 
+    /// Pixels per world unit.
+    pub fn per(&self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
     /// The pixel of world point (x, y), if inside.
     pub fn pixel(&self, x: i32, y: i32) -> Option<(usize, usize)> {
-        let px = ((x - self.x0) as f64 * self.per).floor();
-        let py = ((y - self.y0) as f64 * self.per).floor();
-        (px >= 0.0 && py >= 0.0 && (px as usize) < self.w && (py as usize) < self.h)
-            .then_some((px as usize, py as usize))
+        let (dx, dy) = ((x - self.x0) as i64, (y - self.y0) as i64);
+        if dx < 0 || dy < 0 {
+            return None;
+        }
+        let (px, py) = (
+            (dx * self.mul >> 32) as usize,
+            (dy * self.mul >> 32) as usize,
+        );
+        (px < self.w && py < self.h).then_some((px, py))
     }
 }
 
-fn draw_panel(
-    state: &State,
-    world: &World,
-    k: usize,
-    rect: Rect,
-    list: &[Entry],
-    buf: &mut Buffer,
-) {
-    let panel = &world.panels[k];
-    let area = if world.panels.len() > 1 {
-        let b = Block::bordered()
-            .title(format!(" {} ", panel.title))
-            .style(theme::LABEL);
-        let inner = b.inner(rect);
-        b.render(rect, buf);
-        inner
-    } else {
-        rect
-    };
-    let (w, h) = (area.width as usize, area.height as usize * 2);
-    let scale = Scale::fit(panel, w, h);
-    let fill = (scale.per.max(1.0) as usize).min(8);
-    let mut px: Vec<Option<Color>> = vec![None; w * h];
-    if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
-        underlay(image, &scale, panel, w, &mut px);
-    }
-    let mut put = |x: i32, y: i32, c: Color| {
-        if let Some((x, y)) = scale.pixel(x, y) {
-            for dy in 0..fill.min(h - y) {
-                for dx in 0..fill.min(w - x) {
-                    px[(y + dy) * w + x + dx] = Some(c);
+/// One panel's pixels, before they become half-blocks.
+struct Raster {
+    area: Rect,
+    scale: Scale,
+    fill: usize,
+    px: Vec<Option<Color>>,
+}
+
+impl Raster {
+    fn put(&mut self, x: i32, y: i32, c: Color) {
+        let (w, h) = (self.scale.w, self.scale.h);
+        if let Some((x, y)) = self.scale.pixel(x, y) {
+            if self.fill == 1 {
+                self.px[y * w + x] = Some(c);
+                return;
+            }
+            for dy in 0..self.fill.min(h - y) {
+                for dx in 0..self.fill.min(w - x) {
+                    self.px[(y + dy) * w + x + dx] = Some(c);
                 }
             }
         }
-    };
-    let snap = &state.map.snapshot;
-    let most = snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1);
-    for (p, n) in snap.coverage.iter() {
-        if let Some((kk, x, y)) = world.locate(*p) {
-            if kk == k {
-                put(x, y, theme::heat(*n, most));
+    }
+}
+
+/// Every panel's frame and raster: the background, then the coverage heat, then the trails,
+/// each point visited once whatever the number of panels.
+fn rasters(
+    state: &State,
+    world: &World,
+    rects: &[Rect],
+    list: &[Entry],
+    buf: &mut Buffer,
+) -> Vec<Raster> {
+    let mut out: Vec<Raster> = world
+        .panels
+        .iter()
+        .zip(rects)
+        .map(|(panel, &rect)| {
+            let area = if world.panels.len() > 1 {
+                let b = Block::bordered()
+                    .title(format!(" {} ", panel.title))
+                    .style(theme::LABEL);
+                let inner = b.inner(rect);
+                b.render(rect, buf);
+                inner
+            } else {
+                rect
+            };
+            let (w, h) = (area.width as usize, area.height as usize * 2);
+            let scale = Scale::fit(panel, w, h);
+            let mut px = vec![None; w * h];
+            if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
+                underlay(image, &scale, panel, w, &mut px);
             }
+            let fill = (scale.per().max(1.0) as usize).min(8);
+            Raster {
+                area,
+                scale,
+                fill,
+                px,
+            }
+        })
+        .collect();
+    let snap = &state.map.snapshot;
+    let heat = theme::Heat::new(snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1));
+    for (p, n) in snap.coverage.iter() {
+        if let Some((k, x, y)) = world.locate(*p) {
+            out[k].put(x, y, heat.colour(*n));
         }
     }
     for e in list {
         let colour = theme::env_color(e.feed);
-        for (_, p) in e.track.iter().flat_map(|t| t.trail.iter()) {
-            if let Some((kk, x, y)) = world.locate(*p) {
-                if kk == k {
-                    put(x, y, colour);
-                }
+        for p in e.track.iter().flat_map(|t| snap.trail(t)) {
+            if let Some((k, x, y)) = world.locate(p) {
+                out[k].put(x, y, colour);
             }
         }
     }
-    paint(&px, w, area, buf);
+    out
+}
+
+/// The markers over the painted rasters: each env's letter on its colour.
+fn markers(state: &State, world: &World, rasters: &[Raster], list: &[Entry], buf: &mut Buffer) {
     for e in list {
-        let Some((kk, x, y)) = e.at().and_then(|p| world.locate(p)) else {
+        let Some((k, x, y)) = e.at().and_then(|p| world.locate(p)) else {
             continue;
         };
-        let Some((cx, cy)) = scale.pixel(x, y).filter(|_| kk == k) else {
+        let r = &rasters[k];
+        let Some((cx, cy)) = r.scale.pixel(x, y) else {
             continue;
         };
         let mut style = Style::new().fg(Color::Black).bg(theme::env_color(e.feed));
@@ -165,7 +225,7 @@ fn draw_panel(
         if state.map.selected == Some(e.feed) {
             style = style.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED);
         }
-        if let Some(c) = buf.cell_mut((area.x + cx as u16, area.y + (cy / 2) as u16)) {
+        if let Some(c) = buf.cell_mut((r.area.x + cx as u16, r.area.y + (cy / 2) as u16)) {
             c.set_char(letter(e.feed)).set_style(style);
         }
     }
@@ -174,8 +234,8 @@ fn draw_panel(
 /// The background stretched over the panel's world rectangle (as many pixels as it covers).
 fn underlay(image: &MapImage, scale: &Scale, panel: &Panel, w: usize, px: &mut [Option<Color>]) {
     let (ww, wh) = (
-        panel.bounds.width as f64 * scale.per,
-        panel.bounds.height as f64 * scale.per,
+        panel.bounds.width as f64 * scale.per(),
+        panel.bounds.height as f64 * scale.per(),
     );
     let h = px.len() / w.max(1);
     for y in 0..(wh.ceil() as usize).min(h) {
