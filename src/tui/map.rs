@@ -4,7 +4,9 @@
 use super::map_image::MapImage;
 use crate::pipeline::{MapSnapshot, Pos, Track, World, WorldLayout};
 use crossterm::event::KeyCode;
-use std::sync::Arc;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use std::sync::{Arc, Mutex};
 
 /// The map view's state.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +25,20 @@ pub struct MapState {
     pub back: bool,
     /// The background picture, stretched over a world of one panel.
     pub background: Option<Arc<MapImage>>,
+    /// The drawn coverage, kept between draws (see [`CoverageMemo`]).
+    pub memo: Arc<Mutex<CoverageMemo>>,
+}
+
+/// A memo of the map's lower layers (background and coverage heat, per panel, as pixels),
+/// valid while the coverage list, the panels and their areas are the same: painting every
+/// covered position each frame was the map's main cost. Drawing stays a function of the
+/// state; this only saves recomputing it.
+#[derive(Debug, Default)]
+pub struct CoverageMemo {
+    /// (coverage list's address and length, panel areas, panel bounds, background's address).
+    pub key: Option<(usize, usize, Vec<Rect>, Vec<(i32, i32, i32, i32)>, usize)>,
+    /// Each panel's pixels.
+    pub layers: Vec<Vec<Option<Color>>>,
 }
 
 /// One env in the map's list.

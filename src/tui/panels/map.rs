@@ -12,6 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use std::sync::Arc;
 
 /// Width of the list beside the map.
 const LIST: u16 = 36;
@@ -179,26 +180,53 @@ fn rasters(
             };
             let (w, h) = (area.width as usize, area.height as usize * 2);
             let scale = Scale::fit(panel, w, h);
-            let mut px = vec![None; w * h];
-            if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
-                underlay(image, &scale, panel, w, &mut px);
-            }
             let fill = (scale.per().max(1.0) as usize).min(8);
             Raster {
                 area,
                 scale,
                 fill,
-                px,
+                px: Vec::new(),
             }
         })
         .collect();
     let snap = &state.map.snapshot;
-    let heat = theme::Heat::new(snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1));
-    for (p, n) in snap.coverage.iter() {
-        if let Some((k, x, y)) = world.locate(*p) {
-            out[k].put(x, y, heat.colour(*n));
+    let key = (
+        Arc::as_ptr(&snap.coverage) as usize,
+        snap.coverage.len(),
+        out.iter().map(|r| r.area).collect::<Vec<_>>(),
+        world
+            .panels
+            .iter()
+            .map(|p| (p.bounds.x, p.bounds.y, p.bounds.width, p.bounds.height))
+            .collect::<Vec<_>>(),
+        state
+            .map
+            .background
+            .as_ref()
+            .map_or(0, |b| Arc::as_ptr(b) as usize),
+    );
+    let mut memo = state.map.memo.lock().unwrap();
+    if memo.key.as_ref() != Some(&key) {
+        for (r, panel) in out.iter_mut().zip(&world.panels) {
+            r.px = vec![None; r.scale.w * r.scale.h];
+            if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
+                underlay(image, &r.scale, panel, r.scale.w, &mut r.px);
+            }
+        }
+        let heat = theme::Heat::new(snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1));
+        for (p, n) in snap.coverage.iter() {
+            if let Some((k, x, y)) = world.locate(*p) {
+                out[k].put(x, y, heat.colour(*n));
+            }
+        }
+        memo.layers = out.iter().map(|r| r.px.clone()).collect();
+        memo.key = Some(key);
+    } else {
+        for (r, layer) in out.iter_mut().zip(&memo.layers) {
+            r.px.clone_from(layer);
         }
     }
+    drop(memo);
     for e in list {
         let colour = theme::env_color(e.feed);
         for p in e.track.iter().flat_map(|t| snap.trail(t)) {
