@@ -91,9 +91,12 @@ struct Tracks {
     coverage: HashMap<Pos, u32>,
     /// The coverage as a list for readers, and when it was made: rebuilt after a change,
     /// at most every [`COVERAGE_EVERY`] unless a new position was entered.
-    coverage_list: Option<(Arc<Vec<(Pos, u32)>>, Instant)>,
+    coverage_list: Option<(Coverage, Instant)>,
     coverage_grew: bool,
 }
+
+/// Every covered position with its visits, shared by readers.
+type Coverage = Arc<Vec<(Pos, u32)>>;
 
 /// How often readers see new visit counts of known positions.
 const COVERAGE_EVERY: Duration = Duration::from_secs(1);

@@ -29,14 +29,18 @@ pub struct MapState {
     pub memo: Arc<Mutex<CoverageMemo>>,
 }
 
+/// What [`CoverageMemo`] was made from: the coverage list's address and length, the panel
+/// areas, the panel bounds, the background's address.
+pub type MemoKey = (usize, usize, Vec<Rect>, Vec<(i32, i32, i32, i32)>, usize);
+
 /// A memo of the map's lower layers (background and coverage heat, per panel, as pixels),
 /// valid while the coverage list, the panels and their areas are the same: painting every
 /// covered position each frame was the map's main cost. Drawing stays a function of the
 /// state; this only saves recomputing it.
 #[derive(Debug, Default)]
 pub struct CoverageMemo {
-    /// (coverage list's address and length, panel areas, panel bounds, background's address).
-    pub key: Option<(usize, usize, Vec<Rect>, Vec<(i32, i32, i32, i32)>, usize)>,
+    /// What the layers were made from.
+    pub key: Option<MemoKey>,
     /// Each panel's pixels.
     pub layers: Vec<Vec<Option<Color>>>,
 }

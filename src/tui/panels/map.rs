@@ -122,8 +122,8 @@ impl Scale {
             return None;
         }
         let (px, py) = (
-            (dx * self.mul >> 32) as usize,
-            (dy * self.mul >> 32) as usize,
+            ((dx * self.mul) >> 32) as usize,
+            ((dy * self.mul) >> 32) as usize,
         );
         (px < self.w && py < self.h).then_some((px, py))
     }
@@ -368,7 +368,10 @@ mod tests {
 
     /// A state with feeds `walks` (each a path of (map, x, y), one step a second) and `bare`
     /// envs without position fields, on a `size` terminal.
-    fn state(walks: &[(&str, &[(i64, i64, i64)])], bare: &[&str], size: (u16, u16)) -> State {
+    /// An env's name and its path of (map, x, y).
+    type Walk<'a> = (&'a str, &'a [(i64, i64, i64)]);
+
+    fn state(walks: &[Walk], bare: &[&str], size: (u16, u16)) -> State {
         let p = Positions::new(MapFields::default(), Duration::from_secs(10));
         let t0 = Instant::now();
         let mut last = t0;
@@ -409,7 +412,7 @@ mod tests {
 
     #[test]
     fn markers_sit_at_their_world_cells_with_a_layout() {
-        let walks: [(&str, &[(i64, i64, i64)]); 4] = [
+        let walks: [Walk; 4] = [
             ("env-a", &[(0, 3, 4)]),
             ("env-b", &[(1, 10, 5)]),
             ("env-c", &[(3, 19, 17)]),
@@ -440,7 +443,7 @@ mod tests {
 
     #[test]
     fn each_region_is_a_panel_without_a_layout() {
-        let walks: [(&str, &[(i64, i64, i64)]); 3] = [
+        let walks: [Walk; 3] = [
             (
                 "a",
                 &[(0, 0, 0), (0, 1, 0), (0, 2, 0), (0, 2, 1), (0, 2, 2)],
@@ -458,7 +461,7 @@ mod tests {
 
     #[test]
     fn enter_zooms_the_selected_env_and_esc_returns_to_the_map() {
-        let walks: [(&str, &[(i64, i64, i64)]); 2] = [("a", &[(0, 1, 1)]), ("b", &[(0, 5, 5)])];
+        let walks: [Walk; 2] = [("a", &[(0, 1, 1)]), ("b", &[(0, 5, 5)])];
         let mut s = state(&walks, &["c"], (100, 24));
         let key = |c| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
         s.update(key(KeyCode::Down));
@@ -474,7 +477,7 @@ mod tests {
 
     #[test]
     fn a_background_image_lies_under_the_world() {
-        let walks: [(&str, &[(i64, i64, i64)]); 1] = [("a", &[(0, 3, 4)])];
+        let walks: [Walk; 1] = [("a", &[(0, 3, 4)])];
         let mut s = state(&walks, &[], (120, 30));
         s.map.layout = Some(Arc::new(WorldLayout::parse(LAYOUT).unwrap()));
         // Two pixels: the world's left half green, its right half grey.
