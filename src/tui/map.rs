@@ -52,7 +52,7 @@ pub struct Entry {
     pub feed: usize,
     /// The env's name.
     pub name: String,
-    /// Its track; `None` when its info has no position fields (or none was seen yet).
+    /// Its track; `None` before its first frame's info was read.
     pub track: Option<Arc<Track>>,
 }
 
@@ -94,12 +94,7 @@ impl MapState {
             .map(|&(feed, name)| Entry {
                 feed,
                 name: name.to_string(),
-                track: self
-                    .snapshot
-                    .feeds
-                    .get(name)
-                    .filter(|t| t.current.is_some())
-                    .cloned(),
+                track: self.snapshot.feeds.get(name).cloned(),
             })
             .collect();
         let origin = self

@@ -329,7 +329,8 @@ fn render_list(state: &State, entries: &[Entry], area: Rect, buf: &mut Buffer) {
                 };
                 format!(" {:<12} {region}{},{} ({})", e.name, p.x, p.y, t.distinct)
             }
-            _ => format!(" {:<12} no position fields", e.name),
+            (_, Some(t)) if !t.has_fields => format!(" {:<12} no position fields", e.name),
+            _ => format!(" {:<12} no position yet", e.name),
         };
         let mut style = Style::new();
         if Some(i) == selected {
