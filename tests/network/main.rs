@@ -4,6 +4,7 @@
 pub mod common;
 
 mod map_browser;
+mod map_ssh;
 mod readme_commands;
 mod serve_browser;
 mod slurm_source;
