@@ -100,6 +100,12 @@ pub struct SourceArgs {
     /// Never copy this gbwatch to an ssh:// box that has none (it says how to install one).
     #[arg(long, env = "GBWATCH_NO_INSTALL", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_install: bool,
+    /// The info fields holding an env's position on the map: X,Y or X,Y,REGION.
+    #[arg(long, default_value = "x,y,map", value_name = "X,Y[,REGION]")]
+    pub map_fields: crate::pipeline::MapFields,
+    /// How many seconds of each env's path the map draws as its trail.
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    pub trail: f64,
 }
 
 /// Quality preset and overrides.
@@ -220,6 +226,10 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+    /// Where each region sits in one world on the page's map (the layout file of `watch
+    /// --map-layout`).
+    #[arg(long, value_name = "FILE")]
+    pub map_layout: Option<PathBuf>,
 }
 
 /// Arguments of `gbwatch relay`.
@@ -295,6 +305,17 @@ pub struct WatchArgs {
     /// An env whose picture (or label field) has not changed for this long is marked stuck.
     #[arg(long, value_name = "S", default_value_t = 30.0)]
     pub stuck_after: f64,
+    /// Start in the map view (every env's position; `m` toggles it).
+    #[arg(long)]
+    pub map: bool,
+    /// Where each region sits in one world (JSON: {"regions": {"ID": {"x", "y", "width",
+    /// "height"}}}); without it each region is a panel of its own.
+    #[arg(long, value_name = "FILE")]
+    pub map_layout: Option<PathBuf>,
+    /// A picture (PNG or JPEG) under the map, stretched over its world (the layout file's,
+    /// or the one region's).
+    #[arg(long, value_name = "PNG")]
+    pub map_image: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -43,14 +43,17 @@
 //! src/source/      slots, recordings and the demo (recording/, RECORDING.md), HTTP and
 //!                  MJPEG, image files, ssh:// and serve's stream (stream/), decoding
 //! src/pipeline/    feed, feeds (discovery), capture, queue, presets, status, histograms,
-//!                  counters (FEEDS.md) and the report stats and serve print
+//!                  counters (FEEDS.md) and the report stats and serve print; positions
+//!                  (every env's place, trail, coverage), layout and world (the map's)
 //! src/encode/      nearest-neighbour scaling, YCbCr rows, JPEG (baseline/: gbwatch's own
 //!                  encoder, the default), the JPEG cache, files
-//! src/tui/         state.rs (State and update, no I/O), panels/ (pure widgets, snapshot
-//!                  tested), monitor.rs (the loop), pacing, input, output (the writer),
+//! src/tui/         state.rs (State and update, no I/O), map.rs (the map view's), panels/
+//!                  (pure widgets, snapshot tested), monitor.rs (the loop), pacing, input,
+//!                  output (the writer),
 //!                  picture.rs and halfblock.rs, protocol.rs and graphics/ (caps, kitty/,
 //!                  sixel, tmux, painter, worker), terminal.rs (always restores); WATCH.md
 //! src/serve/       the HTTP server (http.rs), routes, MJPEG, the stream's sender, the page
+//!                  and its map (map.rs)
 //! src/cmd/         one file per subcommand, shutdown.rs (COMMANDS.md)
 //! ```
 //!

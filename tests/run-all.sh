@@ -52,7 +52,8 @@ export GBWATCH_PYTHON=$venv/bin/python
 echo "== ROMs: regenerate and check in real PyBoy"
 romdir=$(mktemp -d)
 "$GBWATCH_PYTHON" examples/rom/make_rom.py "$romdir" >/dev/null
-cmp "$romdir/demo.gb" assets/demo.gb && cmp "$romdir/demo-static.gb" assets/demo-static.gb
+cmp "$romdir/demo.gb" assets/demo.gb && cmp "$romdir/demo-static.gb" assets/demo-static.gb \
+  && cmp "$romdir/demo-walk.gb" assets/demo-walk.gb
 "$GBWATCH_PYTHON" examples/rom/check_roms.py
 
 echo "== cargo fmt, clippy, doc"

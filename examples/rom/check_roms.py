@@ -9,6 +9,8 @@ Checks
   demo.gb         most consecutive frames differ, >= 4 colours on screen,
                   OBJ layer enabled and several sprites in OAM on screen.
   demo-static.gb  most consecutive frames identical, but >= 2 distinct screens.
+  demo-walk.gb    the walker's position (RAM 0xC100..0xC102) changes and matches its
+                  sprite in OAM; a position written into RAM with step 0 stays put.
 Exits non-zero if any check fails.
 """
 
@@ -60,6 +62,31 @@ def save(shots, idxs, out: Path, stem: str):
     for i in idxs:
         img = Image.fromarray(shots[i].astype(np.uint8), "RGB").resize((320, 288), Image.NEAREST)
         img.save(out / f"{stem}-f{i:04d}.png")
+
+
+def check_walk(rom: Path, frames: int, check) -> None:
+    pb = PyBoy(str(rom), window="null", sound_emulated=False)
+    try:
+        pb.tick(180, False)
+        seen, sprite_ok = set(), True
+        for _ in range(frames):
+            pb.tick(1, False)
+            m = pb.memory
+            x, y, region = m[0xC100], m[0xC101], m[0xC102]
+            seen.add((region, x, y))
+            # OAM is written from the shadow copy in the next VBlank: compare with the copy
+            sprite_ok &= (m[0xC000], m[0xC001]) == (y * 8 + 16, x * 8 + 8)
+            sprite_ok &= x < 20 and y < 18 and region < 4
+        m = pb.memory
+        m[0xC104], m[0xC100], m[0xC101], m[0xC102] = 0, 7, 3, 2
+        pb.tick(30, False)
+        still = (m[0xC100], m[0xC101], m[0xC102], m[0xFE00], m[0xFE01]) == (7, 3, 2, 40, 64)
+    finally:
+        pb.stop(save=False)
+    print(f"demo-walk.gb, {frames} frames: {len(seen)} distinct positions")
+    check(len(seen) >= frames // 16, "the walker moves (a step every 8 frames, most to a new tile)")
+    check(sprite_ok, "the sprite sits at the RAM position, in bounds")
+    check(still, "a position written into RAM with step 0 stays, and the sprite shows it")
 
 
 def main() -> int:
@@ -115,6 +142,9 @@ def main() -> int:
                 seen.add(h)
                 idxs.append(i)
         save(shots, idxs[:4], Path(args.shots), "static")
+
+    # ---- demo-walk.gb -----------------------------------------------------------
+    check_walk(assets / "demo-walk.gb", args.frames, check)
 
     if failures:
         print(f"FAILED: {len(failures)} check(s)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the two homebrew Game Boy demo ROMs used by gbwatch's examples/tests.
+"""Generate the three homebrew Game Boy demo ROMs used by gbwatch's examples/tests.
 
 Everything in the generated cartridges (code, tiles, font, maps, header) is
 original content produced by this script.  No commercial ROM, no Nintendo logo
@@ -12,7 +12,8 @@ Usage:
     python3 examples/rom/make_rom.py [OUTPUT_DIR]
 
 OUTPUT_DIR defaults to <repo root>/assets (two levels above this script).
-Writes demo.gb (busy, scrolling, sprites) and demo-static.gb (RPG text box).
+Writes demo.gb (busy, scrolling, sprites), demo-static.gb (RPG text box) and
+demo-walk.gb (one hero walking over 4 regions, its position in WRAM at 0xC100).
 """
 
 from __future__ import annotations
@@ -1282,6 +1283,202 @@ bgmap:
 
 
 # ---------------------------------------------------------------------------
+# demo-walk.gb: one hero walking a deterministic random walk over 4 regions
+# ---------------------------------------------------------------------------
+
+# The walker's state, in WRAM (the shadow OAM is 0xC000-0xC09F). A publisher reads the first
+# three as position fields; any of them may be written (pyboy.memory[addr] = v) after the
+# ROM has started (two ticks) to place the walker: the walk goes on from there.
+WALK_X = 0xC100       # tile column in its region, 0..19
+WALK_Y = 0xC101       # tile row, 0..17
+WALK_REGION = 0xC102  # region (map) id, 0..3: leaving column 19 to the right enters the next
+WALK_SEED = 0xC103    # 8-bit Galois LFSR (taps 0xB8) choosing each step; keep it non-zero
+WALK_STEP = 0xC104    # frames per step; 0 = stand still
+WALK_TIMER = 0xC105   # frames since the last step
+
+
+def walk_source(T: dict[str, int]) -> str:
+    s = COMMON_HEADER + f"""
+POS_X = {WALK_X:#06x}
+POS_Y = {WALK_Y:#06x}
+REGION = {WALK_REGION:#06x}
+SEED = {WALK_SEED:#06x}
+STEP = {WALK_STEP:#06x}
+TIMER = {WALK_TIMER:#06x}
+
+start:
+    di
+    ld sp, 0xfffe
+    call lcd_off
+    ld hl, 0x8000
+    ld de, tiles
+    ld bc, tiles_end - tiles
+    call memcpy
+    ld hl, 0x9800
+    ld de, bgmap
+    ld bc, 1024
+    call memcpy
+    ld hl, 0xff80
+    ld de, dma_routine
+    ld bc, dma_routine_end - dma_routine
+    call memcpy
+    ld hl, 0xc000       ; clear shadow OAM
+    ld b, 160
+    xor a
+.clr:
+    ld [hl+], a
+    dec b
+    jr nz, .clr
+    ld a, 2
+    ld [POS_X], a
+    ld a, 8
+    ld [POS_Y], a
+    xor a
+    ld [REGION], a
+    ld [TIMER], a
+    ldh [0xff42], a
+    ldh [0xff43], a
+    ld a, 1
+    ld [SEED], a
+    ld a, 8
+    ld [STEP], a
+    call place
+    call 0xff80
+    ld a, 0xe4
+    ldh [0xff47], a
+    ld a, 0xe0
+    ldh [0xff48], a
+    ld a, 0x93          ; LCD on, tiles 8000, OBJ on, BG on
+    ldh [0xff40], a
+    xor a
+    ldh [0xff0f], a
+    ld a, 0x01
+    ldh [0xffff], a
+    ei
+
+main:
+    halt
+    nop
+    call 0xff80
+    ld a, [REGION]      ; each region has its own background palette
+    and 3
+    add a, lo(walkpal)
+    ld l, a
+    ld h, hi(walkpal)
+    ld a, [hl]
+    ldh [0xff47], a
+    ld a, [STEP]
+    or a
+    jr z, .draw
+    ld b, a
+    ld a, [TIMER]
+    inc a
+    cp b
+    jr c, .keep
+    xor a
+    ld [TIMER], a
+    call walk_step
+    jr .draw
+.keep:
+    ld [TIMER], a
+.draw:
+    call place
+    jp main
+
+place:              ; shadow OAM sprite 0 at the walker's tile
+    ld a, [POS_Y]
+    add a, a
+    add a, a
+    add a, a
+    add a, 16
+    ld [0xc000], a
+    ld a, [POS_X]
+    add a, a
+    add a, a
+    add a, a
+    add a, 8
+    ld [0xc001], a
+    ld a, {T['spr_hero']}
+    ld [0xc002], a
+    xor a
+    ld [0xc003], a
+    ret
+
+walk_step:          ; one step chosen by the LFSR: right, left, down or up
+    ld a, [SEED]
+    srl a
+    jr nc, .nox
+    xor 0xb8
+.nox:
+    ld [SEED], a
+    and 3
+    jr z, .right
+    dec a
+    jr z, .left
+    dec a
+    jr z, .down
+    ld a, [POS_Y]
+    or a
+    ret z
+    dec a
+    ld [POS_Y], a
+    ret
+.down:
+    ld a, [POS_Y]
+    cp 17
+    ret nc
+    inc a
+    ld [POS_Y], a
+    ret
+.right:
+    ld a, [POS_X]
+    inc a
+    cp 20
+    jr c, .setx
+    xor a
+    ld [POS_X], a
+    ld a, [REGION]
+    inc a
+    and 3
+    ld [REGION], a
+    ret
+.setx:
+    ld [POS_X], a
+    ret
+.left:
+    ld a, [POS_X]
+    or a
+    jr z, .wrap
+    dec a
+    ld [POS_X], a
+    ret
+.wrap:
+    ld a, 19
+    ld [POS_X], a
+    ld a, [REGION]
+    dec a
+    and 3
+    ld [REGION], a
+    ret
+
+align 256
+walkpal:            ; BGP per region
+    db 0xe4, 0xe1, 0xd8, 0x1b
+tiles:
+    incbin tiles
+tiles_end:
+bgmap:
+    incbin bgmap
+"""
+    return s
+
+
+def make_walk() -> tuple[bytes, int, int, int]:
+    tiles, T = build_tileset()
+    return build("GBWATCH WALK", walk_source(T), {"tiles": tiles, "bgmap": static_map(T)})
+
+
+# ---------------------------------------------------------------------------
 # Header / checksums
 # ---------------------------------------------------------------------------
 
@@ -1373,7 +1570,7 @@ def main() -> int:
     args = ap.parse_args()
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, fn in (("demo.gb", make_demo), ("demo-static.gb", make_static)):
+    for name, fn in (("demo.gb", make_demo), ("demo-static.gb", make_static), ("demo-walk.gb", make_walk)):
         rom, hc, gc, used = fn()
         (out / name).write_bytes(rom)
         print(f"wrote {out / name}: {len(rom)} bytes ({used} used), "

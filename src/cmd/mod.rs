@@ -225,6 +225,12 @@ pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
             speed: source.speed,
             looping: source.looping,
         },
+        map_fields: source.map_fields.clone(),
+        trail: Duration::from_secs_f64(if source.trail.is_finite() {
+            source.trail.clamp(0.0, 86_400.0)
+        } else {
+            30.0
+        }),
     }
 }
 

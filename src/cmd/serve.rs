@@ -24,8 +24,15 @@ pub fn run(args: ServeArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
     let listener =
         TcpListener::bind(addr).map_err(|e| UsageError(format!("cannot listen on {addr}: {e}")))?;
+    let layout = match &args.map_layout {
+        Some(path) => Some(std::sync::Arc::new(crate::pipeline::WorldLayout::load(
+            path,
+        )?)),
+        None => None,
+    };
     let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
     let set = started.set.clone();
+    set.positions.set_layout(layout);
     let server = Server::start(listener, set.clone(), Backend::best(), shutdown.cancel())?;
     let bound = server.local_addr();
     if !bound.ip().is_loopback() {

@@ -161,6 +161,20 @@ fn text_report(r: &StatsReport) -> String {
         if let Some(e) = &f.info_error {
             let _ = writeln!(o, "  {e}");
         }
+        if let Some(p) = &f.position {
+            let _ = writeln!(
+                o,
+                "  position {} {},{}  distinct positions {}",
+                p.region, p.x, p.y, f.distinct_positions
+            );
+        }
+    }
+    if r.map.distinct_positions > 0 {
+        let _ = writeln!(
+            o,
+            "\nmap: {} distinct positions, {} envs with a position",
+            r.map.distinct_positions, r.map.envs_with_position
+        );
     }
     o
 }

@@ -80,6 +80,15 @@ fn monitor(
         size: crossterm::terminal::size()?,
         label: Some(args.label.clone()).filter(|l| !l.is_empty()),
         stuck_after: std::time::Duration::from_secs_f64(args.stuck_after),
+        map: args.map,
+        map_layout: match &args.map_layout {
+            Some(path) => Some(crate::pipeline::WorldLayout::load(path)?),
+            None => None,
+        },
+        map_image: match &args.map_image {
+            Some(path) => Some(crate::tui::map_image::MapImage::load(path)?),
+            None => None,
+        },
     };
     let monitor = Monitor::new(set.clone(), setup, TerminalWriter::stdout()?)?;
     let input = Input::spawn(Crossterm, shutdown.cancel());

@@ -3,6 +3,7 @@
 //! a consumer.
 
 use super::feed::Feed;
+use super::positions::Positions;
 use super::preset::SharedSettings;
 use super::stats::CaptureRecord;
 use super::status::{FeedState, STALE_AFTER};
@@ -17,18 +18,19 @@ use std::time::{Duration, Instant};
 
 /// Starts a capture thread that polls `source` into `feed` until `cancel` (or the source
 /// ends); `arrived` is told (without waiting) after every push, so a consumer can wake on
-/// new frames.
+/// new frames; `positions` is told each frame's position.
 pub(crate) fn spawn_capture(
     source: Box<dyn Source>,
     feed: Arc<Feed>,
     arrived: Sender<()>,
     settings: SharedSettings,
+    positions: Arc<Positions>,
     cancel: Cancel,
 ) -> JoinHandle<()> {
     let name = format!("capture {}", source.name());
     std::thread::Builder::new()
         .name(name)
-        .spawn(move || run(source, &feed, &arrived, settings, cancel))
+        .spawn(move || run(source, &feed, &arrived, (settings, &positions), cancel))
         .expect("spawn capture thread")
 }
 
@@ -36,7 +38,7 @@ fn run(
     mut source: Box<dyn Source>,
     t: &Feed,
     arrived: &Sender<()>,
-    settings: SharedSettings,
+    (settings, positions): (SharedSettings, &Positions),
     cancel: Cancel,
 ) {
     let mut previous: Option<SharedFrame> = None;
@@ -79,6 +81,7 @@ fn run(
                     &mut previous_ids(&previous, &mut next_content_id),
                     t,
                 );
+                positions.observe(&t.name, frame.info.as_deref(), Instant::now());
                 t.queue.push(frame.clone());
                 // Full means a wake-up is already pending: nothing is lost.
                 let _ = arrived.try_send(());

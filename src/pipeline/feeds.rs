@@ -3,6 +3,7 @@
 
 use super::capture::spawn_capture;
 use super::feed::Feed;
+use super::positions::{MapFields, Positions, DEFAULT_TRAIL};
 use super::preset::SharedSettings;
 use super::status::FeedState;
 use crate::cancel::Cancel;
@@ -26,6 +27,10 @@ pub struct FeedOptions {
     pub queue_capacity: usize,
     /// How sources are opened.
     pub source: SourceOptions,
+    /// The info fields that hold an env's position.
+    pub map_fields: MapFields,
+    /// How long the map's trails are.
+    pub trail: Duration,
 }
 
 impl Default for FeedOptions {
@@ -33,6 +38,8 @@ impl Default for FeedOptions {
         FeedOptions {
             queue_capacity: 10,
             source: SourceOptions::default(),
+            map_fields: MapFields::default(),
+            trail: DEFAULT_TRAIL,
         }
     }
 }
@@ -49,6 +56,8 @@ pub struct FeedSet {
     pub settings: SharedSettings,
     /// Stops discovery and every capture thread ([`FeedSet::stop`] also waits for them).
     pub cancel: Cancel,
+    /// Every feed's position, trail and the coverage, from the frames' info.
+    pub positions: Arc<Positions>,
     arrived: (
         crossbeam_channel::Sender<()>,
         crossbeam_channel::Receiver<()>,
@@ -83,6 +92,7 @@ impl FeedSet {
             problems: Arc::new(Mutex::new(Vec::new())),
             settings,
             cancel: parent.child(),
+            positions: Arc::new(Positions::new(options.map_fields.clone(), options.trail)),
             arrived: crossbeam_channel::bounded(1),
             discovery: Arc::default(),
         };
@@ -188,6 +198,7 @@ impl FeedSet {
                     feed.clone(),
                     self.arrived.0.clone(),
                     self.settings.clone(),
+                    self.positions.clone(),
                     cancel.clone(),
                 );
                 feed.attach(thread, cancel);

@@ -3,6 +3,7 @@
 
 use super::feeds::FeedSet;
 use super::histogram::Percentiles;
+use super::positions::{MapFields, MapSnapshot};
 use super::preset::Settings;
 use super::stats::StatsSnapshot;
 use crate::info::Info;
@@ -37,6 +38,30 @@ pub struct StatsReport {
     pub encoder: &'static str,
     /// Every feed, in discovery order.
     pub feeds: Vec<FeedReport>,
+    /// Where the envs are: the position fields read and the coverage.
+    pub map: MapReport,
+}
+
+/// The map's figures in [`StatsReport::map`].
+#[derive(Debug, Serialize)]
+pub struct MapReport {
+    /// The info fields read as a position.
+    pub fields: MapFields,
+    /// Distinct positions entered by any env (a position is a region and x, y).
+    pub distinct_positions: u64,
+    /// Envs whose newest info has a position.
+    pub envs_with_position: usize,
+}
+
+/// A feed's position in [`FeedReport::position`].
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PositionReport {
+    /// The region field's value as text (`""` without one).
+    pub region: String,
+    /// Horizontal coordinate.
+    pub x: i32,
+    /// Vertical coordinate.
+    pub y: i32,
 }
 
 /// The original's `quality_settings` object: the settings in force.
@@ -72,12 +97,17 @@ pub struct FeedReport {
     /// Why the newest captured frame's info could not be read (`null`: it could, or there
     /// was none).
     pub info_error: Option<String>,
+    /// Where the env is now (`null`: its info has no position fields).
+    pub position: Option<PositionReport>,
+    /// Distinct positions this env entered.
+    pub distinct_positions: u64,
 }
 
 impl StatsReport {
     /// Builds the report over all feeds; the original's top-level figures sum the feeds'
     /// counters and take the first online feed's latencies.
     pub fn build(set: &FeedSet, settings: Settings, encoder: &'static str) -> StatsReport {
+        let map = set.positions.snapshot(std::time::Instant::now());
         let feeds: Vec<FeedReport> = set
             .feeds()
             .iter()
@@ -91,6 +121,8 @@ impl StatsReport {
                         .stats
                         .latest_info_error()
                         .map(|e| format!("info unreadable: {e}")),
+                    position: position(&map, &f.name),
+                    distinct_positions: map.feeds.get(&f.name).map_or(0, |t| t.distinct),
                     name: f.name.clone(),
                     method: f.kind.name(),
                     state: f.status().state.to_string(),
@@ -126,9 +158,24 @@ impl StatsReport {
             },
             preset: settings.preset().name,
             encoder,
+            map: MapReport {
+                fields: set.positions.fields().clone(),
+                distinct_positions: map.distinct(),
+                envs_with_position: feeds.iter().filter(|f| f.position.is_some()).count(),
+            },
             feeds,
         }
     }
+}
+
+/// Feed `name`'s position in `map`.
+fn position(map: &MapSnapshot, name: &str) -> Option<PositionReport> {
+    let p = map.feeds.get(name)?.current?;
+    Some(PositionReport {
+        region: map.region_name(p.region).to_string(),
+        x: p.x,
+        y: p.y,
+    })
 }
 
 /// The feeds' common source kind ("shared-memory", "http", ...), or "mixed".

@@ -7,6 +7,7 @@
 mod compact;
 mod http;
 mod latest;
+mod map;
 mod mjpeg;
 mod page;
 mod routes;

@@ -43,6 +43,7 @@ pub fn route(app: &App, req: &Request) -> Reply {
             | "/stream"
             | "/api/sources"
             | "/api/stream"
+            | "/api/map"
     );
     if !known {
         return Reply::Full(Response::text(404, format!("no such endpoint: {path}")));
@@ -60,6 +61,10 @@ pub fn route(app: &App, req: &Request) -> Reply {
         "/" | "/index.html" => Reply::Full(super::page::page()),
         "/api/streaming/stats" => Reply::Full(stats(app)),
         "/api/sources" => Reply::Full(sources(app)),
+        "/api/map" => Reply::Full(
+            Response::json(200, &super::map::MapAnswer::build(&app.set))
+                .with("Cache-Control", NO_CACHE),
+        ),
         "/api/stream" => match req.param("fps").map(str::parse::<u32>) {
             None => Reply::Compact(app.set.settings.get().fps()),
             Some(Ok(fps)) if fps <= crate::stream::wire::MAX_RATE => Reply::Compact(fps),

@@ -6,6 +6,8 @@ pub mod geometry;
 pub mod graphics;
 pub mod halfblock;
 pub mod input;
+pub mod map;
+pub mod map_image;
 pub mod monitor;
 pub mod output;
 pub mod pacing;

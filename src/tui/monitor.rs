@@ -20,6 +20,7 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long quitting waits for the last write to a terminal that may have stopped reading.
@@ -52,6 +53,12 @@ pub struct Setup {
     pub label: Option<String>,
     /// When an env with an unchanged picture or label counts as stuck.
     pub stuck_after: Duration,
+    /// Start in the map view.
+    pub map: bool,
+    /// The map's layout file, read.
+    pub map_layout: Option<crate::pipeline::WorldLayout>,
+    /// The map's background picture, decoded.
+    pub map_image: Option<super::map_image::MapImage>,
 }
 
 /// The monitor: state, pacing, pictures and the terminal output.
@@ -86,6 +93,9 @@ impl Monitor {
         state.update(Event::Resize(w, h));
         state.label = setup.label;
         state.stuck_after_ns = setup.stuck_after.as_nanos() as u64;
+        state.map.shown = setup.map;
+        state.map.layout = setup.map_layout.map(Arc::new);
+        state.map.background = setup.map_image.map(Arc::new);
         Ok(Monitor {
             set,
             state,
@@ -264,6 +274,8 @@ impl Monitor {
                 .iter()
                 .map(|&(i, _)| self.state.feeds[vis[i]].key())
                 .collect(),
+            // The map needs every env's info.
+            Areas::Map { .. } => self.state.feeds.iter().map(|f| f.key()).collect(),
             // Nothing laid out (too small, no feeds): nothing to hide.
             Areas::Empty => return,
         };
@@ -296,6 +308,10 @@ impl Monitor {
             frames: fresh.clone(),
             now_ns,
         });
+        if self.state.map.shown && !self.state.frozen {
+            let snapshot = self.set.positions.snapshot(now);
+            self.state.update(Event::Map(snapshot));
+        }
         let t0 = Instant::now();
         let scale = self.set.settings.get().scale();
         let (w, h) = self.state.size;
@@ -379,6 +395,9 @@ mod tests {
             size: (120, 40),
             label: None,
             stuck_after: Duration::from_secs(30),
+            map: false,
+            map_layout: None,
+            map_image: None,
         }
     }
 

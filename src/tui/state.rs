@@ -1,10 +1,11 @@
 //! The monitor's state and `update(event)`: no I/O here, so every key and every figure can
 //! be tested without a terminal.
 
+use super::map::{MapKey, MapState};
 use super::training::{Training, RETURN_FIELD};
 use crate::frame::SharedFrame;
 use crate::info::Scalar;
-use crate::pipeline::{FeedState, Stage, StatsSnapshot, PRESETS};
+use crate::pipeline::{FeedState, MapSnapshot, Stage, StatsSnapshot, PRESETS};
 use crate::source::DEMO_KEY;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::VecDeque;
@@ -129,6 +130,8 @@ pub enum Event {
     Resize(u16, u16),
     /// A snapshot was written (path) or failed (message).
     Snapshot(Result<String, String>),
+    /// Where the envs are now (sent while the map is shown).
+    Map(MapSnapshot),
 }
 
 /// What the caller must do after an update (the state does no I/O itself).
@@ -163,6 +166,8 @@ pub enum View {
     Single(usize),
     /// All feeds as tiles.
     Grid,
+    /// Every env's position on one map.
+    Map,
 }
 
 /// The monitor's whole state.
@@ -200,6 +205,8 @@ pub struct State {
     pub filtering: bool,
     /// An env whose picture or label field has not changed for this long is stuck.
     pub stuck_after_ns: u64,
+    /// The map view's state.
+    pub map: MapState,
 }
 
 impl State {
@@ -278,6 +285,7 @@ impl State {
         let n = self.visible().len();
         match n {
             0 => View::Empty,
+            _ if self.map.shown => View::Map,
             1 => View::Single(0),
             _ if self.zoomed => View::Single(self.selected.min(n - 1)),
             _ => View::Grid,
@@ -326,6 +334,10 @@ impl State {
             }
             Event::Resize(w, h) => {
                 self.size = (w, h);
+                Vec::new()
+            }
+            Event::Map(snapshot) => {
+                self.map.snapshot = snapshot;
                 Vec::new()
             }
             Event::Snapshot(r) => {
@@ -381,8 +393,20 @@ impl State {
             self.filter_key(key.code);
             return Vec::new();
         }
+        if self.view() == View::Map {
+            match self.map_key(key.code) {
+                MapKey::Other => {}
+                _ => return Vec::new(),
+            }
+        }
         let n = self.visible().len();
         match key.code {
+            KeyCode::Char('m') => self.map.shown = true,
+            KeyCode::Esc if self.map.back => {
+                self.map.back = false;
+                self.map.shown = true;
+                self.zoomed = false;
+            }
             KeyCode::Char('q') => {
                 return vec![Action::Quit];
             }
@@ -420,7 +444,7 @@ impl State {
                 let target = match self.view() {
                     View::Single(_) => self.current(),
                     View::Grid => self.visible().get(self.selected).map(|&i| &self.feeds[i]),
-                    View::Empty => None,
+                    View::Empty | View::Map => None,
                 };
                 match target {
                     Some(f) if f.frame.is_some() => {
@@ -510,6 +534,29 @@ impl State {
             Order::Ascending => format!("order: {label}, lowest first"),
             Order::Descending => format!("order: {label}, highest first"),
         });
+    }
+
+    /// The map's list of the envs shown: (feed index, name) in [`State::visible`]'s order.
+    pub fn map_entries(&self) -> Vec<super::map::Entry> {
+        let shown: Vec<(usize, &str)> = self
+            .visible()
+            .into_iter()
+            .map(|i| (i, self.feeds[i].name()))
+            .collect();
+        self.map.entries(&shown)
+    }
+
+    /// A key on the map; choosing an env zooms it.
+    fn map_key(&mut self, code: KeyCode) -> MapKey {
+        let list = self.map_entries();
+        let done = self.map.key(code, &list);
+        if let MapKey::Zoom(feed) = done {
+            if let Some(i) = self.visible().iter().position(|&j| j == feed) {
+                self.selected = i;
+                self.zoomed = true;
+            }
+        }
+        done
     }
 
     /// Columns of the grid at the current size.

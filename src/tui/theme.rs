@@ -48,3 +48,40 @@ pub const KEY: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOL
 pub const OVERLAY: Style = Style::new().fg(Color::White).bg(Color::Black);
 /// Emphasis (titles, "no signal yet").
 pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+
+/// Each env's colour on the map and in its tile's name, by feed index (256-colour palette).
+pub fn env_color(feed: usize) -> Color {
+    const COLOURS: [u8; 12] = [196, 46, 33, 226, 201, 51, 208, 129, 118, 39, 214, 199];
+    Color::Indexed(COLOURS[feed % COLOURS.len()])
+}
+
+/// The coverage heat: dark blue for a position visited once, to yellow for the most
+/// visited (on a log scale).
+#[derive(Debug, Clone, Copy)]
+pub struct Heat {
+    /// The fewest visits of each step of the ramp after the first.
+    steps: [u32; 7],
+}
+
+const RAMP: [u8; 8] = [17, 18, 19, 55, 91, 127, 172, 220];
+
+impl Heat {
+    /// The ramp for a coverage whose most visited position has `most` visits.
+    pub fn new(most: u32) -> Heat {
+        let mut steps = [u32::MAX; 7];
+        if most > 1 {
+            for (k, s) in steps.iter_mut().enumerate() {
+                // Step k+1 from t = (k + 0.5) / 7 of ln(most): rounding as a ratio would.
+                let t = (k as f64 + 0.5) / 7.0;
+                *s = (most as f64).powf(t).ceil() as u32;
+            }
+        }
+        Heat { steps }
+    }
+
+    /// The colour of `n` visits.
+    pub fn colour(&self, n: u32) -> Color {
+        let k = self.steps.iter().take_while(|&&s| n >= s).count();
+        Color::Indexed(RAMP[k])
+    }
+}

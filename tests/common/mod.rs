@@ -146,6 +146,27 @@ pub fn pyboy_publisher(dir: &Path, name: &str, extra: &[&str]) -> Proc {
     spawn_ready(&mut cmd, "the PyBoy publisher").proc
 }
 
+/// Starts real PyBoy envs of the walking ROM publishing into `dir` (tests/py/pyboy_walk.py):
+/// each `(name, (map, x, y))` standing at its start (`extra` may add `--step N` to walk), the
+/// `bare` ones with no position fields; waits until every slot exists.
+pub fn pyboy_walkers(
+    dir: &Path,
+    envs: &[(&str, (u8, u8, u8))],
+    bare: &[&str],
+    extra: &[&str],
+) -> Proc {
+    let spec: Vec<String> = envs
+        .iter()
+        .map(|(n, (m, x, y))| format!("{n}={m}:{x}:{y}"))
+        .collect();
+    let mut cmd = py_script("pyboy_walk.py");
+    cmd.args(["--dir", dir.to_str().unwrap(), "--envs", &spec.join(",")])
+        .args(["--bare", &bare.join(",")])
+        .args(extra)
+        .stderr(Stdio::inherit());
+    spawn_ready(&mut cmd, "the PyBoy walkers").proc
+}
+
 /// Asserts a command was refused as a usage error: status 2 and one line on stderr that
 /// starts with "gbwatch: ". Returns that line.
 pub fn assert_usage_error(out: &Output, what: &str) -> String {

@@ -3,6 +3,8 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod map_browser;
+mod map_ssh;
 mod readme_commands;
 mod serve_browser;
 mod slurm_source;

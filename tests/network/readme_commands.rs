@@ -26,6 +26,18 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ),
     ("bash tests/run-all.sh", ".ci/run"),
     (
+        "gbwatch watch --map",
+        "terminal::map_view (with --map-layout, on 8 PyBoy walkers)",
+    ),
+    (
+        "gbwatch watch --map --map-layout world.json --map-image world.png --trail 60",
+        "terminal::map_real (the layout and image written by the test, default trail)",
+    ),
+    (
+        "gbwatch serve --map-layout world.json",
+        "network::map_browser (the layout written by the test)",
+    ),
+    (
         "pip install ./examples/python",
         "tests/run-all.sh (maturin builds the same wheel)",
     ),

@@ -14,14 +14,14 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const BORDER: [u8; 3] = [0x2b, 0x6c, 0xb0];
 
 /// An RGB screenshot.
-struct Shot {
-    width: usize,
-    height: usize,
+pub(crate) struct Shot {
+    pub(crate) width: usize,
+    pub(crate) height: usize,
     rgb: Vec<u8>,
 }
 
 impl Shot {
-    fn px(&self, x: usize, y: usize) -> [u8; 3] {
+    pub(crate) fn px(&self, x: usize, y: usize) -> [u8; 3] {
         let i = (y * self.width + x) * 3;
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
     }
@@ -66,7 +66,7 @@ fn load_png(path: &Path) -> Shot {
 }
 
 /// One headless Chromium run: load `url`, let it run ~3 s, screenshot.
-fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
+pub(crate) fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
     let status = Command::new(CHROMIUM)
         .args([
             "--headless",

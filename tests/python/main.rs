@@ -12,6 +12,7 @@ mod http_sources;
 mod info_consumers;
 mod jpeg_pillow;
 mod list;
+mod map_positions;
 mod publisher_py;
 mod security;
 mod serve;

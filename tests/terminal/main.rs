@@ -4,6 +4,8 @@
 pub mod common;
 
 mod graphics_real;
+mod map_real;
+mod map_view;
 mod recording;
 mod remote_serves;
 mod soak;

@@ -7,7 +7,7 @@ use crate::tui::theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 /// Draws the `tiles` of page `page` (of `pages`) in `body`.
@@ -21,9 +21,13 @@ pub fn render(
     let vis = state.visible();
     for &(i, rect) in tiles {
         let feed = &state.feeds[vis[i]];
-        let mut title = format!(" {} ", feed.name());
+        let mut title = vec![
+            Span::raw(" "),
+            Span::styled(feed.name(), Style::new().fg(theme::env_color(vis[i]))),
+            Span::raw(" "),
+        ];
         if let (Some(label), Some(value)) = (&state.label, state.label_value(feed)) {
-            title.push_str(&format!("{label}={value} "));
+            title.push(Span::raw(format!("{label}={value} ")));
         }
         // Shorter figures for narrow tiles, never a number cut from its unit.
         let fps = format!(" {:.0} fps ", feed.reading.stats.captured_fps);

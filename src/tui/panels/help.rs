@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 /// The keys and what they do.
-pub const KEYS: [(&str, &str); 12] = [
+pub const KEYS: [(&str, &str); 13] = [
     ("1 2 3 4", "preset LOW / MEDIUM / HIGH / ULTRA"),
     ("+ -", "next / previous preset"),
     ("space f", "freeze / resume"),
@@ -18,6 +18,7 @@ pub const KEYS: [(&str, &str); 12] = [
     ("L", "next info field as the tile label"),
     ("o", "sort the grid by the label: low, high, off"),
     ("/", "filter envs by name (enter keeps, esc clears)"),
+    ("m", "the map: every env's position (o: by distance)"),
     ("esc", "back to the grid / quit"),
     ("q ctrl-c", "quit"),
     ("?", "this help (any key closes it)"),

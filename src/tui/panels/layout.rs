@@ -47,6 +47,13 @@ pub enum Areas {
         /// How many pages there are.
         pages: usize,
     },
+    /// The map: its canvas and the list of envs.
+    Map {
+        /// Where the map is drawn.
+        canvas: Rect,
+        /// The list of envs.
+        list: Rect,
+    },
 }
 
 /// The screen's layout for a state and a terminal area.
@@ -136,6 +143,10 @@ pub fn layout(state: &State, area: Rect) -> Screen {
             }
         }
         View::Grid => grid_areas(state, body),
+        View::Map => {
+            let (canvas, list) = super::map::split(body);
+            Areas::Map { canvas, list }
+        }
     };
     let picture_area = |feed: usize, rect: Rect| {
         let f = &state.feeds[feed];
@@ -146,7 +157,7 @@ pub fn layout(state: &State, area: Rect) -> Screen {
         })
     };
     let images = match &areas {
-        Areas::Empty => Vec::new(),
+        Areas::Empty | Areas::Map { .. } => Vec::new(),
         Areas::Single { feed, frame, .. } => {
             picture_area(*feed, frame_inner(state.feeds[*feed].key(), *frame))
                 .into_iter()

@@ -6,6 +6,7 @@ mod format;
 mod grid;
 mod help;
 mod layout;
+mod map;
 mod single;
 mod status;
 mod text;
@@ -47,6 +48,7 @@ impl Widget for Panels<'_> {
             (Areas::Grid { tiles, page, pages }, _) => {
                 grid::render(state, tiles, (*page, *pages), screen.body, buf)
             }
+            (Areas::Map { canvas, list }, _) => map::render(state, *canvas, *list, buf),
             (Areas::Empty, View::Empty) | (Areas::Empty, _) => {
                 status::render_empty(state, screen.body, buf)
             }

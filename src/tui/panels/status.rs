@@ -13,6 +13,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
         View::Grid => {
             " ←↓↑→ select  enter zoom  1-4 preset  space freeze  L label  o sort  / filter  s snapshot  ? help  q quit"
         }
+        View::Map => " ↓↑ select  enter zoom  o by distance/region  m esc grid  ? help  q quit",
         View::Single(_) if state.visible().len() > 1 => {
             " esc grid  1-4 preset  space freeze  s snapshot  ? help  q quit"
         }
