@@ -9,5 +9,6 @@ mod map_view;
 mod recording;
 mod remote_serves;
 mod soak;
+mod still_tiles;
 mod watch;
 mod watch_graphics;
