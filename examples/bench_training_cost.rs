@@ -6,7 +6,10 @@
 //! watched phase right after a no-viewer phase of its own.
 //!
 //!     cargo build --release && cargo run --release --example bench_training_cost
-//!         [-- --envs 64 --seconds 10 --preset medium]
+//!         [-- --envs 64 --seconds 10 --preset medium --fps 10]
+//!
+//! With `--fps 10` the envs are paced at 10 frames/s each (the viewers' cost at the rate
+//! the grid shows); the pseudo-terminal answers the capability query as kitty 0.26.5 does.
 
 mod common;
 
@@ -25,6 +28,11 @@ const COLS: u16 = 240;
 const ROWS: u16 = 67;
 const CELL: (u16, u16) = (8, 16);
 
+/// What kitty 0.26.5 answers gbwatch's capability query with, in a terminal of
+/// [`COLS`]x[`ROWS`] cells of [`CELL`] pixels.
+const KITTY_026_REPLIES: &[u8] =
+    b"\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1bP>|kitty(0.26.5)\x1b\\\x1b[6;16;8t\x1b[4;1072;1920t\x1b[?62;c";
+
 /// The training: publishers whose frame counts are read from their ticks files.
 struct Training {
     _procs: Vec<Kill>,
@@ -32,7 +40,7 @@ struct Training {
 }
 
 impl Training {
-    fn start(dir: &Path, envs: usize) -> Training {
+    fn start(dir: &Path, envs: usize, fps: &str) -> Training {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let halves = [envs / 2, envs - envs / 2];
         let mut procs = Vec::new();
@@ -49,7 +57,7 @@ impl Training {
                     .arg(dir.join("slots"))
                     .args([
                         "--fps",
-                        "1e9",
+                        fps,
                         "--seconds",
                         "36000",
                         "--names",
@@ -156,12 +164,19 @@ fn watch_in_pty(gbwatch: &Path, slots: &Path, protocol: &str, preset: &str) -> V
     let bytes = Arc::new(AtomicU64::new(0));
     let counted = bytes.clone();
     let mut reader = std::fs::File::from(master);
+    let mut answer = reader.try_clone().expect("a second handle on the pty");
+    let kitty = protocol == "kitty";
     // Left to end with the viewer: read() fails once the pty closes.
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 1 << 16];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
                 break;
+            }
+            // The terminal's answers kitty 0.26 gives to the capability query, so that
+            // the viewer draws as it does in kitty (deltas, deflate), not whole frames.
+            if kitty && buf[..n].windows(7).any(|w| w == b"\x1b_Gi=31") {
+                let _ = std::io::Write::write_all(&mut answer, KITTY_026_REPLIES);
             }
             counted.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -202,6 +217,13 @@ fn main() {
     let envs: usize = arg("--envs", "64").parse().expect("--envs N");
     let secs: f64 = arg("--seconds", "10").parse().expect("--seconds S");
     let preset = arg("--preset", "medium");
+    // Uncapped: the training's own speed; --fps 10: the viewers' cost at a shown rate.
+    let fps = arg("--fps", "1e9");
+    let pace = if fps == "1e9" {
+        "uncapped".to_string()
+    } else {
+        format!("{fps} fps each")
+    };
     let gbwatch = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/gbwatch");
     if !gbwatch.exists() {
         eprintln!(
@@ -213,8 +235,8 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("gbwatch-training-cost-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("slots")).unwrap();
     let slots = dir.join("slots");
-    eprintln!("starting {envs} PyBoy envs (2 processes, uncapped)...");
-    let training = Training::start(&dir, envs);
+    eprintln!("starting {envs} PyBoy envs (2 processes, {pace})...");
+    let training = Training::start(&dir, envs, &fps);
     let (settle, span) = (Duration::from_secs(3), Duration::from_secs_f64(secs));
     let names = ["watch, half-blocks", "watch, sixel", "watch, kitty"];
     let mut rows: Vec<(String, Phase, Phase)> = Vec::new();
@@ -234,7 +256,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(
-        "{envs} real PyBoy envs (assets/demo.gb, 2 processes, uncapped, publishing every frame) on {} cores; preset {preset}; {COLS}x{ROWS} cells of {}x{} px; {secs} s per phase",
+        "{envs} real PyBoy envs (assets/demo.gb, 2 processes, {pace}, publishing every frame) on {} cores; preset {preset}; {COLS}x{ROWS} cells of {}x{} px, kitty answering as 0.26.5; {secs} s per phase",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         CELL.0,
         CELL.1

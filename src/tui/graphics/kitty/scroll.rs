@@ -54,23 +54,21 @@ pub fn find_scroll(
     if w <= 4 * m || h <= 4 * m {
         return None;
     }
-    let words = |f: &[u8]| -> Vec<u32> {
-        f[..w * h * 4]
-            .chunks_exact(4)
-            .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
-            .collect()
+    let at = |f: &[u8], i: usize| -> u32 {
+        u32::from_ne_bytes([f[i * 4], f[i * 4 + 1], f[i * 4 + 2], f[i * 4 + 3]])
     };
-    let (old_px, new_px) = (words(old), words(new));
-    let samples: Vec<usize> = (m..h - m)
+    // The sample grid, as pixel indices, and `new`'s pixels there.
+    let samples: Vec<(usize, u32)> = (m..h - m)
         .step_by(STEP)
         .flat_map(|y| (m..w - m).step_by(STEP).map(move |x| y * w + x))
+        .map(|i| (i, at(new, i)))
         .collect();
     // Misses of offset (dx, dy) on every `every`-th sample, counted up to `limit`.
     let misses = |dx: i32, dy: i32, every: usize, limit: usize| -> usize {
         let off = dy as isize * w as isize + dx as isize;
         let mut n = 0;
-        for &i in samples.iter().step_by(every) {
-            if new_px[i] != old_px[(i as isize + off) as usize] {
+        for &(i, v) in samples.iter().step_by(every) {
+            if v != at(old, (i as isize + off) as usize) {
                 n += 1;
                 if n > limit {
                     break;
