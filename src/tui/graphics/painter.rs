@@ -63,7 +63,7 @@ enum Kind {
         next_id: u32,
     },
     Sixel {
-        encoder: SixelEncoder,
+        encoder: Box<SixelEncoder>,
         shown: HashMap<String, Drawn<PixelPlacement>>,
     },
 }
@@ -88,7 +88,7 @@ impl Painter {
                 next_id: FIRST_ID,
             },
             Protocol::Sixel => Kind::Sixel {
-                encoder: SixelEncoder::new(),
+                encoder: Box::new(SixelEncoder::new()),
                 shown: HashMap::new(),
             },
             Protocol::Halfblocks => return None,
