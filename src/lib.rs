@@ -42,8 +42,9 @@
 //! src/stream/      the compact stream's wire format (FORMAT.md)
 //! src/source/      slots, recordings and the demo (recording/, RECORDING.md), HTTP and
 //!                  MJPEG, image files, ssh:// and serve's stream (stream/), decoding
-//! src/pipeline/    feed, feeds (discovery), capture, queue, presets, status, histograms,
-//!                  counters (FEEDS.md) and the report stats and serve print
+//! src/pipeline/    feed, feeds (discovery), capture, queue, history/ (recent frames),
+//!                  presets, status, histograms, counters (FEEDS.md) and the report stats
+//!                  and serve print
 //! src/encode/      nearest-neighbour scaling, YCbCr rows, JPEG, the JPEG cache, files
 //! src/tui/         state.rs (State and update, no I/O), panels/ (pure widgets, snapshot
 //!                  tested), monitor.rs (the loop), pacing, input, output (the writer),

@@ -225,6 +225,7 @@ pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
             speed: source.speed,
             looping: source.looping,
         },
+        history: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! One source's feed: its queue, figures, status and the handle of its capture thread.
 
+use super::history::FeedHistory;
 use super::queue::DropOldestQueue;
 use super::stats::{FeedStats, StatsSnapshot};
 use super::status::{set_state, FeedState, FeedStatus};
@@ -24,6 +25,8 @@ pub struct Feed {
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
     /// The feed's counters and latency histograms.
     pub stats: Arc<FeedStats>,
+    /// Its recent frames, when the process keeps history.
+    pub history: Option<Arc<FeedHistory>>,
     status: Mutex<FeedStatus>,
     /// The capture thread of the current source; `None` while none could be opened.
     capture: Mutex<Option<JoinHandle<()>>>,
@@ -43,6 +46,7 @@ impl Feed {
         kind: SourceKind,
         capacity: usize,
         state: FeedState,
+        history: Option<Arc<FeedHistory>>,
     ) -> Feed {
         Feed {
             name,
@@ -50,6 +54,7 @@ impl Feed {
             kind,
             queue: Arc::new(DropOldestQueue::new(capacity)),
             stats: Arc::new(FeedStats::new()),
+            history,
             status: Mutex::new(FeedStatus {
                 state,
                 since: Instant::now(),

@@ -3,6 +3,7 @@
 
 use super::capture::spawn_capture;
 use super::feed::Feed;
+use super::history::History;
 use super::preset::SharedSettings;
 use super::status::FeedState;
 use crate::cancel::Cancel;
@@ -26,6 +27,8 @@ pub struct FeedOptions {
     pub queue_capacity: usize,
     /// How sources are opened.
     pub source: SourceOptions,
+    /// The history every feed keeps its recent frames in (`None`: no history).
+    pub history: Option<History>,
 }
 
 impl Default for FeedOptions {
@@ -33,6 +36,7 @@ impl Default for FeedOptions {
         FeedOptions {
             queue_capacity: 10,
             source: SourceOptions::default(),
+            history: None,
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct FeedSet {
         crossbeam_channel::Sender<()>,
         crossbeam_channel::Receiver<()>,
     ),
+    /// The history every feed keeps, if any.
+    history: Option<History>,
     /// The rescanning thread, joined by [`FeedSet::stop`].
     discovery: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
@@ -84,6 +90,7 @@ impl FeedSet {
             settings,
             cancel: parent.child(),
             arrived: crossbeam_channel::bounded(1),
+            history: options.history.clone(),
             discovery: Arc::default(),
         };
         let mut known = HashSet::new();
@@ -169,6 +176,7 @@ impl FeedSet {
                 kind,
                 options.queue_capacity,
                 FeedState::Waiting,
+                options.history.as_ref().map(History::track),
             )),
         };
         self.open_into(&feed, open);
@@ -228,6 +236,11 @@ impl FeedSet {
                 retired.pop_front();
             }
         }
+    }
+
+    /// The history the feeds keep (`None` when the process keeps none).
+    pub fn history(&self) -> Option<&History> {
+        self.history.as_ref()
     }
 
     /// Why some SOURCE could not be scanned at the last scan (an unreadable directory).

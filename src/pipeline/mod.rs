@@ -1,9 +1,10 @@
-//! Capture threads, the drop-oldest queue, presets, counters and latencies.
+//! Capture threads, the drop-oldest queue, the history, presets, counters and latencies.
 
 mod capture;
 mod feed;
 mod feeds;
 mod histogram;
+mod history;
 mod preset;
 mod queue;
 mod report;
@@ -14,6 +15,9 @@ pub use capture::to_frame;
 pub use feed::Feed;
 pub use feeds::{FeedOptions, FeedSet};
 pub use histogram::{Percentiles, WindowedHistogram};
+pub use history::{
+    FeedHistory, History, HistoryOptions, MarkRule, MarkRuleError, Marker, MarkerKind,
+};
 pub use preset::{Preset, PresetError, Settings, SharedSettings, PRESETS};
 pub use queue::{DropOldestQueue, QueueCounts};
 pub use report::{FeedReport, QualitySettings, StatsReport};

@@ -208,6 +208,22 @@ impl<W: Write> RecordingWriter<W> {
         Ok(result)
     }
 
+    /// Starts a new recording on `out` with the same frame size, its first frame a
+    /// keyframe, and returns the previous output; the compressor and buffers are kept (the
+    /// history cuts its segments this way).
+    pub fn start_over(&mut self, mut out: W) -> Result<W, RecordingError> {
+        out.write_all(&self.header.to_bytes())?;
+        self.frames = 0;
+        self.since_key = 0;
+        self.bytes = FILE_HEADER_SIZE as u64;
+        Ok(std::mem::replace(&mut self.out, out))
+    }
+
+    /// The underlying writer, to read what an in-memory writer holds.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// The underlying writer (to take what an in-memory writer holds).
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
