@@ -33,10 +33,10 @@ impl MarkerKind {
     }
 }
 
-/// One marker: when (the capture clock, ns) and what.
+/// One marker: when (the history's clock, ns) and what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Marker {
-    /// [`crate::clock::monotonic_ns`] of the frame it marks.
+    /// When the frame it marks was made (the history's clock, [`crate::clock::monotonic_ns`]).
     pub at_ns: u64,
     /// What happened there.
     pub kind: MarkerKind,

@@ -30,6 +30,8 @@ pub struct HistoryOptions {
     pub keyframe_every: usize,
     /// The `--mark` rules.
     pub rules: Vec<MarkRule>,
+    /// The zstd level frames are compressed at (the recording format's default is 3).
+    pub level: i32,
     /// A picture unchanged this long is marked stuck where it stopped changing.
     pub stuck_after: Duration,
 }
@@ -39,8 +41,9 @@ impl Default for HistoryOptions {
         HistoryOptions {
             span: Duration::from_secs(60),
             bytes: 64 << 20,
-            keyframe_every: 32,
+            keyframe_every: 16,
             rules: Vec::new(),
+            level: crate::source::recording::ZSTD_LEVEL,
             stuck_after: Duration::from_secs(30),
         }
     }
@@ -121,7 +124,7 @@ impl History {
         t
     }
 
-    /// Keeps the frames captured in `[from_ns, to_ns]` (and the frame shown at `from_ns`)
+    /// Keeps the frames made in `[from_ns, to_ns]` (and the frame shown at `from_ns`)
     /// whatever the budget, until unpinned (`None`).
     pub fn pin(&self, span: Option<(u64, u64)>) {
         *self.shared.pin.lock().unwrap() = span;

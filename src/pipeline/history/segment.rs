@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 /// What the history keeps of a frame beside its record.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Held {
-    /// [`monotonic_ns`] at capture: the history's time axis.
-    pub captured_ns: u64,
+    /// The history's time axis: when the publisher made the frame, or when it was captured
+    /// for sources without the publisher's clock ([`monotonic_ns`] either way).
+    pub at_ns: u64,
     pub published_ns: Option<u64>,
     pub content_id: u64,
 }
@@ -31,22 +32,22 @@ impl Segment {
     }
 
     pub fn first_ns(&self) -> u64 {
-        self.frames.first().map_or(0, |h| h.captured_ns)
+        self.frames.first().map_or(0, |h| h.at_ns)
     }
 
     pub fn last_ns(&self) -> u64 {
-        self.frames.last().map_or(0, |h| h.captured_ns)
+        self.frames.last().map_or(0, |h| h.at_ns)
     }
 
-    /// Whether it holds a frame captured in `[from, to]`, or the frame shown at `from`.
+    /// Whether it holds a frame made in `[from, to]`, or the frame shown at `from`.
     pub fn overlaps(&self, from: u64, to: u64) -> bool {
         self.first_ns() <= to && self.last_ns() >= from
     }
 
-    /// The index of the newest frame captured at or before `t_ns`.
+    /// The index of the newest frame made at or before `t_ns`.
     pub fn index_at(&self, t_ns: u64) -> Option<usize> {
         self.frames
-            .partition_point(|h| h.captured_ns <= t_ns)
+            .partition_point(|h| h.at_ns <= t_ns)
             .checked_sub(1)
     }
 }
@@ -72,13 +73,13 @@ pub(super) fn decode(
         if i < first {
             continue;
         }
-        let back = Duration::from_nanos(now.1.saturating_sub(held.captured_ns));
+        let back = Duration::from_nanos(now.1.saturating_sub(held.at_ns));
         each(Arc::new(Frame {
             frame_index: f.frame_index,
             published_ns: held.published_ns,
             captured_at: now.0.checked_sub(back).unwrap_or(now.0),
             capture_us: 0,
-            captured_ns: held.captured_ns,
+            captured_ns: held.at_ns,
             width,
             height,
             pixels: f.pixels.to_vec(),

@@ -59,13 +59,13 @@ impl Inner {
         }
     }
 
-    /// The segment and index of the newest frame captured at or before `t_ns`; the open
+    /// The segment and index of the newest frame made at or before `t_ns`; the open
     /// segment is `closed.len()`.
     fn locate(&self, t_ns: u64) -> Option<(usize, usize)> {
         let open = self.open.as_ref().filter(|o| !o.frames.is_empty());
         if let Some(o) = open {
-            if o.frames[0].captured_ns <= t_ns {
-                let i = o.frames.partition_point(|h| h.captured_ns <= t_ns) - 1;
+            if o.frames[0].at_ns <= t_ns {
+                let i = o.frames.partition_point(|h| h.at_ns <= t_ns) - 1;
                 return Some((self.closed.len(), i));
             }
         }
@@ -131,7 +131,10 @@ impl FeedHistory {
             let new_writer = match &g.open {
                 Some(o) if o.size == size => None,
                 _ => match RecordingWriter::new(Vec::new(), size.0, size.1) {
-                    Ok(w) => Some(w),
+                    Ok(mut w) => {
+                        w.set_level(opts.level);
+                        Some(w)
+                    }
                     Err(_) => return,
                 },
             };
@@ -149,26 +152,35 @@ impl FeedHistory {
             } else if full || new_writer.is_some() {
                 g.close(new_writer);
             }
+            // The publisher's clock when known, so every feed lines up on when its frames
+            // were made; never backwards, so the frames stay in order.
+            let last = g
+                .open
+                .as_ref()
+                .and_then(|o| o.frames.last())
+                .map(|h| h.at_ns);
+            let at = frame
+                .published_ns
+                .unwrap_or(frame.captured_ns)
+                .max(last.unwrap_or(0));
             let open = g.open.as_mut().expect("opened above");
             let info = frame.info.as_deref();
             if open
                 .writer
-                .write_frame_with_info(frame.frame_index, frame.captured_ns, &frame.pixels, info)
+                .write_frame_with_info(frame.frame_index, at, &frame.pixels, info)
                 .is_err()
             {
                 return;
             }
             open.frames.push(Held {
-                captured_ns: frame.captured_ns,
+                at_ns: at,
                 published_ns: frame.published_ns,
                 content_id: frame.content_id,
             });
             let changed = g.previous_content != Some(frame.content_id);
             g.previous_content = Some(frame.content_id);
             let stuck = opts.stuck_after.as_nanos() as u64;
-            let found = g
-                .finder
-                .frame(frame.captured_ns, changed, info, &opts.rules, stuck);
+            let found = g.finder.frame(at, changed, info, &opts.rules, stuck);
             g.markers.extend(found);
             self.recount(&mut g);
         }
@@ -218,7 +230,7 @@ impl FeedHistory {
         true
     }
 
-    /// When its oldest droppable segment starts (the capture clock), if it has one.
+    /// When its oldest droppable segment starts (the history's clock), if it has one.
     pub(super) fn oldest_droppable(&self, pin: Option<(u64, u64)>) -> Option<u64> {
         let g = self.inner.lock().unwrap();
         Self::droppable(&g, pin).map(|s| g.closed[s].first_ns())
@@ -240,16 +252,16 @@ impl FeedHistory {
         self.inner.lock().unwrap().bytes
     }
 
-    /// Capture times (ns) of the oldest and newest frames held.
+    /// Times (ns, the history's clock) of the oldest and newest frames held.
     pub fn span(&self) -> Option<(u64, u64)> {
         let g = self.inner.lock().unwrap();
         let n = g.segments();
-        let first = g.held(0).first()?.captured_ns;
-        let last = g.held(n - 1).last()?.captured_ns;
+        let first = g.held(0).first()?.at_ns;
+        let last = g.held(n - 1).last()?.at_ns;
         Some((first, last))
     }
 
-    /// The frame shown at `t_ns`: the newest captured at or before it.
+    /// The frame shown at `t_ns`: the newest made at or before it.
     pub fn at(&self, t_ns: u64) -> Option<SharedFrame> {
         let g = self.inner.lock().unwrap();
         let (s, i) = g.locate(t_ns)?;
@@ -261,7 +273,7 @@ impl FeedHistory {
         out
     }
 
-    /// The capture time of the frame `steps` frames after (or before, when negative) the
+    /// The time of the frame `steps` frames after (or before, when negative) the
     /// one shown at `t_ns`, clamped to the frames held.
     pub fn step(&self, t_ns: u64, steps: i64) -> Option<u64> {
         let g = self.inner.lock().unwrap();
@@ -279,17 +291,17 @@ impl FeedHistory {
         }
         let held = g.held(s);
         let i = i.clamp(0, held.len() as i64 - 1) as usize;
-        Some(held[i].captured_ns)
+        Some(held[i].at_ns)
     }
 
-    /// Every frame held captured in `[from_ns, to_ns]`, oldest first.
+    /// Every frame held made in `[from_ns, to_ns]`, oldest first.
     pub fn frames(&self, from_ns: u64, to_ns: u64) -> Vec<SharedFrame> {
         let g = self.inner.lock().unwrap();
         let mut out = Vec::new();
         for s in 0..g.segments() {
             let held = g.held(s);
-            let first = held.partition_point(|h| h.captured_ns < from_ns);
-            let end = held.partition_point(|h| h.captured_ns <= to_ns);
+            let first = held.partition_point(|h| h.at_ns < from_ns);
+            let end = held.partition_point(|h| h.at_ns <= to_ns);
             if first >= end {
                 continue;
             }
