@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod dump;
+pub mod history;
 pub mod list;
 pub mod record;
 pub mod relay;

@@ -78,9 +78,10 @@ impl Feed {
         self.shown.store(shown, Ordering::Relaxed);
     }
 
-    /// The rate the consumer can use at capture rate `fps`: 0 while not shown.
+    /// The rate the consumer can use at capture rate `fps`: 0 while not shown, unless the
+    /// feed keeps history (which every feed's frames go to, shown or not).
     pub(crate) fn wanted_fps(&self, fps: u32) -> u32 {
-        if self.shown.load(Ordering::Relaxed) {
+        if self.shown.load(Ordering::Relaxed) || self.history.is_some() {
             fps.min(self.rate_cap.load(Ordering::Relaxed))
         } else {
             0
