@@ -196,7 +196,10 @@ impl Monitor {
     /// on, and the history keeps what lies between it and the pause.
     fn time(&mut self, m: super::timeline::TimeMove, about: Option<&str>) {
         let now_ns = crate::clock::monotonic_ns();
-        let at = replay::resolve(&self.set, self.state.paused_at, m, about, now_ns);
+        // Two capture intervals: every feed has copied what was published before that.
+        let lag_ns = 2_000_000_000 / self.set.settings.get().fps().max(1) as u64;
+        let clock = (now_ns, lag_ns);
+        let at = replay::resolve(&self.set, self.state.paused_at, m, about, clock);
         if self.state.paused_at.is_none() {
             self.paused_since = now_ns;
         }

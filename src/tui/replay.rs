@@ -16,20 +16,21 @@ fn history_of(set: &FeedSet, key: Option<&str>) -> Option<Arc<FeedHistory>> {
 }
 
 /// Where `m` lands from `paused_at` (live: `now_ns`), about the env with key `about`:
-/// the instant to show, or `None` for live.
+/// the instant to show, or `None` for live. A pause lands `lag_ns` before now, so that
+/// every feed has been captured up to it (the grid then shows one instant).
 pub fn resolve(
     set: &FeedSet,
     paused_at: Option<u64>,
     m: TimeMove,
     about: Option<&str>,
-    now_ns: u64,
+    (now_ns, lag_ns): (u64, u64),
 ) -> Option<u64> {
     let at = paused_at.unwrap_or(now_ns);
     let history = history_of(set, about);
     let span = history.as_ref().and_then(|h| h.span());
     let oldest = span.map_or(at, |(o, _)| o);
     Some(match m {
-        TimeMove::Pause => now_ns,
+        TimeMove::Pause => now_ns.saturating_sub(lag_ns),
         TimeMove::Live => return None,
         TimeMove::Step(n) => history.and_then(|h| h.step(at, n)).unwrap_or(at),
         TimeMove::Jump(ms) => {

@@ -6,6 +6,7 @@ pub mod common;
 mod graphics_real;
 mod recording;
 mod remote_serves;
+mod replay;
 mod soak;
 mod watch;
 mod watch_graphics;
