@@ -1,6 +1,7 @@
-//! Scaling and JPEG encoding, shared by dump, serve and snapshots.
+//! Scaling and JPEG encoding, shared by dump, serve and snapshots; clips (GIF, MP4).
 
 mod cache;
+pub mod clip;
 pub mod file;
 mod jpeg;
 mod scale;

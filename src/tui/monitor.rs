@@ -184,7 +184,8 @@ impl Monitor {
                 }
                 Action::Time(m, about) => self.time(m, about.as_deref()),
                 Action::Clip(key) => {
-                    let result = Err(format!("clips of {key} are not made yet"));
+                    let result =
+                        replay::clip(&self.set, &key, self.state.paused_at, &self.snapshot_dir);
                     self.state.update(Event::Clip(result));
                 }
             }

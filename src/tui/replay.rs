@@ -4,7 +4,11 @@
 use super::timeline::{TimeMove, Timeline};
 use crate::frame::SharedFrame;
 use crate::pipeline::{FeedHistory, FeedSet};
+use std::path::Path;
 use std::sync::Arc;
+
+/// How far back a clip reaches from the shown frame.
+pub const CLIP_SPAN_NS: u64 = 30_000_000_000;
 
 /// The history of the feed with `key`, if it keeps one.
 fn history_of(set: &FeedSet, key: Option<&str>) -> Option<Arc<FeedHistory>> {
@@ -83,4 +87,28 @@ pub fn timeline(set: &FeedSet, about: Option<&str>) -> Option<Timeline> {
             .collect();
     }
     Some(t)
+}
+
+/// Saves the last [`CLIP_SPAN_NS`] of the env with `key` up to `paused_at` (live: its
+/// newest frame) into `dir` as GIF (and MP4 with ffmpeg); says where it went.
+pub fn clip(
+    set: &FeedSet,
+    key: &str,
+    paused_at: Option<u64>,
+    dir: &Path,
+) -> Result<String, String> {
+    let feed = set.feeds().into_iter().find(|f| f.key == key);
+    let feed = feed.ok_or_else(|| "that env has left".to_string())?;
+    let history = feed.history.as_ref().ok_or("no history kept")?;
+    let to = paused_at.unwrap_or(u64::MAX);
+    let to = history.step(to, 0).ok_or("no frames held yet")?;
+    let frames = history.frames(to.saturating_sub(CLIP_SPAN_NS), to);
+    let last = frames.last().map_or(0, |f| f.frame_index);
+    let stem = dir.join(format!(
+        "{}-{last}",
+        crate::encode::file::safe_name(&feed.name)
+    ));
+    crate::encode::clip::save_clip(&frames, &stem)
+        .map(|wrote| wrote.join(" and "))
+        .map_err(|e| e.to_string())
 }

@@ -89,8 +89,12 @@ while time.monotonic() - start < args.seconds:
         else:
             pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
         if name in saves:
-            saves[name].write(struct.pack("<Q", pyboy.frame_count))
-            saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
+            if args.index_pixels:
+                saves[name].write(struct.pack("<Q", n + 1))
+                saves[name].write(canvas.tobytes())
+            else:
+                saves[name].write(struct.pack("<Q", pyboy.frame_count))
+                saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
             saves[name].flush()
     n += 1
     if args.ticks_file and time.monotonic() >= next_report:

@@ -11,6 +11,7 @@ use common::wait::COLD_START;
 use common::{py_script, spawn_ready, Ready, Scratch};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 /// Publish rate: 10 s is 43.3 frames, so a 10 s jump lands 69 ms away from any frame.
@@ -258,4 +259,103 @@ fn a_paused_grid_shows_every_env_at_one_instant() {
         single(&tile_numbers(&tmux, &names)).filter(|m| m.iter().all(|(k, &n)| n > last[k] + 45))
     });
     keys(&tmux, "q");
+}
+
+/// `c` saves the paused env's last 30 s: a GIF that Pillow decodes to the published frames,
+/// pixel for pixel, in order and with their timing, and an MP4 that ffprobe counts alike.
+#[test]
+fn a_clip_holds_the_published_frames_with_their_timing() {
+    let dir = Scratch::new("replay-clip");
+    let log = dir.path().join("published.log");
+    let saved = dir.path().join("saved");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).unwrap();
+    let mut cmd = py_script("pyboy_many.py");
+    cmd.args(["--dir", dir.path().to_str().unwrap(), "--names", "env-0"])
+        .args(["--fps", FPS, "--seconds", "300", "--index-pixels"])
+        .args([
+            "--log",
+            log.to_str().unwrap(),
+            "--save-dir",
+            saved.to_str().unwrap(),
+        ]);
+    let _publishers = spawn_ready(&mut cmd, "the PyBoy publisher");
+    let tmux = Tmux::start("replay-clip", 160, 50);
+    let watch = format!(
+        "GBWATCH_DIR={} {} watch --protocol halfblocks --colors truecolor --preset high --snapshot-dir {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch"),
+        clips.display()
+    );
+    tmux.run(&["send-keys", "-t", "t", &watch, "Enter"]);
+    common::wait::eventually("frame 40 on screen", COLD_START, || {
+        shown_number(&tmux).filter(|&n| n >= 40)
+    });
+    keys(&tmux, "p");
+    tmux.wait_for("PAUSED", 10, |s| s.contains("PAUSED"));
+    let shown = common::wait::eventually("one frame shown", Duration::from_secs(10), || {
+        shown_number(&tmux)
+    });
+    keys(&tmux, "c");
+    let screen = tmux.wait_for("clip saved", 60, |s| s.contains("clip saved: "));
+    keys(&tmux, "q");
+    let gif = clips.join(format!("env-0-{shown}.gif"));
+    let mp4 = clips.join(format!("env-0-{shown}.mp4"));
+    assert!(gif.exists() && mp4.exists(), "{screen}");
+
+    let out = common::run_ok(
+        py_script("gif_frames.py")
+            .arg(&gif)
+            .arg(saved.join("env-0.frames")),
+    );
+    let frames: Vec<(u64, u64, bool)> = serde_json::from_slice(&out.stdout).unwrap();
+    let numbers: Vec<u64> = frames.iter().map(|f| f.0).collect();
+    let first = numbers[0];
+    assert_eq!(
+        numbers,
+        (first..=shown).collect::<Vec<_>>(),
+        "every frame published up to the one shown, in order"
+    );
+    assert!(frames.iter().all(|f| f.2), "pixels differ: {frames:?}");
+    let log = published(&log);
+    for w in frames.windows(2) {
+        let gap_ms = (made_ns(&log, "env-0", w[1].0) - made_ns(&log, "env-0", w[0].0)) / 1_000_000;
+        assert!(
+            w[0].1.abs_diff(gap_ms) <= 10,
+            "frame {} lasts {} ms, published {gap_ms} ms before the next",
+            w[0].0,
+            w[0].1
+        );
+    }
+    let gif_ms: u64 = frames.iter().map(|f| f.1).sum();
+
+    let probe = common::run_ok(
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=nb_read_frames:format=duration",
+                "-of",
+                "default=noprint_wrappers=1",
+            ])
+            .arg(&mp4),
+    );
+    let text = String::from_utf8_lossy(&probe.stdout).to_string();
+    let field = |k: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(k))
+            .unwrap_or_else(|| panic!("{k}: {text}"));
+        line[k.len() + 1..].parse().unwrap()
+    };
+    assert_eq!(field("nb_read_frames") as usize, frames.len(), "{text}");
+    let mp4_ms = field("duration") * 1000.0;
+    assert!(
+        (mp4_ms - gif_ms as f64).abs() <= 50.0,
+        "MP4 {mp4_ms} ms, GIF {gif_ms} ms"
+    );
 }
