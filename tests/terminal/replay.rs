@@ -359,3 +359,64 @@ fn a_clip_holds_the_published_frames_with_their_timing() {
         "MP4 {mp4_ms} ms, GIF {gif_ms} ms"
     );
 }
+
+/// The RSS of process `pid`, in KB.
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"));
+    line.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// What the memory test allows beyond the history's budget: the monitor without history
+/// (about 15 MB), 64 feeds' compressors and previous-frame buffers, allocator slack.
+const RSS_CONSTANT_MB: u64 = 48;
+
+/// 64 real PyBoy envs at 10 fps watched with a 60 s, 64 MB history for 150 s: RSS stays
+/// under 64 MB + [`RSS_CONSTANT_MB`], and flat once the history is full. Opt-in (2.5 min):
+/// `cargo test --release --test terminal replay::memory -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn memory_stays_within_the_budget_with_64_envs() {
+    let dir = Scratch::new("replay-memory");
+    let names: Vec<String> = (0..64).map(|i| format!("env-{i:02}")).collect();
+    let mut cmd = py_script("pyboy_many.py");
+    cmd.args([
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--names",
+        &names.join(","),
+    ])
+    .args(["--fps", "10", "--seconds", "400"]);
+    let _publishers = spawn_ready(&mut cmd, "64 PyBoy publishers");
+    let tmux = Tmux::start("replay-memory", 200, 60);
+    let watch = format!(
+        "GBWATCH_DIR={} exec {} watch --protocol halfblocks --history 60s --history-size 64MB",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch")
+    );
+    tmux.run(&["send-keys", "-t", "t", &watch, "Enter"]);
+    tmux.wait_for("64 envs", COLD_START.as_secs(), |s| s.contains("64 envs"));
+    let pid: u32 = tmux
+        .run(&["list-panes", "-t", "t", "-F", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut samples = Vec::new();
+    while started.elapsed() < Duration::from_secs(150) {
+        std::thread::sleep(Duration::from_secs(5));
+        samples.push((started.elapsed().as_secs(), rss_kb(pid)));
+    }
+    println!("RSS (s, KB): {samples:?}");
+    let limit = (64 + RSS_CONSTANT_MB) * 1024;
+    let max = samples.iter().map(|s| s.1).max().unwrap();
+    assert!(max <= limit, "RSS {max} KB over {limit} KB: {samples:?}");
+    let full: Vec<u64> = samples.iter().filter(|s| s.0 >= 80).map(|s| s.1).collect();
+    let (lo, hi) = (*full.iter().min().unwrap(), *full.iter().max().unwrap());
+    assert!(
+        hi - lo <= 8 * 1024,
+        "RSS moved {lo}..{hi} KB once full: {samples:?}"
+    );
+    keys(&tmux, "q");
+}
