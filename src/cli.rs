@@ -220,6 +220,9 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback prints a warning (there is no authentication).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: String,
+    /// Time kept by every env for `/api/clip`.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Arguments of `gbwatch relay`.

@@ -43,6 +43,7 @@ pub fn route(app: &App, req: &Request) -> Reply {
             | "/stream"
             | "/api/sources"
             | "/api/stream"
+            | "/api/clip"
     );
     if !known {
         return Reply::Full(Response::text(404, format!("no such endpoint: {path}")));
@@ -68,6 +69,10 @@ pub fn route(app: &App, req: &Request) -> Reply {
         "/state" => Reply::Full(state(app, req)),
         "/api/screenshot" | "/snapshot" => Reply::Full(match pick(app, req) {
             Ok((feed, latest)) => screenshot(app, &feed, latest),
+            Err(r) => r,
+        }),
+        "/api/clip" => Reply::Full(match pick(app, req) {
+            Ok((feed, _)) => super::clip::clip(&feed, req),
             Err(r) => r,
         }),
         "/stream" => match pick(app, req) {
