@@ -230,6 +230,9 @@ pub struct ServeArgs {
     /// --map-layout`).
     #[arg(long, value_name = "FILE")]
     pub map_layout: Option<PathBuf>,
+    /// Time kept by every env for `/api/clip`.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Arguments of `gbwatch relay`.
@@ -316,6 +319,25 @@ pub struct WatchArgs {
     /// or the one region's).
     #[arg(long, value_name = "PNG")]
     pub map_image: Option<PathBuf>,
+    /// Time kept by every env for pause and replay.
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// How much every env keeps for pause, replay and clips.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back every env's frames are kept (`60s`, `2m`; `0`: no history).
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub history: String,
+    /// The most memory the history takes, all envs together (`64MB`, `1GB`); the oldest
+    /// frames go first.
+    #[arg(long, value_name = "SIZE", default_value = "64MB")]
+    pub history_size: String,
+    /// Marks the timeline where this becomes true (`episode_return>100`; also <, >=, <=,
+    /// =); repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub mark: Vec<String>,
 }
 
 #[cfg(test)]

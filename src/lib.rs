@@ -42,9 +42,10 @@
 //! src/stream/      the compact stream's wire format (FORMAT.md)
 //! src/source/      slots, recordings and the demo (recording/, RECORDING.md), HTTP and
 //!                  MJPEG, image files, ssh:// and serve's stream (stream/), decoding
-//! src/pipeline/    feed, feeds (discovery), capture, queue, presets, status, histograms,
-//!                  counters (FEEDS.md) and the report stats and serve print; positions
-//!                  (every env's place, trail, coverage), layout and world (the map's)
+//! src/pipeline/    feed, feeds (discovery), capture, queue, history/ (recent frames),
+//!                  presets, status, histograms, counters (FEEDS.md) and the report stats
+//!                  and serve print; positions (every env's place, trail, coverage),
+//!                  layout and world (the map's)
 //! src/encode/      nearest-neighbour scaling, YCbCr rows, JPEG (baseline/: gbwatch's own
 //!                  encoder, the default), the JPEG cache, files
 //! src/tui/         state.rs (State and update, no I/O), map.rs (the map view's), panels/

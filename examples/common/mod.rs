@@ -75,8 +75,14 @@ const FRAME_BYTES: usize = (W * H * 4) as usize;
 /// (`tests/py/pyboy_publisher.py --save`) into a file of u64 LE frame_index + RGBA records;
 /// returns its path. A reader is attached meanwhile, as the publisher copies only then.
 pub fn record_pyboy(rom: &Path, frames: usize) -> PathBuf {
+    record_pyboy_every(rom, frames, 1, 60)
+}
+
+/// [`record_pyboy`] keeping every `tick`-th emulator frame (6: what a 10 fps capture of a
+/// 60 fps game sees), published at `fps` (0: as fast as PyBoy runs).
+pub fn record_pyboy_every(rom: &Path, frames: usize, tick: u32, fps: u32) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
-        "gbwatch-bench-{}-{}",
+        "gbwatch-bench-{}-{}-{tick}",
         std::process::id(),
         rom.file_stem().unwrap().to_string_lossy()
     ));
@@ -91,7 +97,9 @@ pub fn record_pyboy(rom: &Path, frames: usize) -> PathBuf {
             "--name",
             "rec",
             "--fps",
-            "60",
+            &fps.to_string(),
+            "--tick",
+            &tick.to_string(),
         ])
         .arg("--rom")
         .arg(rom)

@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod dump;
+pub mod history;
 pub mod list;
 pub mod record;
 pub mod relay;
@@ -196,14 +197,26 @@ pub fn start_feeds(
     preset: &PresetArgs,
     shutdown: &Shutdown,
 ) -> Result<Started, UsageError> {
+    start_feeds_with(source, preset, None, shutdown)
+}
+
+/// [`start_feeds`] with every feed keeping its history in `history`.
+pub fn start_feeds_with(
+    source: &SourceArgs,
+    preset: &PresetArgs,
+    history: Option<crate::pipeline::History>,
+    shutdown: &Shutdown,
+) -> Result<Started, UsageError> {
     let settings = settings_from(preset)?;
     let specs = batch_specs(source)?;
     let log = StateLog::new(&specs);
+    let mut options = feed_options(source, preset);
+    options.history = history;
     let set = FeedSet::start_under(
         shutdown.cancel(),
         specs,
         SharedSettings::new(settings),
-        feed_options(source, preset),
+        options,
     );
     Ok(Started { set, log })
 }
@@ -231,6 +244,7 @@ pub fn feed_options(source: &SourceArgs, preset: &PresetArgs) -> FeedOptions {
         } else {
             30.0
         }),
+        history: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `gbwatch serve`: the dashboard and its HTTP endpoints on the capture pipeline.
 
-use super::{start_feeds, Shutdown, Terminated, UsageError};
+use super::history::history_from;
+use super::{start_feeds_with, Shutdown, Terminated, UsageError};
 use crate::cli::ServeArgs;
 use crate::encode::Backend;
 use crate::serve::Server;
@@ -30,7 +31,8 @@ pub fn run(args: ServeArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
         )?)),
         None => None,
     };
-    let mut started = start_feeds(&args.source, &args.preset, shutdown)?;
+    let history = history_from(&args.history, Duration::from_secs(30))?;
+    let mut started = start_feeds_with(&args.source, &args.preset, history, shutdown)?;
     let set = started.set.clone();
     set.positions.set_layout(layout);
     let server = Server::start(listener, set.clone(), Backend::best(), shutdown.cancel())?;

@@ -1,6 +1,7 @@
 //! `gbwatch watch` (and `gbwatch` alone): wires the sources' [`FeedSet`] to the terminal
 //! [`crate::tui::Monitor`] and always gives the terminal back.
 
+use super::history::history_from;
 use super::{feed_options, settings_from, specs_from, Shutdown, Terminated, UsageError};
 use crate::cli::{ColorsArg, WatchArgs};
 use crate::pipeline::{FeedSet, SharedSettings};
@@ -44,11 +45,14 @@ pub fn run(args: WatchArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
         .map(|s| s.to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    let stuck_after = std::time::Duration::from_secs_f64(args.stuck_after);
+    let mut options = feed_options(&args.source, &args.preset);
+    options.history = history_from(&args.history, stuck_after)?;
     let set = FeedSet::start_under(
         shutdown.cancel(),
         specs,
         SharedSettings::new(settings),
-        feed_options(&args.source, &args.preset),
+        options,
     );
     let result = monitor(&args, &set, source_hint, shutdown);
     set.stop();

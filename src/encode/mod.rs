@@ -1,7 +1,8 @@
-//! Scaling and JPEG encoding, shared by dump, serve and snapshots.
+//! Scaling and JPEG encoding, shared by dump, serve and snapshots; clips (GIF, MP4).
 
 mod baseline;
 mod cache;
+pub mod clip;
 pub mod file;
 mod jpeg;
 mod scale;

@@ -82,6 +82,9 @@ fn run(
                     t,
                 );
                 positions.observe(&t.name, frame.info.as_deref(), Instant::now());
+                if let Some(h) = &t.history {
+                    h.push(&frame);
+                }
                 t.queue.push(frame.clone());
                 // Full means a wake-up is already pending: nothing is lost.
                 let _ = arrived.try_send(());
@@ -105,6 +108,9 @@ fn run(
                 }
             }
             Ok(Poll::Offline(reason)) => {
+                if let Some(h) = &t.history {
+                    h.mark_offline(crate::clock::monotonic_ns());
+                }
                 t.set_state(FeedState::Offline(reason));
                 if cancel.sleep(Duration::from_millis(200)) {
                     break;

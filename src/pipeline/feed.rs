@@ -1,5 +1,6 @@
 //! One source's feed: its queue, figures, status and the handle of its capture thread.
 
+use super::history::FeedHistory;
 use super::queue::DropOldestQueue;
 use super::stats::{FeedStats, StatsSnapshot};
 use super::status::{set_state, FeedState, FeedStatus};
@@ -24,6 +25,8 @@ pub struct Feed {
     pub queue: Arc<DropOldestQueue<SharedFrame>>,
     /// The feed's counters and latency histograms.
     pub stats: Arc<FeedStats>,
+    /// Its recent frames, when the process keeps history.
+    pub history: Option<Arc<FeedHistory>>,
     status: Mutex<FeedStatus>,
     /// The capture thread of the current source; `None` while none could be opened.
     capture: Mutex<Option<JoinHandle<()>>>,
@@ -43,6 +46,7 @@ impl Feed {
         kind: SourceKind,
         capacity: usize,
         state: FeedState,
+        history: Option<Arc<FeedHistory>>,
     ) -> Feed {
         Feed {
             name,
@@ -50,6 +54,7 @@ impl Feed {
             kind,
             queue: Arc::new(DropOldestQueue::new(capacity)),
             stats: Arc::new(FeedStats::new()),
+            history,
             status: Mutex::new(FeedStatus {
                 state,
                 since: Instant::now(),
@@ -73,9 +78,10 @@ impl Feed {
         self.shown.store(shown, Ordering::Relaxed);
     }
 
-    /// The rate the consumer can use at capture rate `fps`: 0 while not shown.
+    /// The rate the consumer can use at capture rate `fps`: 0 while not shown, unless the
+    /// feed keeps history (which every feed's frames go to, shown or not).
     pub(crate) fn wanted_fps(&self, fps: u32) -> u32 {
-        if self.shown.load(Ordering::Relaxed) {
+        if self.shown.load(Ordering::Relaxed) || self.history.is_some() {
             fps.min(self.rate_cap.load(Ordering::Relaxed))
         } else {
             0

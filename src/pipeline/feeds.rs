@@ -4,6 +4,7 @@
 use super::capture::spawn_capture;
 use super::feed::Feed;
 use super::positions::{MapFields, Positions, DEFAULT_TRAIL};
+use super::history::History;
 use super::preset::SharedSettings;
 use super::status::FeedState;
 use crate::cancel::Cancel;
@@ -31,6 +32,8 @@ pub struct FeedOptions {
     pub map_fields: MapFields,
     /// How long the map's trails are.
     pub trail: Duration,
+    /// The history every feed keeps its recent frames in (`None`: no history).
+    pub history: Option<History>,
 }
 
 impl Default for FeedOptions {
@@ -40,6 +43,7 @@ impl Default for FeedOptions {
             source: SourceOptions::default(),
             map_fields: MapFields::default(),
             trail: DEFAULT_TRAIL,
+            history: None,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct FeedSet {
         crossbeam_channel::Sender<()>,
         crossbeam_channel::Receiver<()>,
     ),
+    /// The history every feed keeps, if any.
+    history: Option<History>,
     /// The rescanning thread, joined by [`FeedSet::stop`].
     discovery: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
@@ -94,6 +100,7 @@ impl FeedSet {
             cancel: parent.child(),
             positions: Arc::new(Positions::new(options.map_fields.clone(), options.trail)),
             arrived: crossbeam_channel::bounded(1),
+            history: options.history.clone(),
             discovery: Arc::default(),
         };
         let mut known = HashSet::new();
@@ -179,6 +186,7 @@ impl FeedSet {
                 kind,
                 options.queue_capacity,
                 FeedState::Waiting,
+                options.history.as_ref().map(History::track),
             )),
         };
         self.open_into(&feed, open);
@@ -239,6 +247,11 @@ impl FeedSet {
                 retired.pop_front();
             }
         }
+    }
+
+    /// The history the feeds keep (`None` when the process keeps none).
+    pub fn history(&self) -> Option<&History> {
+        self.history.as_ref()
     }
 
     /// Why some SOURCE could not be scanned at the last scan (an unreadable directory).

@@ -1,5 +1,5 @@
-//! Capture threads, the drop-oldest queue, presets, counters and latencies, and where every
-//! env is (positions).
+//! Capture threads, the drop-oldest queue, the history, presets, counters and latencies,
+//! and where every env is (positions).
 
 mod capture;
 mod feed;
@@ -7,6 +7,7 @@ mod feeds;
 mod histogram;
 mod layout;
 mod positions;
+mod history;
 mod preset;
 mod queue;
 mod report;
@@ -20,6 +21,9 @@ pub use feeds::{FeedOptions, FeedSet};
 pub use histogram::{Percentiles, WindowedHistogram};
 pub use layout::{LayoutError, WorldLayout, WorldRect};
 pub use positions::{MapFields, MapSnapshot, Pos, Positions, Track, DEFAULT_TRAIL};
+pub use history::{
+    FeedHistory, History, HistoryOptions, MarkRule, MarkRuleError, Marker, MarkerKind,
+};
 pub use preset::{Preset, PresetError, Settings, SharedSettings, PRESETS};
 pub use queue::{DropOldestQueue, QueueCounts};
 pub use report::{FeedReport, MapReport, PositionReport, QualitySettings, StatsReport};

@@ -4,6 +4,7 @@
 //! One thread per connection (bounded), blocking sockets, no async runtime: a handful of
 //! viewers is the use case, and a blocked client then only ever blocks its own thread.
 
+mod clip;
 mod compact;
 mod http;
 mod latest;

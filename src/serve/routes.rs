@@ -44,6 +44,7 @@ pub fn route(app: &App, req: &Request) -> Reply {
             | "/api/sources"
             | "/api/stream"
             | "/api/map"
+            | "/api/clip"
     );
     if !known {
         return Reply::Full(Response::text(404, format!("no such endpoint: {path}")));
@@ -73,6 +74,10 @@ pub fn route(app: &App, req: &Request) -> Reply {
         "/state" => Reply::Full(state(app, req)),
         "/api/screenshot" | "/snapshot" => Reply::Full(match pick(app, req) {
             Ok((feed, latest)) => screenshot(app, &feed, latest),
+            Err(r) => r,
+        }),
+        "/api/clip" => Reply::Full(match pick(app, req) {
+            Ok((feed, _)) => super::clip::clip(&feed, req),
             Err(r) => r,
         }),
         "/stream" => match pick(app, req) {

@@ -14,10 +14,12 @@ pub mod pacing;
 pub mod panels;
 pub mod picture;
 pub mod protocol;
+pub mod replay;
 pub mod snapshot;
 pub mod state;
 pub mod terminal;
 pub mod theme;
+pub mod timeline;
 pub mod training;
 
 pub use halfblock::{dimmed, ColorMode, HalfblockRenderer};

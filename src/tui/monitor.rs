@@ -9,6 +9,7 @@ use super::pacing::Pacer;
 use super::panels::{layout, Panels};
 use super::picture::Pictures;
 use super::protocol::Choice;
+use super::replay;
 use super::state::{Action, DrawFigures, Event, FeedUpdate, State};
 use super::{halfblock::ColorMode, snapshot};
 use crate::encode::{Backend, JpegCache};
@@ -76,6 +77,9 @@ pub struct Monitor {
     snapshot_dir: PathBuf,
     /// Picture codes from the picture thread not written yet (the writer was busy).
     pending_pictures: Vec<u8>,
+    /// When the screen was paused (the history's clock): the pin runs from the shown
+    /// instant to it.
+    paused_since: u64,
 }
 
 impl Monitor {
@@ -109,6 +113,7 @@ impl Monitor {
             jpeg: JpegCache::new(Backend::best()),
             snapshot_dir: setup.snapshot_dir,
             pending_pictures: Vec::new(),
+            paused_since: 0,
         })
     }
 
@@ -124,7 +129,7 @@ impl Monitor {
                 break Exit::TerminalGone;
             }
             let fps = self.set.settings.get().fps();
-            let wait = self.pacer.wait(Instant::now(), fps, self.state.frozen);
+            let wait = self.pacer.wait(Instant::now(), fps, self.state.holding());
             crossbeam_channel::select! {
                 recv(input.events) -> event => match event {
                     Ok(Ok(event)) => {
@@ -187,9 +192,42 @@ impl Monitor {
                     );
                     self.state.update(Event::Snapshot(result));
                 }
+                Action::Time(m, about) => self.time(m, about.as_deref()),
+                Action::Clip(key) => {
+                    let result =
+                        replay::clip(&self.set, &key, self.state.paused_at, &self.snapshot_dir);
+                    self.state.update(Event::Clip(result));
+                }
             }
         }
         Ok(false)
+    }
+
+    /// Moves the screen in time: every feed shows its frame at the instant the move lands
+    /// on, and the history keeps what lies between it and the pause.
+    fn time(&mut self, m: super::timeline::TimeMove, about: Option<&str>) {
+        let now_ns = crate::clock::monotonic_ns();
+        // Two capture intervals: every feed has copied what was published before that.
+        let lag_ns = 2_000_000_000 / self.set.settings.get().fps().max(1) as u64;
+        let clock = (now_ns, lag_ns);
+        let at = replay::resolve(&self.set, self.state.paused_at, m, about, clock);
+        if self.state.paused_at.is_none() {
+            self.paused_since = now_ns;
+        }
+        if let Some(h) = self.set.history() {
+            h.pin(at.map(|at| (at.min(self.paused_since), self.paused_since.max(at))));
+        }
+        let frames = replay::frames_at(&self.set, at);
+        self.state.update(Event::Shown { at_ns: at, frames });
+        self.refresh_timeline();
+    }
+
+    /// Hands the state what the timeline strip shows now.
+    fn refresh_timeline(&mut self) {
+        let about = self.state.target().map(|f| f.key().to_string());
+        if let Some(t) = replay::timeline(&self.set, about.as_deref()) {
+            self.state.update(Event::Timeline(t));
+        }
     }
 
     /// Takes the picture thread's codes: written at once when the terminal is free, else
@@ -226,7 +264,7 @@ impl Monitor {
         let fps = self.set.settings.get().fps();
         if self
             .pacer
-            .draw_due(now, fps, self.state.frozen, self.writer.report())
+            .draw_due(now, fps, self.state.holding(), self.writer.report())
         {
             self.draw(now)?;
         }
@@ -252,6 +290,7 @@ impl Monitor {
             .collect();
         let now_ns = crate::clock::monotonic_ns();
         self.state.update(Event::Feeds { feeds, now_ns });
+        self.refresh_timeline();
         let fps = self.set.settings.get().fps();
         self.state.update(Event::Draw(DrawFigures {
             out_bytes_per_s: self.out_rate.per_second(now, Duration::from_secs(1)),
@@ -295,7 +334,7 @@ impl Monitor {
     /// screen and sends it to the writer.
     fn draw(&mut self, now: Instant) -> std::io::Result<()> {
         let feeds = self.set.feeds();
-        let fresh: Vec<(String, SharedFrame)> = if self.state.frozen {
+        let fresh: Vec<(String, SharedFrame)> = if self.state.holding() {
             Vec::new()
         } else {
             feeds

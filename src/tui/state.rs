@@ -2,6 +2,7 @@
 //! be tested without a terminal.
 
 use super::map::{MapKey, MapState};
+use super::timeline::{time_key, TimeMove, Timeline};
 use super::training::{Training, RETURN_FIELD};
 use crate::frame::SharedFrame;
 use crate::info::Scalar;
@@ -132,6 +133,18 @@ pub enum Event {
     Snapshot(Result<String, String>),
     /// Where the envs are now (sent while the map is shown).
     Map(MapSnapshot),
+    /// The frames of an instant of the history (`at_ns`), or the newest again when live
+    /// (`None`); each feed's frame by key.
+    Shown {
+        /// The instant shown (the history's clock), `None` for live.
+        at_ns: Option<u64>,
+        /// (feed key, its frame at that instant).
+        frames: Vec<(String, SharedFrame)>,
+    },
+    /// What the timeline strip shows now.
+    Timeline(Timeline),
+    /// A clip was written (path) or failed (message).
+    Clip(Result<String, String>),
 }
 
 /// What the caller must do after an update (the state does no I/O itself).
@@ -143,6 +156,10 @@ pub enum Action {
     SetPreset(usize),
     /// Save the shown frame of the feed with this key as a JPEG.
     Snapshot(String),
+    /// Move in time (the history decides where that lands), about the env with this key.
+    Time(TimeMove, Option<String>),
+    /// Save a clip of the env with this key, up to the shown instant.
+    Clip(String),
 }
 
 /// The grid's order.
@@ -207,6 +224,10 @@ pub struct State {
     pub stuck_after_ns: u64,
     /// The map view's state.
     pub map: MapState,
+    /// The instant every view is paused at (the history's clock); `None` while live.
+    pub paused_at: Option<u64>,
+    /// The timeline strip, while the process keeps history.
+    pub timeline: Option<Timeline>,
 }
 
 impl State {
@@ -251,10 +272,24 @@ impl State {
 
     /// How long `feed` has looked stuck, if it does (it is online and has a frame).
     pub fn stuck_for(&self, feed: &FeedView) -> Option<u64> {
-        if feed.is_offline() || feed.frame.is_none() || self.frozen {
+        if feed.is_offline() || feed.frame.is_none() || self.holding() {
             return None;
         }
         feed.training.stuck_for(self.now_ns, self.stuck_after_ns)
+    }
+
+    /// True while the frames on screen are kept: frozen or paused.
+    pub fn holding(&self) -> bool {
+        self.frozen || self.paused_at.is_some()
+    }
+
+    /// The env keys and clips are about: the one full size, else the selected tile.
+    pub fn target(&self) -> Option<&FeedView> {
+        match self.view() {
+            View::Single(_) => self.current(),
+            View::Grid => self.visible().get(self.selected).map(|&i| &self.feeds[i]),
+            View::Empty | View::Map => None,
+        }
     }
 
     /// How many shown feeds look stuck.
@@ -317,7 +352,7 @@ impl State {
             }
             Event::Frames { frames, now_ns } => {
                 self.now_ns = now_ns;
-                if !self.frozen {
+                if !self.holding() {
                     let label = self.label.as_deref();
                     for (key, frame) in frames {
                         if let Some(f) = self.feeds.iter_mut().find(|f| f.key() == key) {
@@ -344,6 +379,26 @@ impl State {
                 self.message = Some(match r {
                     Ok(path) => format!("snapshot saved: {path}"),
                     Err(e) => format!("snapshot failed: {e}"),
+                });
+                Vec::new()
+            }
+            Event::Shown { at_ns, frames } => {
+                self.paused_at = at_ns;
+                for (key, frame) in frames {
+                    if let Some(f) = self.feeds.iter_mut().find(|f| f.key() == key) {
+                        f.frame = Some(frame);
+                    }
+                }
+                Vec::new()
+            }
+            Event::Timeline(t) => {
+                self.timeline = Some(t);
+                Vec::new()
+            }
+            Event::Clip(r) => {
+                self.message = Some(match r {
+                    Ok(path) => format!("clip saved: {path}"),
+                    Err(e) => format!("clip failed: {e}"),
                 });
                 Vec::new()
             }
@@ -399,6 +454,21 @@ impl State {
                 _ => return Vec::new(),
             }
         }
+        if self.timeline.is_some() {
+            if let Some(m) = time_key(key.code, self.paused_at.is_some()) {
+                let about = self.target().map(|f| f.key().to_string());
+                return vec![Action::Time(m, about)];
+            }
+            if key.code == KeyCode::Char('c') {
+                return match self.target() {
+                    Some(f) => vec![Action::Clip(f.key().to_string())],
+                    None => {
+                        self.message = Some("no env to clip".to_string());
+                        Vec::new()
+                    }
+                };
+            }
+        }
         let n = self.visible().len();
         match key.code {
             KeyCode::Char('m') => self.map.shown = true,
@@ -440,19 +510,10 @@ impl State {
                 self.message = Some(if self.frozen { "frozen" } else { "live" }.to_string());
             }
             KeyCode::Char('?') => self.help = true,
-            KeyCode::Char('s') => {
-                let target = match self.view() {
-                    View::Single(_) => self.current(),
-                    View::Grid => self.visible().get(self.selected).map(|&i| &self.feeds[i]),
-                    View::Empty | View::Map => None,
-                };
-                match target {
-                    Some(f) if f.frame.is_some() => {
-                        return vec![Action::Snapshot(f.key().to_string())]
-                    }
-                    _ => self.message = Some("no frame to save yet".to_string()),
-                }
-            }
+            KeyCode::Char('s') => match self.target() {
+                Some(f) if f.frame.is_some() => return vec![Action::Snapshot(f.key().to_string())],
+                _ => self.message = Some("no frame to save yet".to_string()),
+            },
             KeyCode::Enter | KeyCode::Char('e') if self.view() == View::Grid => {
                 self.zoomed = true;
             }
@@ -644,6 +705,45 @@ mod tests {
         s.update(key(KeyCode::Char('f')));
         s.update(frames("env-00", frame(Some(5)), 6));
         assert_eq!(s.feeds[0].frame.as_ref().unwrap().published_ns, Some(5));
+    }
+
+    #[test]
+    fn time_keys_need_history_and_paused_frames_stay() {
+        let mut s = State::new(1, "");
+        s.update(Event::Feeds {
+            feeds: vec![upd("env-00")],
+            now_ns: 2,
+        });
+        let k = s.feeds[0].key().to_string();
+        // Without history, p and , are nothing.
+        assert!(s.update(key(KeyCode::Char('p'))).is_empty());
+        s.update(Event::Timeline(Timeline::default()));
+        assert_eq!(
+            s.update(key(KeyCode::Char('p'))),
+            vec![Action::Time(TimeMove::Pause, Some(k.clone()))]
+        );
+        let old = frame(Some(1));
+        s.update(Event::Shown {
+            at_ns: Some(1),
+            frames: vec![(k.clone(), old.clone())],
+        });
+        assert!(s.holding());
+        s.update(frames(&k, frame(Some(5)), 6));
+        assert!(Arc::ptr_eq(s.feeds[0].frame.as_ref().unwrap(), &old));
+        assert_eq!(
+            s.update(key(KeyCode::Char('p'))),
+            vec![Action::Time(TimeMove::Live, Some(k.clone()))]
+        );
+        assert_eq!(
+            s.update(key(KeyCode::Char(','))),
+            vec![Action::Time(TimeMove::Step(-1), Some(k.clone()))]
+        );
+        assert_eq!(s.update(key(KeyCode::Char('c'))), vec![Action::Clip(k)]);
+        s.update(Event::Shown {
+            at_ns: None,
+            frames: Vec::new(),
+        });
+        assert!(!s.holding());
     }
 
     #[test]

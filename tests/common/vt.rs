@@ -1,5 +1,5 @@
 //! A terminal, as far as the monitor's output needs one: output replayed into cells
-//! (cursor, text, foreground colours, erases) and the graphics sequences it carries (kitty,
+//! (cursor, text, colours, erases) and the graphics sequences it carries (kitty,
 //! sixel, iTerm2) decoded back to pixels.
 
 use std::collections::{BTreeSet, HashMap};
@@ -65,6 +65,22 @@ pub struct Cell {
     pub text: String,
     /// Its foreground colour, if set.
     pub fg: Option<[u8; 3]>,
+    /// Its background colour, if set.
+    pub bg: Option<[u8; 3]>,
+}
+
+impl Cell {
+    /// The two pixels of a half-block cell (top, bottom), as the renderer draws them: `▀`
+    /// foreground over background, `▄` the other way, `█` foreground, a space background.
+    pub fn halfblock(&self) -> Option<([u8; 3], [u8; 3])> {
+        match self.text.as_str() {
+            "▀" => Some((self.fg?, self.bg?)),
+            "▄" => Some((self.bg?, self.fg?)),
+            "█" => Some((self.fg?, self.fg?)),
+            " " => Some((self.bg?, self.bg?)),
+            _ => None,
+        }
+    }
 }
 
 /// A graphics sequence, with the cell the cursor was on when it came and the offset in the
@@ -107,6 +123,7 @@ pub struct Screen {
     row: u16,
     col: u16,
     fg: Option<[u8; 3]>,
+    bg: Option<[u8; 3]>,
     /// Pictures in the order drawn.
     pub pictures: Vec<Shown>,
     kitty: Option<(HashMap<String, String>, Vec<u8>)>,
@@ -196,6 +213,7 @@ impl Screen {
         let cell = Cell {
             text: c.to_string(),
             fg: self.fg,
+            bg: self.bg,
         };
         self.cells.insert((self.row, self.col), cell);
         self.col += 1;
@@ -236,17 +254,24 @@ impl Screen {
                 let mut k = 0;
                 while k < nums.len() {
                     match nums[k] {
-                        0 | 39 => self.fg = None,
+                        0 => (self.fg, self.bg) = (None, None),
+                        39 => self.fg = None,
+                        49 => self.bg = None,
                         38 | 48 | 58 if nums.get(k + 1) == Some(&2) => {
-                            if nums[k] == 38 {
-                                let c = |j: usize| nums.get(k + j).copied().unwrap_or(0) as u8;
-                                self.fg = Some([c(2), c(3), c(4)]);
+                            let c = |j: usize| nums.get(k + j).copied().unwrap_or(0) as u8;
+                            let rgb = Some([c(2), c(3), c(4)]);
+                            match nums[k] {
+                                38 => self.fg = rgb,
+                                48 => self.bg = rgb,
+                                _ => {}
                             }
                             k += 4;
                         }
                         38 | 48 | 58 => {
-                            if nums[k] == 38 {
-                                self.fg = None;
+                            match nums[k] {
+                                38 => self.fg = None,
+                                48 => self.bg = None,
+                                _ => {}
                             }
                             k += 2;
                         }

@@ -168,3 +168,53 @@ fn dashboard_shows_a_live_screen_in_chromium() {
         .count();
     assert!(bright_in_header > 100, "the header looks empty");
 }
+
+/// The page, as headless Chromium builds it, has a clip link on each env's card; following
+/// it gives the env's last 30 s as a GIF.
+#[test]
+fn the_page_offers_a_clip_of_each_env_in_chromium() {
+    let dir = Scratch::new("serve-browser-clip");
+    let (_publisher, server) = publisher_and_server(dir.path(), gbwatch(), &[], &[]);
+    let work = Scratch::new("serve-browser-clip-out");
+    let out = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            work.path().join("profile").display()
+        ))
+        .args(["--virtual-time-budget=3000", "--dump-dom"])
+        .arg(format!("http://{}/", server.addr))
+        .stderr(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {CHROMIUM} ({e}); run `bash tests/run-all.sh` once")
+        });
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let at = dom
+        .find("class=\"clip\"")
+        .unwrap_or_else(|| panic!("no clip link on the page:\n{dom}"));
+    let tag = &dom[dom[..at].rfind('<').unwrap()..];
+    let href = tag
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let href = href.replace("&amp;", "&");
+    assert!(href.starts_with("/api/clip?source="), "{href}");
+    assert!(tag[..tag.find('>').unwrap()].contains("download="), "{tag}");
+    let clip = get(server.addr, &href);
+    assert_eq!(clip.status, 200, "{}", clip.text());
+    assert_eq!(clip.header("Content-Type"), Some("image/gif"));
+    assert!(clip.body.starts_with(b"GIF89a"), "not a GIF");
+}

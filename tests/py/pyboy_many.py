@@ -2,10 +2,15 @@
 test can have many envs without one Python process per env.
 
     python tests/py/pyboy_many.py --dir DIR --names env-0,env-1,... [--fps 5] [--seconds 60]
-        [--ticks-file FILE]
+        [--ticks-file FILE] [--index-pixels] [--log FILE]
 
 --fps 1e9 runs as fast as PyBoy goes; --ticks-file writes "FRAMES MONOTONIC_NS" (frames of
 all envs so far) twice a second, for benchmarks of the training's own speed.
+
+--index-pixels paints the top third of every published frame in the colour
+(n % 256, n // 256 % 256, 0x5a), n counting the published frames from 1, and sends
+{"step": n} as its info, so a test can read from the screen which frame is shown;
+--log writes "NAME N MONOTONIC_NS" just before each publish.
 
 Prints "ready" once every slot exists. A line "close NAME" on stdin closes that env's
 publisher (its slot is removed, as when a training process ends).
@@ -34,7 +39,13 @@ ap.add_argument("--seconds", type=float, default=120.0)
 ap.add_argument("--ticks-file", default=None, help="write the frames run so far (all envs) here twice a second")
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
 ap.add_argument("--save-dir", default=None, help="write every published frame to DIR/NAME.frames as (u64 frame_index, RGBA)")
+ap.add_argument("--index-pixels", action="store_true", help="paint the frame's number into its top third, send it as info step")
+ap.add_argument("--log", default=None, help="write NAME N MONOTONIC_NS before each publish")
 args = ap.parse_args()
+if args.index_pixels:
+    import numpy as np
+    canvases = {}
+log = open(args.log, "w", buffering=1) if args.log else None
 
 envs = {}
 for i, name in enumerate(args.names.split(",")):
@@ -67,10 +78,23 @@ while time.monotonic() - start < args.seconds:
                 gone[0].stop(save=False)
     for name, (pyboy, pub) in envs.items():
         pyboy.tick()
-        pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
+        if args.index_pixels:
+            # One array per env, changed in place: the publisher describes it once.
+            canvas = canvases.setdefault(name, np.empty((144, 160, 4), np.uint8))
+            canvas[:] = pyboy.screen.ndarray
+            canvas[:48] = (n + 1) % 256, (n + 1) // 256 % 256, 0x5A, 255
+            if log is not None:
+                log.write("%s %d %d\n" % (name, n + 1, time.monotonic_ns()))
+            pub.publish(canvas, n + 1, {"step": n + 1})
+        else:
+            pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
         if name in saves:
-            saves[name].write(struct.pack("<Q", pyboy.frame_count))
-            saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
+            if args.index_pixels:
+                saves[name].write(struct.pack("<Q", n + 1))
+                saves[name].write(canvas.tobytes())
+            else:
+                saves[name].write(struct.pack("<Q", pyboy.frame_count))
+                saves[name].write(memoryview(pyboy.screen.raw_buffer).cast("B"))
             saves[name].flush()
     n += 1
     if args.ticks_file and time.monotonic() >= next_report:

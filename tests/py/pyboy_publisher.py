@@ -1,7 +1,7 @@
 """Runs real PyBoy on one of the project's ROMs and publishes every frame to gbwatch.
 
     python tests/py/pyboy_publisher.py --dir DIR --name env-00 [--rom assets/demo.gb]
-        [--fps 60] [--seconds 5 | --frames N] [--save FILE] [--skip 120]
+        [--fps 60] [--seconds 5 | --frames N] [--save FILE] [--skip 120] [--tick 1]
 
 --save writes every frame PyBoy produced (whether or not a monitor was reading) as
 (u64 frame_index, 92160 RGBA bytes) records, so a test can compare what gbwatch captured
@@ -32,6 +32,7 @@ ap.add_argument("--fps", type=float, default=60.0, help="0: as fast as PyBoy run
 ap.add_argument("--seconds", type=float, default=None)
 ap.add_argument("--frames", type=int, default=None)
 ap.add_argument("--save", default=None)
+ap.add_argument("--tick", type=int, default=1, help="emulator frames per published frame (6: a 10 fps sample of a 60 fps game)")
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
 ap.add_argument("--info", action="store_true", help="publish info with each frame: step, frame, episode, episode_return, map")
 ap.add_argument("--return-value", type=float, default=None, help="publish this episode_return always")
@@ -70,7 +71,7 @@ with Publisher(args.name, directory=args.dir) as pub:
             break
         t = time.monotonic() - start
         if freeze is None or not (freeze[0] <= t < freeze[1]):
-            pyboy.tick()
+            pyboy.tick(args.tick, True)
         n += 1
         info = None
         if args.info:

@@ -17,6 +17,7 @@ mod publisher_py;
 mod security;
 mod serve;
 mod serve_as_source;
+mod serve_clip;
 mod slot_info;
 mod slot_pyboy;
 mod stats_json;

@@ -8,6 +8,7 @@ mod map_real;
 mod map_view;
 mod recording;
 mod remote_serves;
+mod replay;
 mod soak;
 mod still_tiles;
 mod watch;

@@ -2,6 +2,7 @@
 //! view), or centred over the tiles (grid, whose tiles under it are left out).
 
 use crate::tui::theme;
+use crate::tui::timeline::{Timeline, TIME_KEYS};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -31,15 +32,15 @@ const WIDTH: u16 = 64;
 
 /// Where the overlay goes: over the single view's side panel when it fits there (the
 /// picture stays in view), centred in `area` otherwise.
-pub fn area(side: Option<Rect>, area: Rect) -> Rect {
+pub fn area(side: Option<Rect>, area: Rect, time: Option<&Timeline>) -> Rect {
     if let Some(side) = side {
-        let h = lines(side.width).len() as u16 + 2;
+        let h = lines(side.width, time).len() as u16 + 2;
         if side.width as usize >= KEY_WIDTH + 20 && side.height >= h {
             return Rect { height: h, ..side };
         }
     }
     let w = WIDTH.min(area.width);
-    let h = (lines(w).len() as u16 + 2).min(area.height);
+    let h = (lines(w, time).len() as u16 + 2).min(area.height);
     Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -48,12 +49,28 @@ pub fn area(side: Option<Rect>, area: Rect) -> Rect {
     )
 }
 
+/// The clip key, listed with the time keys.
+const CLIP_KEY: (&str, &str) = ("c", "save the selected env's last 30 s as a GIF (and MP4)");
+
 /// The overlay's lines for a box `width` cells wide: a description too long for its column
-/// goes on under itself.
-fn lines(width: u16) -> Vec<Line<'static>> {
+/// goes on under itself. With history, the time keys and the budget follow.
+fn lines(width: u16, time: Option<&Timeline>) -> Vec<Line<'static>> {
     let room = (width as usize).saturating_sub(2 + KEY_WIDTH).max(8);
     let mut out = Vec::new();
-    for (key, text) in KEYS {
+    let mut keys = KEYS.to_vec();
+    let budget;
+    if let Some(t) = time {
+        keys.extend(TIME_KEYS);
+        keys.push(CLIP_KEY);
+        budget = format!(
+            "{:.1} of {:.0} MB held, {:.0} s kept",
+            t.bytes as f64 / (1 << 20) as f64,
+            t.budget_bytes as f64 / (1 << 20) as f64,
+            t.span_s
+        );
+        keys.push(("history", budget.as_str()));
+    }
+    for (key, text) in keys {
         for (i, part) in wrap(text, room).into_iter().enumerate() {
             let key = if i == 0 { key } else { "" };
             out.push(Line::from(vec![
@@ -83,9 +100,9 @@ fn wrap(text: &str, room: usize) -> Vec<String> {
 }
 
 /// Draws the overlay into `rect` (from [`area`]).
-pub fn render(rect: Rect, buf: &mut Buffer) {
+pub fn render(rect: Rect, buf: &mut Buffer, time: Option<&Timeline>) {
     Clear.render(rect, buf);
-    Paragraph::new(lines(rect.width))
+    Paragraph::new(lines(rect.width, time))
         .style(theme::OVERLAY)
         .block(Block::bordered().title(" keys "))
         .render(rect, buf);
@@ -99,14 +116,14 @@ mod tests {
     fn long_descriptions_go_on_under_themselves() {
         assert_eq!(wrap("filter envs by name", 11), ["filter envs", "by name"]);
         assert_eq!(wrap("quit", 11), ["quit"]);
-        let narrow = lines(44);
+        let narrow = lines(44, None);
         assert!(narrow.len() > KEYS.len());
         assert!(
             narrow.iter().all(|l| l.width() <= 42),
             "fits inside the border"
         );
         assert_eq!(
-            lines(64).len(),
+            lines(64, None).len(),
             KEYS.len(),
             "one line a key when wide enough"
         );

@@ -67,6 +67,8 @@ pub struct Screen {
     pub body: Rect,
     /// The status bar.
     pub status: Rect,
+    /// The timeline strip above it, while history is kept.
+    pub timeline: Option<Rect>,
     /// The view's own areas.
     pub areas: Areas,
     /// The help overlay, when it is open.
@@ -130,7 +132,14 @@ pub fn layout(state: &State, area: Rect) -> Screen {
             ..Screen::default()
         };
     }
-    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let strip = u16::from(state.timeline.is_some());
+    let [body, timeline, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(strip),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let timeline = state.timeline.is_some().then_some(timeline);
     let vis = state.visible();
     let areas = match state.view() {
         View::Empty => Areas::Empty,
@@ -173,7 +182,9 @@ pub fn layout(state: &State, area: Rect) -> Screen {
         Areas::Single { side, .. } => Some(*side),
         _ => None,
     };
-    let help = state.help.then(|| super::help::area(side, area));
+    let help = state
+        .help
+        .then(|| super::help::area(side, area, state.timeline.as_ref()));
     let images = match help {
         Some(help) => images
             .into_iter()
@@ -187,6 +198,7 @@ pub fn layout(state: &State, area: Rect) -> Screen {
         too_small: false,
         body,
         status,
+        timeline,
         areas,
     }
 }

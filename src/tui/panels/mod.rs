@@ -10,6 +10,7 @@ mod map;
 mod single;
 mod status;
 mod text;
+mod timeline;
 mod training;
 
 pub use format::{fmt_age, fmt_rate, fmt_us};
@@ -54,11 +55,14 @@ impl Widget for Panels<'_> {
             }
         }
         status::render(state, screen.status, buf);
+        if let (Some(rect), Some(t)) = (screen.timeline, &state.timeline) {
+            timeline::render(state, t, rect, buf);
+        }
         for area in &screen.images {
             reset_cells(buf, area.rect, true);
         }
         if let Some(rect) = screen.help {
-            help::render(rect, buf);
+            help::render(rect, buf, state.timeline.as_ref());
         }
     }
 }
@@ -182,6 +186,30 @@ mod tests {
         let text = draw(&s);
         assert!(text.contains("info unreadable: "), "{text}");
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn paused_single_view_says_how_far_back_with_the_strip() {
+        let mut s = state(vec![feed("env-00", FeedState::Online, true)], (110, 34));
+        s.update(Event::Timeline(crate::tui::timeline::Timeline {
+            oldest_ns: NOW - 9_000_000_000,
+            newest_ns: NOW,
+            markers: vec![(NOW - 5_000_000_000, '|')],
+            bytes: 3 << 20,
+            budget_bytes: 64 << 20,
+            span_s: 60.0,
+        }));
+        s.update(Event::Shown {
+            at_ns: Some(NOW - 2_300_000_000),
+            frames: vec![("/dev/shm/gbwatch/env-00.slot".into(), frame(23))],
+        });
+        let text = draw(&s);
+        assert!(text.contains("PAUSED \u{2212}2.3 s"), "{text}");
+        insta::assert_snapshot!(text);
+        s.help = true;
+        let text = draw(&s);
+        assert!(text.contains("3.0 of 64 MB held"), "{text}");
+        insta::assert_snapshot!("help_with_history", text);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::tui::state::{State, View};
 use crate::tui::theme;
+use crate::tui::timeline::indicator;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
@@ -20,6 +21,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
         _ => " 1-4 preset  +/- step  space freeze  s snapshot  ? help  q quit",
     };
     let n = state.visible().len();
+    let time = match state.timeline {
+        Some(_) => format!("{} · ", indicator(state.paused_at, state.now_ns)),
+        None => String::new(),
+    };
     let right = match &state.message {
         Some(m) => format!("{m} "),
         None => {
@@ -30,6 +35,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             format!("{stuck}{n} env{} ", if n == 1 { "" } else { "s" })
         }
     };
+    let right = format!("{time}{right}");
     let rw = (right.chars().count() as u16).min(area.width);
     Paragraph::new(left).style(theme::STATUS).render(area, buf);
     Paragraph::new(right)

@@ -15,13 +15,14 @@ use zstd::zstd_safe::{CCtx, CParameter};
 /// Compresses `data` with zstd, with `prefix` (the previous frame) as raw-content dictionary.
 fn compress(
     cctx: &mut CCtx<'static>,
+    level: i32,
     data: &[u8],
     prefix: Option<&[u8]>,
 ) -> Result<Vec<u8>, RecordingError> {
     let zerr = |code: usize| RecordingError::Compress(zstd::zstd_safe::get_error_name(code));
     cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
         .map_err(zerr)?;
-    cctx.set_parameter(CParameter::CompressionLevel(ZSTD_LEVEL))
+    cctx.set_parameter(CParameter::CompressionLevel(level))
         .map_err(zerr)?;
     cctx.load_dictionary(prefix.unwrap_or(&[])).map_err(zerr)?;
     let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
@@ -45,6 +46,7 @@ pub struct RecordingWriter<W: Write> {
     since_key: u32,
     frames: u64,
     bytes: u64,
+    level: i32,
 }
 
 impl<W: Write> RecordingWriter<W> {
@@ -72,7 +74,14 @@ impl<W: Write> RecordingWriter<W> {
             since_key: 0,
             frames: 0,
             bytes: FILE_HEADER_SIZE as u64,
+            level: ZSTD_LEVEL,
         })
+    }
+
+    /// Compresses later frames at zstd `level` instead of [`ZSTD_LEVEL`] (the history uses
+    /// a faster one); readers need not know.
+    pub fn set_level(&mut self, level: i32) {
+        self.level = level;
     }
 
     /// The header written.
@@ -180,7 +189,7 @@ impl<W: Write> RecordingWriter<W> {
             let new_colours = self.palette.len() - first_new;
             data.extend_from_slice(&indices);
             let prefix = (!key).then_some(&self.prev_indices[..]);
-            let payload = compress(&mut self.cctx, &data, prefix)?;
+            let payload = compress(&mut self.cctx, self.level, &data, prefix)?;
             self.prev_indices = indices;
             self.prev_indexed = true;
             let kind = if key {
@@ -195,7 +204,7 @@ impl<W: Write> RecordingWriter<W> {
             self.prev_indexed = false;
             let delta = !want_key && self.prev_rgba.len() == rgba.len();
             let prefix = delta.then_some(&self.prev_rgba[..]);
-            let payload = compress(&mut self.cctx, rgba, prefix)?;
+            let payload = compress(&mut self.cctx, self.level, rgba, prefix)?;
             let kind = if delta {
                 Kind::DeltaRgba
             } else {
@@ -206,6 +215,22 @@ impl<W: Write> RecordingWriter<W> {
         self.prev_rgba.clear();
         self.prev_rgba.extend_from_slice(rgba);
         Ok(result)
+    }
+
+    /// Starts a new recording on `out` with the same frame size, its first frame a
+    /// keyframe, and returns the previous output; the compressor and buffers are kept (the
+    /// history cuts its segments this way).
+    pub fn start_over(&mut self, mut out: W) -> Result<W, RecordingError> {
+        out.write_all(&self.header.to_bytes())?;
+        self.frames = 0;
+        self.since_key = 0;
+        self.bytes = FILE_HEADER_SIZE as u64;
+        Ok(std::mem::replace(&mut self.out, out))
+    }
+
+    /// The underlying writer, to read what an in-memory writer holds.
+    pub fn get_ref(&self) -> &W {
+        &self.out
     }
 
     /// The underlying writer (to take what an in-memory writer holds).
@@ -226,18 +251,29 @@ impl<W: Write> RecordingWriter<W> {
 }
 
 /// Appends the palette index of every pixel; false when more than 256 colours are needed.
+/// A small table in front of `lookup` answers most pixels without hashing them.
 fn index_into(
     rgba: &[u8],
     palette: &mut Vec<[u8; 4]>,
     lookup: &mut HashMap<[u8; 4], u8>,
     indices: &mut Vec<u8>,
 ) -> bool {
-    let mut last: Option<([u8; 4], u8)> = None;
+    // (colour, index + 1) by a multiplicative hash of the colour; 0 means empty.
+    let mut near = [(0u32, 0u16); 64];
+    let slot = |c: u32| (c.wrapping_mul(0x9E37_79B1) >> 26) as usize;
+    let mut last = (u32::MAX, 0u8, false);
     for p in rgba.chunks_exact(4) {
         let c = [p[0], p[1], p[2], p[3]];
-        let i = match last {
-            Some((lc, li)) if lc == c => li,
-            _ => match lookup.get(&c) {
+        let key = u32::from_le_bytes(c);
+        if last.2 && last.0 == key {
+            indices.push(last.1);
+            continue;
+        }
+        let (k, v) = near[slot(key)];
+        let i = if v != 0 && k == key {
+            (v - 1) as u8
+        } else {
+            let i = match lookup.get(&c) {
                 Some(&i) => i,
                 None => {
                     if palette.len() == 256 {
@@ -248,9 +284,11 @@ fn index_into(
                     lookup.insert(c, i);
                     i
                 }
-            },
+            };
+            near[slot(key)] = (key, i as u16 + 1);
+            i
         };
-        last = Some((c, i));
+        last = (key, i, true);
         indices.push(i);
     }
     true
