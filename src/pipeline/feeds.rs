@@ -3,8 +3,8 @@
 
 use super::capture::spawn_capture;
 use super::feed::Feed;
-use super::positions::{MapFields, Positions, DEFAULT_TRAIL};
 use super::history::History;
+use super::positions::{MapFields, Positions, DEFAULT_TRAIL};
 use super::preset::SharedSettings;
 use super::status::FeedState;
 use crate::cancel::Cancel;

@@ -5,9 +5,9 @@ mod capture;
 mod feed;
 mod feeds;
 mod histogram;
+mod history;
 mod layout;
 mod positions;
-mod history;
 mod preset;
 mod queue;
 mod report;
@@ -19,11 +19,11 @@ pub use capture::to_frame;
 pub use feed::Feed;
 pub use feeds::{FeedOptions, FeedSet};
 pub use histogram::{Percentiles, WindowedHistogram};
-pub use layout::{LayoutError, WorldLayout, WorldRect};
-pub use positions::{MapFields, MapSnapshot, Pos, Positions, Track, DEFAULT_TRAIL};
 pub use history::{
     FeedHistory, History, HistoryOptions, MarkRule, MarkRuleError, Marker, MarkerKind,
 };
+pub use layout::{LayoutError, WorldLayout, WorldRect};
+pub use positions::{MapFields, MapSnapshot, Pos, Positions, Track, DEFAULT_TRAIL};
 pub use preset::{Preset, PresetError, Settings, SharedSettings, PRESETS};
 pub use queue::{DropOldestQueue, QueueCounts};
 pub use report::{FeedReport, MapReport, PositionReport, QualitySettings, StatsReport};
