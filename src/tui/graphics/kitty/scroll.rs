@@ -41,7 +41,8 @@ const STEP: usize = 3;
 const MIN_BAND: u32 = 16;
 
 /// The scroll that explains clearly more of `new` than no motion does, if any: `hint` (the
-/// last one found) and its neighbours are tried first, then every offset within [`RANGE`] on a sample grid.
+/// last one found) and its neighbours are tried first, then every offset within `RANGE`
+/// rows on a sample grid.
 pub fn find_scroll(
     old: &[u8],
     new: &[u8],
