@@ -248,6 +248,13 @@ fn run(desk: &Desk, line: &str) -> bool {
             });
             quit(&tmux);
         }
+        "gbwatch watch --history 2m --history-size 256MB --mark 'episode_return>100'" => {
+            let tmux = desk.tmux("readme", line);
+            tmux.wait_for("the env drawn, with the timeline strip saying LIVE", 60, |s| {
+                s.contains("env-00") && picture_rows(s) > 10 && s.contains("LIVE")
+            });
+            quit(&tmux);
+        }
         "gbwatch watch --protocol halfblocks --colors truecolor" => {
             watch(desk, line, &["env-00"])
         }

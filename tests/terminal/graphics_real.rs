@@ -204,6 +204,8 @@ fn still_publishers(dir: &std::path::Path, n: usize) -> (Vec<Proc>, Vec<(String,
 fn picture_areas(names: &[String], cols: u16, rows: u16) -> Vec<Rect> {
     let mut s = State::new(1, "");
     s.update(Event::Resize(cols, rows));
+    // `watch` keeps history by default, so its screen has the timeline strip.
+    s.update(Event::Timeline(gbwatch::tui::timeline::Timeline::default()));
     s.update(Event::Feeds {
         feeds: names
             .iter()
