@@ -11,7 +11,6 @@ use common::wait::COLD_START;
 use common::{py_script, spawn_ready, Ready, Scratch};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// Publish rate: 10 s is 43.3 frames, so a 10 s jump lands 69 ms away from any frame.
@@ -303,12 +302,7 @@ fn a_clip_holds_the_published_frames_with_their_timing() {
     let mp4 = clips.join(format!("env-0-{shown}.mp4"));
     assert!(gif.exists() && mp4.exists(), "{screen}");
 
-    let out = common::run_ok(
-        py_script("gif_frames.py")
-            .arg(&gif)
-            .arg(saved.join("env-0.frames")),
-    );
-    let frames: Vec<(u64, u64, bool)> = serde_json::from_slice(&out.stdout).unwrap();
+    let frames = common::gif_frames(&gif, &saved.join("env-0.frames"));
     let numbers: Vec<u64> = frames.iter().map(|f| f.0).collect();
     let first = numbers[0];
     assert_eq!(
@@ -329,31 +323,8 @@ fn a_clip_holds_the_published_frames_with_their_timing() {
     }
     let gif_ms: u64 = frames.iter().map(|f| f.1).sum();
 
-    let probe = common::run_ok(
-        Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-count_frames",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=nb_read_frames:format=duration",
-                "-of",
-                "default=noprint_wrappers=1",
-            ])
-            .arg(&mp4),
-    );
-    let text = String::from_utf8_lossy(&probe.stdout).to_string();
-    let field = |k: &str| -> f64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(k))
-            .unwrap_or_else(|| panic!("{k}: {text}"));
-        line[k.len() + 1..].parse().unwrap()
-    };
-    assert_eq!(field("nb_read_frames") as usize, frames.len(), "{text}");
-    let mp4_ms = field("duration") * 1000.0;
+    let (mp4_frames, mp4_ms) = common::ffprobe(&mp4);
+    assert_eq!(mp4_frames, frames.len(), "frames in the MP4");
     assert!(
         (mp4_ms - gif_ms as f64).abs() <= 50.0,
         "MP4 {mp4_ms} ms, GIF {gif_ms} ms"
