@@ -47,6 +47,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Record every env the SOURCEs hold into one replayable file (a saved compact stream).
     Record(RecordArgs),
+    /// Save one env's span of a recording as an animated GIF (or MP4), each frame with its
+    /// recorded timing.
+    Clip(ClipArgs),
     /// Serve a dashboard, JPEG snapshots, an MJPEG stream and JSON stats over HTTP.
     Serve(ServeArgs),
     /// Write the compact stream of SOURCES' frames to standard output, reading the viewer's
@@ -270,6 +273,28 @@ pub struct RecordArgs {
     /// Record only this env (default: every env of every SOURCE, into the one file).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+}
+
+/// Arguments of `gbwatch clip`.
+#[derive(Debug, Args)]
+pub struct ClipArgs {
+    /// The recording: a file `gbwatch record` wrote (many envs), or a single-env one.
+    #[arg(value_name = "REC")]
+    pub recording: PathBuf,
+    /// The env to clip (may be left out when the recording holds one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Where the clip starts, as time since the recording's first frame: `12.5` or `12.5s`
+    /// (seconds), `2m`, `1m30s` (default: the first frame).
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+    /// Where the clip ends, the same way (default: the last frame); frames made from
+    /// `--from` to `--to`, both included, are in the clip.
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+    /// The clip to write: FILE.gif, or FILE.mp4 (made with ffmpeg, which must be on PATH).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 pub use crate::tui::protocol::ProtocolArg;

@@ -5,15 +5,26 @@ use crate::cli::HistoryArgs;
 use crate::pipeline::{History, HistoryOptions, MarkRule};
 use std::time::Duration;
 
-/// Seconds in `60s`, `2m`, `90` (seconds), `1.5m`.
-fn parse_duration(text: &str) -> Option<Duration> {
+/// A duration: `12.5` or `12.5s` (seconds), `2m`, `1.5m`, `1m30s`.
+pub(super) fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
-    let (number, unit) = match t.strip_suffix('m') {
-        Some(n) => (n, 60.0),
-        None => (t.strip_suffix('s').unwrap_or(t), 1.0),
+    let (minutes, seconds) = match t.split_once('m') {
+        Some((m, rest)) => (m, rest.strip_suffix('s').unwrap_or(rest)),
+        None => ("", t.strip_suffix('s').unwrap_or(t)),
     };
-    let v: f64 = number.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v * unit))
+    let number = |s: &str| -> Option<f64> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Some(0.0);
+        }
+        let v: f64 = s.parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(v)
+    };
+    if minutes.trim().is_empty() && seconds.trim().is_empty() {
+        return None;
+    }
+    let total = number(minutes)? * 60.0 + number(seconds)?;
+    Duration::try_from_secs_f64(total).ok()
 }
 
 /// Bytes in `64MB`, `512KB`, `1GB`, `1000000` (KB, MB, GB count 1024s).
@@ -76,6 +87,12 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("0"), Some(Duration::ZERO));
         assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("12.5"), Some(Duration::from_millis(12_500)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));
+        for bad in ["", "m", "s", "-1", "1m-5s", "1:30", "inf", "1e400"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
         assert_eq!(parse_size("64MB"), Some(64 << 20));
         assert_eq!(parse_size("1gb"), Some(1 << 30));
         assert_eq!(parse_size("0"), None);

@@ -1,5 +1,6 @@
 //! Subcommands: each wires sources to a consumer.
 
+pub mod clip;
 pub mod docs;
 pub mod dump;
 pub mod history;
@@ -95,6 +96,7 @@ pub struct Terminated(pub i32);
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::List(args)) => list::run(args),
+        Some(Command::Clip(args)) => clip::run(args),
         Some(Command::Completions(args)) => docs::completions(args),
         Some(Command::Man(args)) => docs::man(args),
         command => match Shutdown::install() {
@@ -122,7 +124,7 @@ fn run_until_stopped(
         Some(Command::Serve(args)) => serve::run(args, shutdown),
         Some(Command::Relay(args)) => relay::run(args, shutdown),
         Some(Command::Watch(args)) => watch::run(args, shutdown),
-        Some(Command::List(_) | Command::Completions(_) | Command::Man(_)) => {
+        Some(Command::List(_) | Command::Clip(_) | Command::Completions(_) | Command::Man(_)) => {
             unreachable!("run() handles the commands that end by themselves")
         }
         None => {

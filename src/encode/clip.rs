@@ -2,7 +2,7 @@
 //! shown for as long as until the next one came), and as MP4 through `ffmpeg` when it is
 //! on PATH (made from the GIF, so it keeps the same timing).
 
-use crate::frame::SharedFrame;
+use crate::frame::{Frame, SharedFrame};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -36,31 +36,40 @@ pub enum ClipError {
     Ffmpeg(String),
 }
 
+/// A frame's time in whole centiseconds: delays are differences of these, so rounding
+/// never adds up and a clip's length stays exact to 10 ms.
+fn centiseconds(at_ns: u64) -> i64 {
+    (at_ns as f64 / 1e7).round() as i64
+}
+
 /// Each frame's delay in centiseconds: the time to the next frame, rounded on the running
 /// total so the clip's length stays exact to 10 ms.
 pub fn delays_cs(frames: &[SharedFrame]) -> Vec<u16> {
-    let cs = |f: &SharedFrame| (f.captured_ns as f64 / 1e7).round() as i64;
     let mut out: Vec<u16> = frames
         .windows(2)
-        .map(|w| (cs(&w[1]) - cs(&w[0])).clamp(1, u16::MAX as i64) as u16)
+        .map(|w| delay_between(w[0].captured_ns, w[1].captured_ns))
         .collect();
     out.push(out.last().copied().unwrap_or(LAST_DELAY_CS));
     out
 }
 
+fn delay_between(from_ns: u64, to_ns: u64) -> u16 {
+    (centiseconds(to_ns) - centiseconds(from_ns)).clamp(1, u16::MAX as i64) as u16
+}
+
 /// One frame as palette indices and its palette (RGB), if it has at most 256 colours.
-fn indexed(f: &SharedFrame) -> Result<(Vec<u8>, Vec<u8>), ClipError> {
+fn indexed(index: u64, rgba: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ClipError> {
     let mut palette: Vec<u8> = Vec::new();
     let mut lookup: HashMap<[u8; 3], u8> = HashMap::new();
-    let mut pixels = Vec::with_capacity(f.pixels.len() / 4);
-    for p in f.pixels.chunks_exact(4) {
+    let mut pixels = Vec::with_capacity(rgba.len() / 4);
+    for p in rgba.chunks_exact(4) {
         let c = [p[0], p[1], p[2]];
         let i = match lookup.get(&c) {
             Some(&i) => i,
             None => {
                 if lookup.len() == 256 {
                     return Err(ClipError::Frame {
-                        index: f.frame_index,
+                        index,
                         what: "more than 256 colours",
                     });
                 }
@@ -75,25 +84,98 @@ fn indexed(f: &SharedFrame) -> Result<(Vec<u8>, Vec<u8>), ClipError> {
     Ok((pixels, palette))
 }
 
-/// Writes `frames` (all of one size) as an animated GIF that loops.
-pub fn write_gif(frames: &[SharedFrame], out: impl Write) -> Result<(), ClipError> {
-    let first = frames.first().ok_or(ClipError::Empty)?;
-    let (w, h) = (first.width as u16, first.height as u16);
-    let mut enc = gif::Encoder::new(out, w, h, &[])?;
-    enc.set_repeat(gif::Repeat::Infinite)?;
-    for (f, delay) in frames.iter().zip(delays_cs(frames)) {
-        if (f.width as u16, f.height as u16) != (w, h) {
+/// A frame waiting for its successor, which decides how long it is shown.
+struct Pending {
+    frame: gif::Frame<'static>,
+    at_ns: u64,
+}
+
+/// An animated GIF written a frame at a time (memory holds one frame, not the clip): each
+/// frame is shown until the next one's time.
+pub struct GifWriter<W: Write> {
+    encoder: Option<gif::Encoder<W>>,
+    out: Option<W>,
+    size: (u16, u16),
+    pending: Option<Pending>,
+    last_delay: Option<u16>,
+}
+
+impl<W: Write> GifWriter<W> {
+    /// A GIF that loops, written to `out`; nothing is written before the first frame.
+    pub fn new(out: W) -> GifWriter<W> {
+        GifWriter {
+            encoder: None,
+            out: Some(out),
+            size: (0, 0),
+            pending: None,
+            last_delay: None,
+        }
+    }
+
+    /// Adds frame `index` made at `at_ns` (any clock, never going back): `width` x `height`
+    /// RGBA pixels, the size of the first frame.
+    pub fn push(
+        &mut self,
+        index: u64,
+        at_ns: u64,
+        (width, height): (u32, u32),
+        rgba: &[u8],
+    ) -> Result<(), ClipError> {
+        let size = (width as u16, height as u16);
+        if self.encoder.is_none() {
+            let out = self.out.take().expect("an output until the first frame");
+            let mut enc = gif::Encoder::new(out, size.0, size.1, &[])?;
+            enc.set_repeat(gif::Repeat::Infinite)?;
+            self.encoder = Some(enc);
+            self.size = size;
+        } else if size != self.size {
             return Err(ClipError::Frame {
-                index: f.frame_index,
+                index,
                 what: "a different size from the first frame",
             });
         }
-        let (pixels, palette) = indexed(f)?;
-        let mut frame = gif::Frame::from_palette_pixels(w, h, pixels, palette, None);
-        frame.delay = delay;
-        enc.write_frame(&frame)?;
+        let (pixels, palette) = indexed(index, rgba)?;
+        let frame = gif::Frame::from_palette_pixels(size.0, size.1, pixels, palette, None);
+        if let Some(p) = self.pending.take() {
+            self.write(p, Some(at_ns))?;
+        }
+        self.pending = Some(Pending { frame, at_ns });
+        Ok(())
     }
-    Ok(())
+
+    /// Adds `frame`, at its capture time.
+    pub fn push_frame(&mut self, frame: &Frame) -> Result<(), ClipError> {
+        let size = (frame.width, frame.height);
+        self.push(frame.frame_index, frame.captured_ns, size, &frame.pixels)
+    }
+
+    fn write(&mut self, mut p: Pending, next_ns: Option<u64>) -> Result<(), ClipError> {
+        p.frame.delay = match next_ns {
+            Some(next) => delay_between(p.at_ns, next),
+            None => self.last_delay.unwrap_or(LAST_DELAY_CS),
+        };
+        self.last_delay = Some(p.frame.delay);
+        let enc = self.encoder.as_mut().expect("made with the first frame");
+        enc.write_frame(&p.frame)?;
+        Ok(())
+    }
+
+    /// Writes the last frame (shown as long as the one before it) and gives the output back.
+    pub fn finish(mut self) -> Result<W, ClipError> {
+        let p = self.pending.take().ok_or(ClipError::Empty)?;
+        self.write(p, None)?;
+        let enc = self.encoder.take().expect("made with the first frame");
+        Ok(enc.into_inner()?)
+    }
+}
+
+/// Writes `frames` (all of one size) as an animated GIF that loops.
+pub fn write_gif(frames: &[SharedFrame], out: impl Write) -> Result<(), ClipError> {
+    let mut gif = GifWriter::new(out);
+    for f in frames {
+        gif.push_frame(f)?;
+    }
+    gif.finish().map(drop)
 }
 
 /// Whether `ffmpeg` is on PATH.
@@ -123,6 +205,27 @@ pub fn gif_to_mp4(gif: &Path, mp4: &Path) -> Result<(), ClipError> {
             err.lines().last().unwrap_or("failed").to_string(),
         ))
     }
+}
+
+/// Writes the GIF `gif` as the MP4 `mp4` with ffmpeg, through hidden files beside it: `mp4`
+/// is whole or untouched.
+pub fn write_mp4(gif: &[u8], mp4: &Path) -> Result<(), ClipError> {
+    let dir = mp4.parent().unwrap_or(Path::new("."));
+    let name = mp4
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp_gif = dir.join(format!(".{name}.tmp.gif"));
+    let tmp_mp4 = dir.join(format!(".{name}.tmp.mp4"));
+    let result = std::fs::write(&tmp_gif, gif)
+        .map_err(ClipError::from)
+        .and_then(|_| gif_to_mp4(&tmp_gif, &tmp_mp4))
+        .and_then(|_| std::fs::rename(&tmp_mp4, mp4).map_err(ClipError::from));
+    let _ = std::fs::remove_file(&tmp_gif);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp_mp4);
+    }
+    result
 }
 
 /// Writes `frames` as `stem.gif` (atomically) and, with ffmpeg, `stem.mp4`; returns what

@@ -4,8 +4,8 @@ use super::files::{self, FileSource};
 use super::hosts::HostsFile;
 use super::http::{HttpOptions, HttpSource, HttpUrl};
 use super::recording::{
-    recorded_envs, RecordingSource, StreamRecordingSource, MAGIC as RECORDING_MAGIC,
-    RECORDING_EXTENSION,
+    recorded_envs, single_env_name, RecordingSource, StreamRecordingSource,
+    MAGIC as RECORDING_MAGIC,
 };
 use super::remote::{open_env, Listing, Remote};
 use super::slurm::{Job, JobEnv, JobView, SlurmUrl};
@@ -270,14 +270,7 @@ impl SourceSpec {
                 multi_recording_candidates(path, options)?
             }
             SourceSpec::Recording(path) => {
-                let name = path
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| path.display().to_string());
-                let name = name
-                    .strip_suffix(&format!(".{RECORDING_EXTENSION}"))
-                    .map(str::to_string)
-                    .unwrap_or(name);
+                let name = single_env_name(path);
                 let (speed, looping, path) = (options.speed, options.looping, path.clone());
                 vec![Candidate {
                     kind: SourceKind::Recording,

@@ -193,9 +193,9 @@ impl Monitor {
                     self.state.update(Event::Snapshot(result));
                 }
                 Action::Time(m, about) => self.time(m, about.as_deref()),
-                Action::Clip(key) => {
-                    let result =
-                        replay::clip(&self.set, &key, self.state.paused_at, &self.snapshot_dir);
+                Action::Clip(key, span) => {
+                    let at = self.state.paused_at;
+                    let result = replay::clip(&self.set, &key, (at, span), &self.snapshot_dir);
                     self.state.update(Event::Clip(result));
                 }
             }

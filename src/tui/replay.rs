@@ -1,9 +1,9 @@
 //! The monitor's side of time: where a [`TimeMove`] lands in the history, every feed's
 //! frame at that instant, and what the timeline strip shows.
 
-use super::timeline::{TimeMove, Timeline};
+use super::timeline::{ClipSpan, TimeMove, Timeline};
 use crate::frame::SharedFrame;
-use crate::pipeline::{FeedHistory, FeedSet};
+use crate::pipeline::{FeedHistory, FeedSet, Marker};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -89,26 +89,74 @@ pub fn timeline(set: &FeedSet, about: Option<&str>) -> Option<Timeline> {
     Some(t)
 }
 
-/// Saves the last [`CLIP_SPAN_NS`] of the env with `key` up to `paused_at` (live: its
-/// newest frame) into `dir` as GIF (and MP4 with ffmpeg); says where it went.
+/// Where a clip of `span` around the frame shown at `shown_ns` starts and ends (both
+/// included), by `markers` (oldest first).
+fn clip_bounds(span: ClipSpan, shown_ns: u64, markers: &[Marker]) -> (u64, u64) {
+    match span {
+        ClipSpan::Last => (shown_ns.saturating_sub(CLIP_SPAN_NS), shown_ns),
+        ClipSpan::BetweenMarkers => {
+            let before = markers.iter().rev().find(|m| m.at_ns <= shown_ns);
+            let after = markers.iter().find(|m| m.at_ns > shown_ns);
+            (
+                before.map_or(0, |m| m.at_ns),
+                after.map_or(u64::MAX, |m| m.at_ns - 1),
+            )
+        }
+    }
+}
+
+/// Saves a clip of the env with `key` into `dir` as GIF (and MP4 with ffmpeg), about the
+/// frame shown at `paused_at` (live: its newest): the last [`CLIP_SPAN_NS`] up to it, or
+/// the span between the markers around it. Says where it went.
 pub fn clip(
     set: &FeedSet,
     key: &str,
-    paused_at: Option<u64>,
+    (paused_at, span): (Option<u64>, ClipSpan),
     dir: &Path,
 ) -> Result<String, String> {
     let feed = set.feeds().into_iter().find(|f| f.key == key);
     let feed = feed.ok_or_else(|| "that env has left".to_string())?;
     let history = feed.history.as_ref().ok_or("no history kept")?;
-    let to = paused_at.unwrap_or(u64::MAX);
-    let to = history.step(to, 0).ok_or("no frames held yet")?;
-    let frames = history.frames(to.saturating_sub(CLIP_SPAN_NS), to);
-    let last = frames.last().map_or(0, |f| f.frame_index);
-    let stem = dir.join(format!(
-        "{}-{last}",
-        crate::encode::file::safe_name(&feed.name)
-    ));
-    crate::encode::clip::save_clip(&frames, &stem)
+    let shown = history
+        .step(paused_at.unwrap_or(u64::MAX), 0)
+        .ok_or("no frames held yet")?;
+    let (from, to) = clip_bounds(span, shown, &history.markers());
+    let frames = history.frames(from, to);
+    let name = crate::encode::file::safe_name(&feed.name);
+    let stem = match (span, frames.first(), frames.last()) {
+        (ClipSpan::BetweenMarkers, Some(a), Some(b)) => {
+            format!("{name}-{}-{}", a.frame_index, b.frame_index)
+        }
+        (_, _, last) => format!("{name}-{}", last.map_or(0, |f| f.frame_index)),
+    };
+    crate::encode::clip::save_clip(&frames, &dir.join(stem))
         .map(|wrote| wrote.join(" and "))
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::MarkerKind;
+
+    #[test]
+    fn a_clip_between_markers_is_one_whole_span() {
+        let at = |at_ns| Marker {
+            at_ns,
+            kind: MarkerKind::EpisodeEnd,
+        };
+        let markers = [at(10), at(20)];
+        let between = ClipSpan::BetweenMarkers;
+        assert_eq!(clip_bounds(between, 15, &markers), (10, 19));
+        assert_eq!(clip_bounds(between, 10, &markers), (10, 19), "at a marker");
+        assert_eq!(clip_bounds(between, 5, &markers), (0, 9), "none before");
+        assert_eq!(
+            clip_bounds(between, 25, &markers),
+            (20, u64::MAX),
+            "none after"
+        );
+        assert_eq!(clip_bounds(between, 5, &[]), (0, u64::MAX));
+        let last = clip_bounds(ClipSpan::Last, 40_000_000_000, &markers);
+        assert_eq!(last, (10_000_000_000, 40_000_000_000));
+    }
 }

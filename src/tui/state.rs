@@ -2,7 +2,7 @@
 //! be tested without a terminal.
 
 use super::map::{MapKey, MapState};
-use super::timeline::{time_key, TimeMove, Timeline};
+use super::timeline::{clip_key, time_key, ClipSpan, TimeMove, Timeline};
 use super::training::{Training, RETURN_FIELD};
 use crate::frame::SharedFrame;
 use crate::info::Scalar;
@@ -158,8 +158,8 @@ pub enum Action {
     Snapshot(String),
     /// Move in time (the history decides where that lands), about the env with this key.
     Time(TimeMove, Option<String>),
-    /// Save a clip of the env with this key, up to the shown instant.
-    Clip(String),
+    /// Save a clip of the env with this key, of this span around the shown instant.
+    Clip(String, ClipSpan),
 }
 
 /// The grid's order.
@@ -459,9 +459,9 @@ impl State {
                 let about = self.target().map(|f| f.key().to_string());
                 return vec![Action::Time(m, about)];
             }
-            if key.code == KeyCode::Char('c') {
+            if let Some(span) = clip_key(key.code) {
                 return match self.target() {
-                    Some(f) => vec![Action::Clip(f.key().to_string())],
+                    Some(f) => vec![Action::Clip(f.key().to_string(), span)],
                     None => {
                         self.message = Some("no env to clip".to_string());
                         Vec::new()
@@ -738,7 +738,14 @@ mod tests {
             s.update(key(KeyCode::Char(','))),
             vec![Action::Time(TimeMove::Step(-1), Some(k.clone()))]
         );
-        assert_eq!(s.update(key(KeyCode::Char('c'))), vec![Action::Clip(k)]);
+        assert_eq!(
+            s.update(key(KeyCode::Char('c'))),
+            vec![Action::Clip(k.clone(), ClipSpan::Last)]
+        );
+        assert_eq!(
+            s.update(key(KeyCode::Char('C'))),
+            vec![Action::Clip(k, ClipSpan::BetweenMarkers)]
+        );
         s.update(Event::Shown {
             at_ns: None,
             frames: Vec::new(),

@@ -30,6 +30,32 @@ pub const TIME_KEYS: [(&str, &str); 6] = [
     ("g G", "oldest frame held / live"),
 ];
 
+/// What a clip of the selected env holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipSpan {
+    /// The last 30 s up to the shown frame (`c`).
+    Last,
+    /// From the marker at or before the shown frame to the frame before the next marker
+    /// (`C`: one whole episode between two episode ends); the held span's end on a side
+    /// without a marker.
+    BetweenMarkers,
+}
+
+/// The clip keys and what they do, listed with the time keys (one line of the help).
+pub const CLIP_KEY: (&str, &str) = (
+    "c C",
+    "save the last 30 s / between markers as GIF (and MP4)",
+);
+
+/// The clip a key asks for, if it is a clip key.
+pub fn clip_key(code: KeyCode) -> Option<ClipSpan> {
+    match code {
+        KeyCode::Char('c') => Some(ClipSpan::Last),
+        KeyCode::Char('C') => Some(ClipSpan::BetweenMarkers),
+        _ => None,
+    }
+}
+
 /// The move a key asks for, if it is a time key; `paused` makes `p` go live.
 pub fn time_key(code: KeyCode, paused: bool) -> Option<TimeMove> {
     Some(match code {

@@ -225,3 +225,32 @@ pub const ORIGINAL_STATS_FIELDS: [&str; 9] = [
     "target_fps",
     "quality_settings",
 ];
+
+/// What ffprobe finds in a video file: the frames it decodes and the duration in ms.
+pub fn ffprobe(video: &Path) -> (usize, f64) {
+    let probe = run_ok(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args(["-show_entries", "stream=nb_read_frames:format=duration"])
+            .args(["-of", "default=noprint_wrappers=1"])
+            .arg(video),
+    );
+    let text = String::from_utf8_lossy(&probe.stdout).to_string();
+    let field = |k: &str| -> f64 {
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("ffprobe gave no {k}: {text}"));
+        line.parse()
+            .unwrap_or_else(|_| panic!("ffprobe's {k}: {text}"))
+    };
+    (field("nb_read_frames") as usize, field("duration") * 1000.0)
+}
+
+/// Each GIF frame decoded by Pillow (tests/py/gif_frames.py) against the frames a publisher
+/// saved (`pyboy_many.py --save-dir --index-pixels`): (number painted in it, duration in ms,
+/// pixels equal to the saved frame of that number).
+pub fn gif_frames(gif: &Path, saved: &Path) -> Vec<(u64, u64, bool)> {
+    let out = run_ok(py_script("gif_frames.py").arg(gif).arg(saved));
+    serde_json::from_slice(&out.stdout).expect("gif_frames.py prints JSON")
+}

@@ -10,7 +10,8 @@ all envs so far) twice a second, for benchmarks of the training's own speed.
 --index-pixels paints the top third of every published frame in the colour
 (n % 256, n // 256 % 256, 0x5a), n counting the published frames from 1, and sends
 {"step": n} as its info, so a test can read from the screen which frame is shown;
---log writes "NAME N MONOTONIC_NS" just before each publish.
+--log writes "NAME N MONOTONIC_NS" just before each publish; --episode-every K adds
+"episode": n // K to that info (an episode ends before frames K, 2K, ...).
 
 Prints "ready" once every slot exists. A line "close NAME" on stdin closes that env's
 publisher (its slot is removed, as when a training process ends).
@@ -40,6 +41,7 @@ ap.add_argument("--ticks-file", default=None, help="write the frames run so far 
 ap.add_argument("--skip", type=int, default=120, help="frames to run before publishing (boot)")
 ap.add_argument("--save-dir", default=None, help="write every published frame to DIR/NAME.frames as (u64 frame_index, RGBA)")
 ap.add_argument("--index-pixels", action="store_true", help="paint the frame's number into its top third, send it as info step")
+ap.add_argument("--episode-every", type=int, default=0, help="with --index-pixels, info episode = n // K")
 ap.add_argument("--log", default=None, help="write NAME N MONOTONIC_NS before each publish")
 args = ap.parse_args()
 if args.index_pixels:
@@ -85,7 +87,10 @@ while time.monotonic() - start < args.seconds:
             canvas[:48] = (n + 1) % 256, (n + 1) // 256 % 256, 0x5A, 255
             if log is not None:
                 log.write("%s %d %d\n" % (name, n + 1, time.monotonic_ns()))
-            pub.publish(canvas, n + 1, {"step": n + 1})
+            info = {"step": n + 1}
+            if args.episode_every:
+                info["episode"] = (n + 1) // args.episode_every
+            pub.publish(canvas, n + 1, info)
         else:
             pub.publish(pyboy.screen.raw_buffer, pyboy.frame_count)
         if name in saves:

@@ -1,9 +1,10 @@
-//! Tests on the real Python publisher and real PyBoy (the venv GBWATCH_PYTHON names): publishing, `gbwatch.wrap`, dump, stats, list, serve and its stream, HTTP sources, waiting, faults, security, the command line's edges.
+//! Tests on the real Python publisher and real PyBoy (the venv GBWATCH_PYTHON names): publishing, `gbwatch.wrap`, dump, stats, list, serve and its stream, clips of recordings, HTTP sources, waiting, faults, security, the command line's edges.
 
 #[path = "../common/mod.rs"]
 pub mod common;
 
 mod cli_edges;
+mod clip_recording;
 mod compact_stream;
 mod dump_e2e;
 mod faults;

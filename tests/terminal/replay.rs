@@ -11,7 +11,6 @@ use common::wait::COLD_START;
 use common::{py_script, spawn_ready, Ready, Scratch};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// Publish rate: 10 s is 43.3 frames, so a 10 s jump lands 69 ms away from any frame.
@@ -303,12 +302,7 @@ fn a_clip_holds_the_published_frames_with_their_timing() {
     let mp4 = clips.join(format!("env-0-{shown}.mp4"));
     assert!(gif.exists() && mp4.exists(), "{screen}");
 
-    let out = common::run_ok(
-        py_script("gif_frames.py")
-            .arg(&gif)
-            .arg(saved.join("env-0.frames")),
-    );
-    let frames: Vec<(u64, u64, bool)> = serde_json::from_slice(&out.stdout).unwrap();
+    let frames = common::gif_frames(&gif, &saved.join("env-0.frames"));
     let numbers: Vec<u64> = frames.iter().map(|f| f.0).collect();
     // The clip holds what the monitor captured: on a loaded machine capture may miss a
     // frame now and then (the queue drops the oldest), never reorder or invent one.
@@ -336,31 +330,8 @@ fn a_clip_holds_the_published_frames_with_their_timing() {
     }
     let gif_ms: u64 = frames.iter().map(|f| f.1).sum();
 
-    let probe = common::run_ok(
-        Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-count_frames",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=nb_read_frames:format=duration",
-                "-of",
-                "default=noprint_wrappers=1",
-            ])
-            .arg(&mp4),
-    );
-    let text = String::from_utf8_lossy(&probe.stdout).to_string();
-    let field = |k: &str| -> f64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(k))
-            .unwrap_or_else(|| panic!("{k}: {text}"));
-        line[k.len() + 1..].parse().unwrap()
-    };
-    assert_eq!(field("nb_read_frames") as usize, frames.len(), "{text}");
-    let mp4_ms = field("duration") * 1000.0;
+    let (mp4_frames, mp4_ms) = common::ffprobe(&mp4);
+    assert_eq!(mp4_frames, frames.len(), "frames in the MP4");
     assert!(
         (mp4_ms - gif_ms as f64).abs() <= 50.0,
         "MP4 {mp4_ms} ms, GIF {gif_ms} ms"
@@ -426,5 +397,82 @@ fn memory_stays_within_the_budget_with_64_envs() {
         hi - lo <= 8 * 1024,
         "RSS moved {lo}..{hi} KB once full: {samples:?}"
     );
+    keys(&tmux, "q");
+}
+
+/// `C` saves the zoomed env's span between the markers around the shown frame: one whole
+/// episode (`pyboy_many.py --episode-every`, so an episode ends before every 25th frame),
+/// first and last frame as published; with no marker before, from the oldest frame held.
+#[test]
+fn a_clip_between_markers_is_one_whole_episode() {
+    const EPISODE: u64 = 25;
+    let dir = Scratch::new("replay-episode");
+    let saved = dir.path().join("saved");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).unwrap();
+    let mut cmd = py_script("pyboy_many.py");
+    cmd.args(["--dir", dir.path().to_str().unwrap(), "--names", "env-0"])
+        .args(["--fps", FPS, "--seconds", "300", "--index-pixels"])
+        .args(["--episode-every", &EPISODE.to_string()])
+        .args(["--save-dir", saved.to_str().unwrap()]);
+    let _publishers = spawn_ready(&mut cmd, "the PyBoy publisher");
+    let tmux = Tmux::start("replay-episode", 160, 50);
+    let watch = format!(
+        "GBWATCH_DIR={} {} watch --protocol halfblocks --colors truecolor --preset high --snapshot-dir {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_gbwatch"),
+        clips.display()
+    );
+    tmux.run(&["send-keys", "-t", "t", &watch, "Enter"]);
+    common::wait::eventually("frame 80 on screen (3 episodes held)", COLD_START, || {
+        shown_number(&tmux).filter(|&n| n >= 80)
+    });
+    keys(&tmux, "p");
+    tmux.wait_for("PAUSED", 10, |s| s.contains("PAUSED"));
+    let n0 = common::wait::eventually("one frame shown", Duration::from_secs(10), || {
+        shown_number(&tmux)
+    });
+    // The previous marker, then one frame back: the last frame of the episode before it.
+    let marker = if n0 % EPISODE == 0 {
+        n0 - EPISODE
+    } else {
+        n0 / EPISODE * EPISODE
+    };
+    keys(&tmux, "<");
+    common::wait::eventually(
+        &format!("frame {marker}, at the previous marker"),
+        Duration::from_secs(10),
+        || (shown_number(&tmux) == Some(marker)).then_some(()),
+    );
+    keys(&tmux, ",");
+    let last = marker - 1;
+    common::wait::eventually(
+        &format!("frame {last}, one back"),
+        Duration::from_secs(10),
+        || (shown_number(&tmux) == Some(last)).then_some(()),
+    );
+    let first = marker - EPISODE;
+    let check = |first: u64, last: u64| {
+        keys(&tmux, "C");
+        let name = format!("env-0-{first}-{last}.gif");
+        let screen = tmux.wait_for(&format!("clip saved: …{name}"), 60, |s| {
+            s.contains("clip saved: ") && s.contains(&name)
+        });
+        let frames = common::gif_frames(&clips.join(&name), &saved.join("env-0.frames"));
+        let numbers: Vec<u64> = frames.iter().map(|f| f.0).collect();
+        assert_eq!(
+            numbers,
+            (first..=last).collect::<Vec<_>>(),
+            "every frame from {first} to {last}:\n{screen}"
+        );
+        assert!(frames.iter().all(|f| f.2), "pixels differ: {frames:?}");
+    };
+    check(first, last);
+    // The oldest frame held has no marker before it: the clip starts there.
+    keys(&tmux, "g");
+    let oldest = common::wait::eventually("the oldest frame", Duration::from_secs(10), || {
+        shown_number(&tmux).filter(|&n| n < first)
+    });
+    check(oldest, (oldest / EPISODE + 1) * EPISODE - 1);
     keys(&tmux, "q");
 }

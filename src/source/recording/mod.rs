@@ -1,8 +1,10 @@
 //! Recordings: the `.gbrec` file format (RECORDING.md), the replay source and the embedded demo.
 
 mod format;
+mod frames;
 mod multi;
 
+pub use frames::{single_env_name, EnvFrames, EnvFramesError, RecordedFrame};
 pub use multi::{recorded_envs, StreamRecordingSource};
 
 pub use format::{

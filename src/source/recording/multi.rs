@@ -19,18 +19,19 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 
 /// A recording's messages, read from the start a chunk at a time: memory holds a chunk and
 /// the messages it completed, never the whole file.
-struct Messages {
+pub(super) struct Messages {
     input: Box<dyn ReadSeek>,
     chunk: Box<[u8]>,
     parser: StreamParser,
     pending: VecDeque<Message>,
     parsed: usize,
     ended: bool,
-    damage: Option<String>,
+    /// Why reading stopped before the end, once it has.
+    pub(super) damage: Option<String>,
 }
 
 impl Messages {
-    fn open(path: &Path) -> Result<Messages, SourceError> {
+    pub(super) fn open(path: &Path) -> Result<Messages, SourceError> {
         let file = File::open(path)
             .map_err(|e| SourceError::Other(format!("cannot read {}: {e}", path.display())))?;
         Ok(Messages::new(Box::new(file)))
@@ -84,7 +85,7 @@ impl Messages {
         self.damage = Some(damage);
     }
 
-    fn pop(&mut self) -> Option<Message> {
+    pub(super) fn pop(&mut self) -> Option<Message> {
         self.peek()?;
         self.pending.pop_front()
     }
@@ -103,7 +104,7 @@ impl Messages {
     }
 
     /// The env names, in the order they first appear (reads to the end).
-    fn names(mut self) -> Vec<String> {
+    pub(super) fn names(&mut self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         while let Some(m) = self.pop() {
             if let Message::Sources(list) = m {

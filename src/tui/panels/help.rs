@@ -2,7 +2,7 @@
 //! view), or centred over the tiles (grid, whose tiles under it are left out).
 
 use crate::tui::theme;
-use crate::tui::timeline::{Timeline, TIME_KEYS};
+use crate::tui::timeline::{Timeline, CLIP_KEY, TIME_KEYS};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -48,9 +48,6 @@ pub fn area(side: Option<Rect>, area: Rect, time: Option<&Timeline>) -> Rect {
         h,
     )
 }
-
-/// The clip key, listed with the time keys.
-const CLIP_KEY: (&str, &str) = ("c", "save the selected env's last 30 s as a GIF (and MP4)");
 
 /// The overlay's lines for a box `width` cells wide: a description too long for its column
 /// goes on under itself. With history, the time keys and the budget follow.
