@@ -344,6 +344,10 @@ pub struct WatchArgs {
     /// or the one region's).
     #[arg(long, value_name = "PNG")]
     pub map_image: Option<PathBuf>,
+    /// Never ask the terminal for clicks (by default it reports them while the map is shown,
+    /// so that a click on a marker zooms its env; drag-selecting text then needs shift).
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Time kept by every env for pause and replay.
     #[command(flatten)]
     pub history: HistoryArgs,

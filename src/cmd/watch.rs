@@ -89,6 +89,7 @@ fn monitor(
             Some(path) => Some(crate::pipeline::WorldLayout::load(path)?),
             None => None,
         },
+        mouse: !args.no_mouse,
         map_image: match &args.map_image {
             Some(path) => Some(crate::tui::map_image::MapImage::load(path)?),
             None => None,

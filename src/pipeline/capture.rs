@@ -81,7 +81,7 @@ fn run(
                     &mut previous_ids(&previous, &mut next_content_id),
                     t,
                 );
-                positions.observe(&t.name, frame.info.as_deref(), Instant::now());
+                positions.observe_frame(&t.name, &frame, Instant::now());
                 if let Some(h) = &t.history {
                     h.push(&frame);
                 }

@@ -92,13 +92,17 @@ impl FeedSet {
         settings: SharedSettings,
         options: FeedOptions,
     ) -> FeedSet {
+        let positions = Positions::new(options.map_fields.clone(), options.trail);
+        if let Some(h) = &options.history {
+            positions.keep_past(h.options().span);
+        }
         let set = FeedSet {
             feeds: Arc::new(RwLock::new(Vec::new())),
             retired: Arc::new(Mutex::new(VecDeque::new())),
             problems: Arc::new(Mutex::new(Vec::new())),
             settings,
             cancel: parent.child(),
-            positions: Arc::new(Positions::new(options.map_fields.clone(), options.trail)),
+            positions: Arc::new(positions),
             arrived: crossbeam_channel::bounded(1),
             history: options.history.clone(),
             discovery: Arc::default(),

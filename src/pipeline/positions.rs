@@ -3,9 +3,12 @@
 //! every position any env entered since the start, with its count of visits.
 //!
 //! The capture threads write ([`Positions::observe`]); the map view, serve's map and
-//! `stats --json` read a [`MapSnapshot`].
+//! `stats --json` read a [`MapSnapshot`]. While the process keeps history, each feed also
+//! keeps its past positions on the history's clock, so a paused monitor's map shows where
+//! every env was at the instant shown ([`Positions::snapshot_at`]).
 
 use super::layout::WorldLayout;
+use crate::clock::monotonic_ns;
 use crate::info::{Info, Scalar};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -16,6 +19,8 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_TRAIL: Duration = Duration::from_secs(30);
 /// Most points one trail keeps, whatever its duration (a bound on memory).
 const MAX_TRAIL_POINTS: usize = 4096;
+/// Most past positions one feed keeps for paused instants (a bound on memory).
+const MAX_PAST_POINTS: usize = 65_536;
 
 /// The info fields that hold a position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,13 +86,23 @@ pub struct Track {
     pub distinct: u64,
 }
 
+/// One feed's track and what it is made from.
+#[derive(Debug, Default)]
+struct FeedTrack {
+    track: Arc<Track>,
+    visited: HashSet<Pos>,
+    /// Every change of position (`None`: no position fields) on the history's clock, oldest
+    /// first, for [`Positions::snapshot_at`].
+    past: VecDeque<(u64, Option<Pos>)>,
+}
+
 #[derive(Debug, Default)]
 struct Tracks {
     regions: Vec<String>,
     region_ids: HashMap<String, u32>,
     /// Each region's (min x, min y, max x, max y) over the positions entered.
     bounds: Vec<(i32, i32, i32, i32)>,
-    feeds: HashMap<String, (Arc<Track>, HashSet<Pos>)>,
+    feeds: HashMap<String, FeedTrack>,
     coverage: HashMap<Pos, u32>,
     /// The coverage as a list for readers, and when it was made: rebuilt after a change,
     /// at most every [`COVERAGE_EVERY`] unless a new position was entered.
@@ -106,6 +121,10 @@ const COVERAGE_EVERY: Duration = Duration::from_secs(1);
 pub struct Positions {
     fields: MapFields,
     trail: Duration,
+    /// How long past positions are kept (0: none, the process keeps no history).
+    keep_ns: std::sync::atomic::AtomicU64,
+    /// An [`Instant`] and the same moment on [`monotonic_ns`]'s clock.
+    anchor: (Instant, u64),
     tracks: Mutex<Tracks>,
     layout: Mutex<Option<Arc<WorldLayout>>>,
 }
@@ -134,6 +153,8 @@ impl Positions {
         Positions {
             fields,
             trail,
+            keep_ns: Default::default(),
+            anchor: (Instant::now(), monotonic_ns()),
             tracks: Mutex::default(),
             layout: Mutex::default(),
         }
@@ -159,19 +180,41 @@ impl Positions {
         self.trail
     }
 
-    /// Takes the position from one captured frame's info of feed `name`.
+    /// Keeps past positions for `span` (the history's span and a trail before it), for
+    /// [`Positions::snapshot_at`]; zero keeps none.
+    pub fn keep_past(&self, span: Duration) {
+        let ns = (span + self.trail).as_nanos() as u64;
+        let ns = if span.is_zero() { 0 } else { ns };
+        self.keep_ns.store(ns, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Takes the position from one captured frame's info of feed `name`, made at `now`.
     pub fn observe(&self, name: &str, info: Option<&Info>, now: Instant) {
+        self.observe_at(name, info, now, self.ns_of(now));
+    }
+
+    /// Takes the position from a captured frame of feed `name`: its info, and when it was
+    /// made on the history's clock (the publisher's, else the capture's).
+    pub fn observe_frame(&self, name: &str, frame: &crate::frame::Frame, now: Instant) {
+        let at_ns = frame.published_ns.unwrap_or(frame.captured_ns);
+        self.observe_at(name, frame.info.as_deref(), now, at_ns);
+    }
+
+    fn observe_at(&self, name: &str, info: Option<&Info>, now: Instant, at_ns: u64) {
         let read = info.and_then(|i| self.read(i));
+        let keep_ns = self.keep_ns.load(std::sync::atomic::Ordering::Relaxed);
         let mut g = self.tracks.lock().unwrap();
         let Some((region, x, y)) = read else {
-            if let Some((t, _)) = g.feeds.get_mut(name) {
-                if t.has_fields || t.current.is_some() {
-                    let t = Arc::make_mut(t);
+            if let Some(f) = g.feeds.get_mut(name) {
+                if f.track.has_fields || f.track.current.is_some() {
+                    let t = Arc::make_mut(&mut f.track);
                     t.has_fields = false;
                     t.current = None;
+                    remember(&mut f.past, at_ns, None, keep_ns);
                 }
             } else {
-                g.feeds.insert(name.to_string(), Default::default());
+                let f = g.feeds.entry(name.to_string()).or_default();
+                remember(&mut f.past, at_ns, None, keep_ns);
             }
             return;
         };
@@ -179,10 +222,12 @@ impl Positions {
         let pos = Pos { region, x, y };
         let trail = self.trail;
         let tracks = &mut *g;
-        let (track, visited) = tracks.feeds.entry(name.to_string()).or_default();
+        let f = tracks.feeds.entry(name.to_string()).or_default();
+        let (track, visited) = (&mut f.track, &mut f.visited);
         if track.current == Some(pos) && track.has_fields {
             return;
         }
+        remember(&mut f.past, at_ns, Some(pos), keep_ns);
         let track = Arc::make_mut(track);
         track.has_fields = true;
         if track.current != Some(pos) {
@@ -228,11 +273,60 @@ impl Positions {
             feeds: g
                 .feeds
                 .iter()
-                .map(|(n, (t, _))| (n.clone(), t.clone()))
+                .map(|(n, f)| (n.clone(), f.track.clone()))
                 .collect(),
             coverage,
             at: Some(now),
             trail: self.trail,
+        }
+    }
+
+    /// The tracks as they were at `at_ns` on the history's clock (a paused instant): each
+    /// feed where it was then, its trail ending there; coverage and distinct counts stay
+    /// those of now. Feeds without past positions (none kept) are as now.
+    pub fn snapshot_at(&self, at_ns: u64, now: Instant) -> MapSnapshot {
+        let mut snap = self.snapshot(now);
+        let now_ns = self.ns_of(now);
+        let instant = |ns: u64| {
+            now.checked_sub(Duration::from_nanos(now_ns.saturating_sub(ns)))
+                .unwrap_or(now)
+        };
+        let from = at_ns.saturating_sub(self.trail.as_nanos() as u64);
+        let g = self.tracks.lock().unwrap();
+        for (name, track) in snap.feeds.iter_mut() {
+            let Some(f) = g.feeds.get(name).filter(|f| !f.past.is_empty()) else {
+                continue;
+            };
+            let end = f.past.partition_point(|(t, _)| *t <= at_ns);
+            // As live: the points entered within the trail, and always the newest.
+            let start = f
+                .past
+                .partition_point(|(t, _)| *t < from)
+                .min(end.saturating_sub(1));
+            let then = end.checked_sub(1).map(|i| f.past[i].1);
+            let trail = f
+                .past
+                .range(start.min(end)..end)
+                .filter_map(|(t, p)| Some((instant(*t), (*p)?)))
+                .collect();
+            *track = Arc::new(Track {
+                current: then.flatten(),
+                // Before its first change: no position yet.
+                has_fields: then != Some(None),
+                trail,
+                distinct: track.distinct,
+            });
+        }
+        snap.at = Some(instant(at_ns));
+        snap
+    }
+
+    /// `at` on [`monotonic_ns`]'s clock.
+    fn ns_of(&self, at: Instant) -> u64 {
+        let (i0, ns0) = self.anchor;
+        match at.checked_duration_since(i0) {
+            Some(d) => ns0 + d.as_nanos() as u64,
+            None => ns0.saturating_sub(i0.duration_since(at).as_nanos() as u64),
         }
     }
 
@@ -266,6 +360,21 @@ fn coordinate(v: &Scalar) -> Option<i32> {
         Scalar::Int(i) => Some((*i).clamp(i32::MIN as i64, i32::MAX as i64) as i32),
         Scalar::Float(f) => Some(f.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32),
         Scalar::Bool(_) | Scalar::Str(_) => None,
+    }
+}
+
+/// Adds a change of position at `at_ns` to `past` (kept in order: never before the last)
+/// and drops what is older than `keep_ns` before it; nothing is kept for `keep_ns` 0.
+fn remember(past: &mut VecDeque<(u64, Option<Pos>)>, at_ns: u64, p: Option<Pos>, keep_ns: u64) {
+    if keep_ns == 0 {
+        return;
+    }
+    let at_ns = at_ns.max(past.back().map_or(0, |b| b.0));
+    past.push_back((at_ns, p));
+    let cutoff = at_ns.saturating_sub(keep_ns);
+    // The newest point before the cutoff stays: where the feed was at the cutoff.
+    while past.len() > MAX_PAST_POINTS || (past.len() > 1 && past[1].0 <= cutoff) {
+        past.pop_front();
     }
 }
 
@@ -374,6 +483,41 @@ mod tests {
         assert_eq!(xs, vec![1, 2]);
         let s = p.snapshot(t + Duration::from_secs(100));
         assert_eq!(s.trail(&s.feeds["a"]).count(), 1);
+    }
+
+    #[test]
+    fn a_paused_instant_has_each_env_where_it_was_and_its_trail_ending_there() {
+        let p = Positions::new(MapFields::default(), Duration::from_secs(10));
+        p.keep_past(Duration::from_secs(60));
+        let t = Instant::now();
+        let s = |k: u64| t + Duration::from_secs(k);
+        for (k, x) in [(0, 0), (5, 1), (12, 2), (20, 3)] {
+            p.observe("a", Some(&at(x, 0, 0)), s(k));
+        }
+        p.observe("b", Some(&at(7, 7, 0)), s(0));
+        p.observe("b", Some(&info(&[("step", Scalar::Int(1))])), s(8));
+        p.observe("late", Some(&at(9, 9, 0)), s(15));
+        let xs = |snap: &MapSnapshot, name: &str| -> Vec<i32> {
+            snap.trail(&snap.feeds[name]).map(|p| p.x).collect()
+        };
+        let then = p.snapshot_at(p.ns_of(s(13)), s(21));
+        assert_eq!(then.feeds["a"].current.map(|p| p.x), Some(2));
+        assert_eq!(xs(&then, "a"), [1, 2], "the trail ends at the instant");
+        assert!(!then.feeds["b"].has_fields, "b had no position fields then");
+        assert_eq!(then.feeds["late"].current, None);
+        assert!(then.feeds["late"].has_fields, "late had no position yet");
+        let earlier = p.snapshot_at(p.ns_of(s(6)), s(21));
+        assert_eq!(earlier.feeds["a"].current.map(|p| p.x), Some(1));
+        assert_eq!(earlier.feeds["b"].current.map(|p| p.x), Some(7));
+        assert_eq!(xs(&earlier, "a"), [0, 1]);
+        // Coverage is that of now.
+        assert_eq!(earlier.distinct(), p.snapshot(s(21)).distinct());
+        // Without history nothing is kept: the paused map is the live one.
+        let live = Positions::new(MapFields::default(), Duration::from_secs(10));
+        live.observe("a", Some(&at(0, 0, 0)), s(0));
+        live.observe("a", Some(&at(1, 0, 0)), s(5));
+        let snap = live.snapshot_at(live.ns_of(s(1)), s(6));
+        assert_eq!(snap.feeds["a"].current.map(|p| p.x), Some(1));
     }
 
     #[test]

@@ -6,11 +6,12 @@
 use super::input::Input;
 use super::output::{synchronized, Rate, TerminalWriter, UpdateBuffer};
 use super::pacing::Pacer;
-use super::panels::{layout, Panels};
+use super::panels::{layout, marker_at, Areas, Panels};
 use super::picture::Pictures;
 use super::protocol::Choice;
 use super::replay;
 use super::state::{Action, DrawFigures, Event, FeedUpdate, State};
+use super::terminal::{MOUSE_OFF, MOUSE_ON};
 use super::{halfblock::ColorMode, snapshot};
 use crate::encode::{Backend, JpegCache};
 use crate::frame::SharedFrame;
@@ -60,6 +61,8 @@ pub struct Setup {
     pub map_layout: Option<crate::pipeline::WorldLayout>,
     /// The map's background picture, decoded.
     pub map_image: Option<super::map_image::MapImage>,
+    /// Ask the terminal to report clicks while the map is shown (`--no-mouse`: never).
+    pub mouse: bool,
 }
 
 /// The monitor: state, pacing, pictures and the terminal output.
@@ -80,6 +83,10 @@ pub struct Monitor {
     /// When the screen was paused (the history's clock): the pin runs from the shown
     /// instant to it.
     paused_since: u64,
+    /// Clicks may be reported (see [`Setup::mouse`]).
+    mouse: bool,
+    /// The terminal reports clicks now (only while the map is shown).
+    mouse_on: bool,
 }
 
 impl Monitor {
@@ -114,6 +121,8 @@ impl Monitor {
             snapshot_dir: setup.snapshot_dir,
             pending_pictures: Vec::new(),
             paused_since: 0,
+            mouse: setup.mouse,
+            mouse_on: false,
         })
     }
 
@@ -172,6 +181,17 @@ impl Monitor {
                 self.pictures.invalidate();
                 self.state.update(Event::Resize(w, h))
             }
+            ct::Event::Mouse(m) if m.kind == ct::MouseEventKind::Down(ct::MouseButton::Left) => {
+                let (w, h) = self.state.size;
+                let screen = layout(&self.state, Rect::new(0, 0, w, h));
+                let Areas::Map { canvas, .. } = screen.areas else {
+                    return Ok(false);
+                };
+                match marker_at(&self.state, canvas, m.column, m.row) {
+                    Some(feed) => self.state.update(Event::Pick(feed)),
+                    None => return Ok(false),
+                }
+            }
             _ => return Ok(false),
         };
         self.pacer.draw_soon();
@@ -224,7 +244,7 @@ impl Monitor {
 
     /// Hands the state what the timeline strip shows now.
     fn refresh_timeline(&mut self) {
-        let about = self.state.target().map(|f| f.key().to_string());
+        let about = self.state.time_target().map(|f| f.key().to_string());
         if let Some(t) = replay::timeline(&self.set, about.as_deref()) {
             self.state.update(Event::Timeline(t));
         }
@@ -305,7 +325,6 @@ impl Monitor {
     /// remote feeds on other pages (or behind the zoomed env) get no frames sent, the others
     /// no more than the terminal draws.
     fn tell_shown(&self, screen: &crate::tui::panels::Screen) {
-        use crate::tui::panels::Areas;
         let vis = self.state.visible();
         let on_screen: Vec<&str> = match &screen.areas {
             Areas::Single { feed, .. } => vec![self.state.feeds[*feed].key()],
@@ -348,7 +367,10 @@ impl Monitor {
             now_ns,
         });
         if self.state.map.shown && !self.state.frozen {
-            let snapshot = self.set.positions.snapshot(now);
+            let snapshot = match self.state.paused_at {
+                Some(at) => self.set.positions.snapshot_at(at, now),
+                None => self.set.positions.snapshot(now),
+            };
             self.state.update(Event::Map(snapshot));
         }
         let t0 = Instant::now();
@@ -373,6 +395,11 @@ impl Monitor {
             pictures.draw_graphics(f, state, &screen, scale);
         })?;
         let mut bytes = self.out.take();
+        let want_mouse = self.mouse && matches!(screen.areas, Areas::Map { .. });
+        if want_mouse != self.mouse_on {
+            self.mouse_on = want_mouse;
+            bytes.extend_from_slice(if want_mouse { MOUSE_ON } else { MOUSE_OFF });
+        }
         // Picture codes still pending go after the panels (a screen cleared by resize()
         // above then gets them again from the next picture job, which is sent in full).
         bytes.append(&mut self.pending_pictures);
@@ -437,6 +464,7 @@ mod tests {
             map: false,
             map_layout: None,
             map_image: None,
+            mouse: true,
         }
     }
 

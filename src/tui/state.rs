@@ -145,6 +145,8 @@ pub enum Event {
     Timeline(Timeline),
     /// A clip was written (path) or failed (message).
     Clip(Result<String, String>),
+    /// The env with this feed index was clicked on the map: zoom it.
+    Pick(usize),
 }
 
 /// What the caller must do after an update (the state does no I/O itself).
@@ -292,6 +294,19 @@ impl State {
         }
     }
 
+    /// The env time keys step by: [`State::target`], or on the map the selected env (else
+    /// the first shown).
+    pub fn time_target(&self) -> Option<&FeedView> {
+        match self.view() {
+            View::Map => {
+                let vis = self.visible();
+                let i = self.map.selected.filter(|s| vis.contains(s));
+                i.or(vis.first().copied()).map(|i| &self.feeds[i])
+            }
+            _ => self.target(),
+        }
+    }
+
     /// How many shown feeds look stuck.
     pub fn stuck_count(&self) -> usize {
         self.visible()
@@ -395,6 +410,13 @@ impl State {
                 self.timeline = Some(t);
                 Vec::new()
             }
+            Event::Pick(feed) => {
+                if self.view() == View::Map {
+                    self.map.selected = Some(feed);
+                    self.map_key(KeyCode::Enter);
+                }
+                Vec::new()
+            }
             Event::Clip(r) => {
                 self.message = Some(match r {
                     Ok(path) => format!("clip saved: {path}"),
@@ -456,7 +478,7 @@ impl State {
         }
         if self.timeline.is_some() {
             if let Some(m) = time_key(key.code, self.paused_at.is_some()) {
-                let about = self.target().map(|f| f.key().to_string());
+                let about = self.time_target().map(|f| f.key().to_string());
                 return vec![Action::Time(m, about)];
             }
             if let Some(span) = clip_key(key.code) {

@@ -17,6 +17,12 @@ pub const SYNC_END: &[u8] = b"\x1b[?2026l";
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
+/// Clicks reported, in SGR form, without motion: the terminal's own selection by drag is
+/// lost only while this is on (the monitor turns it on for the map view alone).
+pub const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+/// Clicks no longer reported (also part of restoring the terminal).
+pub const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1006l";
+
 /// How long restoring waits for a terminal that may have stopped reading.
 const RESTORE_WAIT: Duration = Duration::from_millis(300);
 
@@ -31,6 +37,7 @@ pub fn restore() {
     let mut codes = Vec::new();
     codes.extend_from_slice(SYNC_END);
     codes.extend_from_slice(b"\x1b[0m");
+    codes.extend_from_slice(MOUSE_OFF);
     let _ = crossterm::queue!(
         codes,
         crossterm::cursor::Show,

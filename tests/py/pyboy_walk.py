@@ -3,11 +3,13 @@ gbwatch.wrap(env, fields=["x", "y", "map"]): the env reads the walker's position
 into its step info, as a training env reads a game's.
 
     python tests/py/pyboy_walk.py --dir DIR --envs NAME=MAP:X:Y,... [--step 0] [--fps 10]
-        [--bare NAME,...] [--seconds 120]
+        [--bare NAME,...] [--seconds 120] [--log FILE]
 
 Each env starts at MAP:X:Y (written into the ROM's RAM); `--step 0` keeps every walker
 where it starts, `--step N` walks one tile every N frames (seeded per env). `--bare` envs
-run the same ROM but report no position fields. Prints "ready" once every slot exists.
+run the same ROM but report no position fields. `--log` appends "NAME MAP X Y NS" whenever
+an env's position changes (NS: time.monotonic_ns() just before the step that publishes it).
+Prints "ready" once every slot exists.
 """
 
 import argparse
@@ -60,15 +62,18 @@ ap.add_argument("--bare", default="", help="comma-separated names of envs with n
 ap.add_argument("--step", type=int, default=0, help="frames per walking step; 0 stands still")
 ap.add_argument("--fps", type=float, default=10.0)
 ap.add_argument("--seconds", type=float, default=120.0)
+ap.add_argument("--log", default=None, help="where each change of position is written")
 args = ap.parse_args()
 
 envs = []
+names = []
 for i, spec in enumerate(args.envs.split(",")):
     name, pos = spec.split("=")
     start = tuple(int(v) for v in pos.split(":"))
     env = gbwatch.wrap(WalkEnv(start, 1 + (37 * i) % 255, args.step), name=name, fields=["x", "y", "map"],
                        directory=args.dir)
     envs.append(env)
+    names.append(name)
 for name in filter(None, args.bare.split(",")):
     envs.append(gbwatch.wrap(WalkEnv((0, 0, 0), 1, 0), name=name, directory=args.dir))
 for env in envs:
@@ -76,11 +81,19 @@ for env in envs:
     env.step(0)
 print("ready", flush=True)
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+log = open(args.log, "a", buffering=1) if args.log else None
+last = {}
 start = time.monotonic()
 n = 0
 while time.monotonic() - start < args.seconds:
-    for env in envs:
-        env.step(0)
+    for k, env in enumerate(envs):
+        ns = time.monotonic_ns()
+        info = env.step(0)[4]
+        if log and k < len(names):
+            pos = (info["map"], info["x"], info["y"])
+            if last.get(k) != pos:
+                last[k] = pos
+                log.write(f"{names[k]} {pos[0]} {pos[1]} {pos[2]} {ns}\n")
     n += 1
     delay = start + n / args.fps - time.monotonic()
     if delay > 0:

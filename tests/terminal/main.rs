@@ -5,6 +5,7 @@ pub mod common;
 
 mod graphics_real;
 mod map_real;
+mod map_replay;
 mod map_view;
 mod recording;
 mod remote_serves;

@@ -93,8 +93,19 @@ fn the_map_shows_eight_real_envs_where_they_stand_and_zooms_one() {
     });
     assert!(!zoomed.contains("w1 #"), "{zoomed}");
     tmux.run(&["send-keys", "-t", "t", "Escape"]);
-    tmux.wait_for("back on the map", 20, |s| {
+    let screen = tmux.wait_for("back on the map", 20, |s| {
         s.contains("map · 8 positions covered")
     });
+    // A click (an SGR mouse report typed into the pane, as a terminal sends it; 1-based
+    // cells) on w6's marker zooms w6.
+    let (letter, _) = letter_of(&screen, "w6");
+    let (col, row) = (1 + 20 * 3 + 19, 1 + 17 / 2);
+    assert_eq!(cell(&screen, col, row), Some(letter), "{screen}");
+    let click = |press: char| format!("\x1b[<0;{};{}{press}", col + 1, row + 1);
+    tmux.run(&["send-keys", "-t", "t", "-l", &(click('M') + &click('m'))]);
+    let zoomed = tmux.wait_for("w6 zoomed by a click", 20, |s| {
+        s.contains("w6 #") && !s.contains("covered")
+    });
+    assert!(!zoomed.contains("w0 #"), "{zoomed}");
     tmux.run(&["send-keys", "-t", "t", "q"]);
 }

@@ -34,7 +34,12 @@ pub fn split(body: Rect) -> (Rect, Rect) {
 pub fn render(state: &State, canvas: Rect, list: Rect, buf: &mut Buffer) {
     let entries = state.map_entries();
     let snap = &state.map.snapshot;
-    let block = Block::bordered().title(format!(" map · {} positions covered ", snap.distinct()));
+    let mut title = format!(" map · {} positions covered ", snap.distinct());
+    if state.paused_at.is_some() {
+        let when = crate::tui::timeline::indicator(state.paused_at, state.now_ns);
+        title.push_str(&format!("· {when}, markers and trails then "));
+    }
+    let block = Block::bordered().title(title);
     let inner = block.inner(canvas);
     block.render(canvas, buf);
     let world = state.map.world();
@@ -238,24 +243,62 @@ fn rasters(
     out
 }
 
+/// The cell of each env's marker: (feed index, column, row), from the panels' areas.
+fn marker_cells(world: &World, areas: &[(Rect, Scale)], list: &[Entry]) -> Vec<(usize, u16, u16)> {
+    list.iter()
+        .filter_map(|e| {
+            let (k, x, y) = e.at().and_then(|p| world.locate(p))?;
+            let (area, scale) = areas.get(k)?;
+            let (cx, cy) = scale.pixel(x, y)?;
+            Some((e.feed, area.x + cx as u16, area.y + (cy / 2) as u16))
+        })
+        .collect()
+}
+
 /// The markers over the painted rasters: each env's letter on its colour.
 fn markers(state: &State, world: &World, rasters: &[Raster], list: &[Entry], buf: &mut Buffer) {
-    for e in list {
-        let Some((k, x, y)) = e.at().and_then(|p| world.locate(p)) else {
-            continue;
-        };
-        let r = &rasters[k];
-        let Some((cx, cy)) = r.scale.pixel(x, y) else {
-            continue;
-        };
-        let mut style = Style::new().fg(Color::Black).bg(theme::env_color(e.feed));
+    let areas: Vec<(Rect, Scale)> = rasters.iter().map(|r| (r.area, r.scale)).collect();
+    for (feed, col, row) in marker_cells(world, &areas, list) {
+        let mut style = Style::new().fg(Color::Black).bg(theme::env_color(feed));
         style = style.add_modifier(Modifier::BOLD);
-        if state.map.selected == Some(e.feed) {
+        if state.map.selected == Some(feed) {
             style = style.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED);
         }
-        if let Some(c) = buf.cell_mut((r.area.x + cx as u16, r.area.y + (cy / 2) as u16)) {
-            c.set_char(letter(e.feed)).set_style(style);
+        if let Some(c) = buf.cell_mut((col, row)) {
+            c.set_char(letter(feed)).set_style(style);
         }
+    }
+}
+
+/// The env whose marker is at cell (`col`, `row`) of a map drawn in `canvas`, or the
+/// nearest one a cell away (a click beside a marker still picks it).
+pub fn marker_at(state: &State, canvas: Rect, col: u16, row: u16) -> Option<usize> {
+    let world = state.map.world();
+    let inner = Block::bordered().inner(canvas);
+    let areas: Vec<(Rect, Scale)> = panel_rects(&world, inner)
+        .into_iter()
+        .zip(&world.panels)
+        .map(|(rect, panel)| {
+            let area = panel_area(&world, rect);
+            let (w, h) = (area.width as usize, area.height as usize * 2);
+            (area, Scale::fit(panel, w, h))
+        })
+        .collect();
+    let cells = marker_cells(&world, &areas, &state.map_entries());
+    let distance = |&(_, c, r): &(usize, u16, u16)| c.abs_diff(col).max(r.abs_diff(row));
+    cells
+        .iter()
+        .filter(|m| distance(m) <= 1)
+        .min_by_key(|m| distance(m))
+        .map(|m| m.0)
+}
+
+/// A panel's drawing area within its rect: inside its border when there are several.
+fn panel_area(world: &World, rect: Rect) -> Rect {
+    if world.panels.len() > 1 {
+        Block::bordered().inner(rect)
+    } else {
+        rect
     }
 }
 
@@ -440,6 +483,18 @@ mod tests {
         assert!(text.contains("env-bare     no position fields"), "{text}");
         assert!(text.contains("map · 7 positions covered"), "{text}");
         insta::assert_snapshot!(text);
+        // A click on (or beside) a marker picks its env; elsewhere nothing.
+        let screen = crate::tui::panels::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 30));
+        let crate::tui::panels::Areas::Map { canvas, .. } = screen.areas else {
+            panic!("not the map: {:?}", screen.areas);
+        };
+        assert_eq!(super::marker_at(&s, canvas, 31, 3), Some(1), "b's cell");
+        assert_eq!(super::marker_at(&s, canvas, 32, 4), Some(1), "beside b");
+        assert_eq!(super::marker_at(&s, canvas, 80, 9), Some(2), "c's cell");
+        assert_eq!(super::marker_at(&s, canvas, 50, 8), None);
+        s.update(Event::Pick(1));
+        assert_eq!(s.view(), crate::tui::state::View::Single(1));
+        assert_eq!(s.current().unwrap().name(), "env-b");
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod training;
 pub use format::{fmt_age, fmt_rate, fmt_us};
 pub use help::KEYS;
 pub use layout::{frame_inner, layout, Areas, PictureArea, Screen, MIN_SIZE};
+pub use map::marker_at;
 
 use crate::tui::state::{State, View};
 use ratatui::buffer::{Buffer, CellDiffOption};
