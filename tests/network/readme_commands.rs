@@ -26,6 +26,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ),
     ("bash tests/run-all.sh", ".ci/run"),
     (
+        "gbwatch clip run.gbrec --env env-03 --from 1m30s --to 2m -o stuck.gif",
+        "python::clip_recording (a real `gbwatch record` recording cut by --env/--from/--to, GIF and MP4 decoded)",
+    ),
+    (
         "gbwatch watch --map",
         "terminal::map_view (with --map-layout, on 8 PyBoy walkers)",
     ),
