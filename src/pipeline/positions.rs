@@ -103,11 +103,16 @@ struct Tracks {
     /// Each region's (min x, min y, max x, max y) over the positions entered.
     bounds: Vec<(i32, i32, i32, i32)>,
     feeds: HashMap<String, FeedTrack>,
-    coverage: HashMap<Pos, u32>,
-    /// The coverage as a list for readers, and when it was made: rebuilt after a change,
-    /// at most every [`COVERAGE_EVERY`] unless a new position was entered.
+    /// Every position entered, in the order first entered, with its visits: a position
+    /// keeps its place, so a reader finds what changed by comparing two lists in step.
+    coverage: Vec<(Pos, u32)>,
+    /// Where each position is in `coverage`.
+    coverage_index: HashMap<Pos, usize>,
+    /// The coverage as readers share it, and when it was copied: copied again after a
+    /// change, at most every [`COVERAGE_EVERY`] unless a new position was entered.
     coverage_list: Option<(Coverage, Instant)>,
     coverage_grew: bool,
+    coverage_changed: bool,
 }
 
 /// Every covered position with its visits, shared by readers.
@@ -139,7 +144,8 @@ pub struct MapSnapshot {
     /// Each feed's track by name; its trail may hold points older than the trail's
     /// duration (an env that stopped moving): see [`MapSnapshot::trail`].
     pub feeds: HashMap<String, Arc<Track>>,
-    /// Every position entered by any feed, with its visits.
+    /// Every position entered by any feed, with its visits, in the order first entered
+    /// (a later snapshot's list starts with the same positions, in the same places).
     pub coverage: Arc<Vec<(Pos, u32)>>,
     /// When it was taken.
     pub at: Option<Instant>,
@@ -236,9 +242,14 @@ impl Positions {
             if visited.insert(pos) {
                 track.distinct += 1;
             }
-            let n = tracks.coverage.entry(pos).or_insert(0);
-            tracks.coverage_grew |= *n == 0;
-            *n += 1;
+            let next = tracks.coverage.len();
+            let i = *tracks.coverage_index.entry(pos).or_insert(next);
+            if i == next {
+                tracks.coverage.push((pos, 0));
+                tracks.coverage_grew = true;
+            }
+            tracks.coverage[i].1 += 1;
+            tracks.coverage_changed = true;
             let b = &mut tracks.bounds[region as usize];
             *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
         }
@@ -249,18 +260,16 @@ impl Positions {
     pub fn snapshot(&self, now: Instant) -> MapSnapshot {
         let mut g = self.tracks.lock().unwrap();
         let fresh = match &g.coverage_list {
-            Some((list, made))
-                if !g.coverage_grew && now.saturating_duration_since(*made) < COVERAGE_EVERY =>
-            {
-                list.len() == g.coverage.len()
+            Some((_, made)) => {
+                !g.coverage_changed
+                    || !g.coverage_grew && now.saturating_duration_since(*made) < COVERAGE_EVERY
             }
-            _ => false,
+            None => false,
         };
         if !fresh {
-            let mut list: Vec<(Pos, u32)> = g.coverage.iter().map(|(p, n)| (*p, *n)).collect();
-            list.sort_unstable();
-            g.coverage_list = Some((Arc::new(list), now));
+            g.coverage_list = Some((Arc::new(g.coverage.clone()), now));
             g.coverage_grew = false;
+            g.coverage_changed = false;
         }
         let coverage = g
             .coverage_list

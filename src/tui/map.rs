@@ -2,10 +2,9 @@
 //! list's order. Keys are handled here, without I/O; [`crate::tui::panels`] draws it.
 
 use super::map_image::MapImage;
+use super::map_layers::MapLayers;
 use crate::pipeline::{MapSnapshot, Pos, Track, World, WorldLayout};
 use crossterm::event::KeyCode;
-use ratatui::layout::Rect;
-use ratatui::style::Color;
 use std::sync::{Arc, Mutex};
 
 /// The map view's state.
@@ -25,24 +24,9 @@ pub struct MapState {
     pub back: bool,
     /// The background picture, stretched over a world of one panel.
     pub background: Option<Arc<MapImage>>,
-    /// The drawn coverage, kept between draws (see [`CoverageMemo`]).
-    pub memo: Arc<Mutex<CoverageMemo>>,
-}
-
-/// What [`CoverageMemo`] was made from: the coverage list's address and length, the panel
-/// areas, the panel bounds, the background's address.
-pub type MemoKey = (usize, usize, Vec<Rect>, Vec<(i32, i32, i32, i32)>, usize);
-
-/// A memo of the map's lower layers (background and coverage heat, per panel, as pixels),
-/// valid while the coverage list, the panels and their areas are the same: painting every
-/// covered position each frame was the map's main cost. Drawing stays a function of the
-/// state; this only saves recomputing it.
-#[derive(Debug, Default)]
-pub struct CoverageMemo {
-    /// What the layers were made from.
-    pub key: Option<MemoKey>,
-    /// Each panel's pixels.
-    pub layers: Vec<Vec<Option<Color>>>,
+    /// The half-block map's lower layers, kept between draws (see [`MapLayers`]): drawing
+    /// stays a function of the state, this only saves repainting what did not change.
+    pub layers: Arc<Mutex<MapLayers>>,
 }
 
 /// One env in the map's list.

@@ -8,6 +8,7 @@ pub mod halfblock;
 pub mod input;
 pub mod map;
 pub mod map_image;
+pub mod map_layers;
 pub mod monitor;
 pub mod output;
 pub mod pacing;

@@ -66,8 +66,11 @@ pub struct Heat {
 const RAMP: [u8; 8] = [17, 18, 19, 55, 91, 127, 172, 220];
 
 impl Heat {
-    /// The ramp for a coverage whose most visited position has `most` visits.
+    /// The ramp for a coverage whose most visited position has `most` visits, scaled to the
+    /// power of two at or above it: the colours stay put while visits grow (a new scale
+    /// changes every covered cell, which the terminal must then be sent).
     pub fn new(most: u32) -> Heat {
+        let most = most.checked_next_power_of_two().unwrap_or(u32::MAX);
         let mut steps = [u32::MAX; 7];
         if most > 1 {
             for (k, s) in steps.iter_mut().enumerate() {

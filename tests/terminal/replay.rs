@@ -19,7 +19,7 @@ const FPS: &str = "4.33";
 const MARK_BLUE: u8 = 0x5a;
 
 /// Every env's published frames: (number, monotonic ns just before publishing), in order.
-fn published(log: &Path) -> HashMap<String, Vec<(u64, u64)>> {
+pub(crate) fn published(log: &Path) -> HashMap<String, Vec<(u64, u64)>> {
     let mut out: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
     for line in std::fs::read_to_string(log).unwrap().lines() {
         let p: Vec<&str> = line.split(' ').collect();
@@ -55,7 +55,7 @@ fn start_watch(tmux: &Tmux, dir: &Path) {
     tmux.run(&["send-keys", "-t", "t", &cmd, "Enter"]);
 }
 
-fn keys(tmux: &Tmux, keys: &str) {
+pub(crate) fn keys(tmux: &Tmux, keys: &str) {
     for k in keys.chars() {
         tmux.run(&["send-keys", "-t", "t", "-l", &k.to_string()]);
         std::thread::sleep(Duration::from_millis(150));
@@ -63,13 +63,13 @@ fn keys(tmux: &Tmux, keys: &str) {
 }
 
 /// The screen's cells with their colours.
-fn cells(tmux: &Tmux) -> Screen {
+pub(crate) fn cells(tmux: &Tmux) -> Screen {
     let text = tmux.run(&["capture-pane", "-p", "-e", "-t", "t"]);
     Screen::replay(text.replace('\n', "\r\n").as_bytes())
 }
 
 /// The frame numbers painted in the pixels of cells in `rows` x `cols`.
-fn numbers(
+pub(crate) fn numbers(
     screen: &Screen,
     rows: std::ops::Range<u16>,
     cols: std::ops::Range<u16>,
@@ -91,7 +91,7 @@ fn numbers(
 }
 
 /// The one frame number on the whole screen (single view), if exactly one is shown.
-fn shown_number(tmux: &Tmux) -> Option<u64> {
+pub(crate) fn shown_number(tmux: &Tmux) -> Option<u64> {
     let n = numbers(&cells(tmux), 0..u16::MAX, 0..u16::MAX);
     (n.len() == 1).then(|| *n.first().unwrap())
 }
@@ -135,15 +135,15 @@ fn one_instant(shown: &HashMap<String, u64>, log: &HashMap<String, Vec<(u64, u64
 }
 
 /// The newest frame `name` published at or before `t_ns`.
-fn newest_before(log: &HashMap<String, Vec<(u64, u64)>>, name: &str, t_ns: u64) -> u64 {
+pub(crate) fn newest_before(log: &HashMap<String, Vec<(u64, u64)>>, name: &str, t_ns: u64) -> u64 {
     log[name].iter().rev().find(|p| p.1 <= t_ns).unwrap().0
 }
 
-fn made_ns(log: &HashMap<String, Vec<(u64, u64)>>, name: &str, n: u64) -> u64 {
+pub(crate) fn made_ns(log: &HashMap<String, Vec<(u64, u64)>>, name: &str, n: u64) -> u64 {
     log[name].iter().find(|p| p.0 == n).unwrap().1
 }
 
-fn info_shows(tmux: &Tmux, n: u64) -> bool {
+pub(crate) fn info_shows(tmux: &Tmux, n: u64) -> bool {
     let s = tmux.screen();
     s.contains(&format!("step {n} ")) || s.contains(&format!("step {n}│"))
 }

@@ -5,6 +5,7 @@
 use crate::pipeline::{Panel, World};
 use crate::tui::map::{letter, Entry};
 use crate::tui::map_image::MapImage;
+use crate::tui::map_layers::{MapLayers, PanelLayer};
 use crate::tui::state::State;
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
@@ -195,43 +196,21 @@ fn rasters(
         })
         .collect();
     let snap = &state.map.snapshot;
-    let key = (
-        Arc::as_ptr(&snap.coverage) as usize,
-        snap.coverage.len(),
-        out.iter().map(|r| r.area).collect::<Vec<_>>(),
-        world
-            .panels
-            .iter()
-            .map(|p| (p.bounds.x, p.bounds.y, p.bounds.width, p.bounds.height))
-            .collect::<Vec<_>>(),
-        state
-            .map
-            .background
-            .as_ref()
-            .map_or(0, |b| Arc::as_ptr(b) as usize),
-    );
-    let mut memo = state.map.memo.lock().unwrap();
-    if memo.key.as_ref() != Some(&key) {
-        for (r, panel) in out.iter_mut().zip(&world.panels) {
-            r.px = vec![None; r.scale.w * r.scale.h];
-            if let (Some(image), true) = (&state.map.background, world.panels.len() == 1) {
-                underlay(image, &r.scale, panel, r.scale.w, &mut r.px);
+    let scales: Vec<(Rect, Scale, usize)> = out.iter().map(|r| (r.area, r.scale, r.fill)).collect();
+    let mut layers = state.map.layers.lock().unwrap();
+    lower_layers(state, world, &scales, &mut layers);
+    let heat = theme::Heat::new(layers.most.max(1));
+    for (r, layer) in out.iter_mut().zip(&layers.panels) {
+        r.px.clear();
+        r.px.extend(layer.counts.iter().zip(&layer.background).map(|(&n, &b)| {
+            if n > 0 {
+                Some(heat.colour(n))
+            } else {
+                b
             }
-        }
-        let heat = theme::Heat::new(snap.coverage.iter().map(|(_, n)| *n).max().unwrap_or(1));
-        for (p, n) in snap.coverage.iter() {
-            if let Some((k, x, y)) = world.locate(*p) {
-                out[k].put(x, y, heat.colour(*n));
-            }
-        }
-        memo.layers = out.iter().map(|r| r.px.clone()).collect();
-        memo.key = Some(key);
-    } else {
-        for (r, layer) in out.iter_mut().zip(&memo.layers) {
-            r.px.clone_from(layer);
-        }
+        }));
     }
-    drop(memo);
+    drop(layers);
     for e in list {
         let colour = theme::env_color(e.feed);
         for p in e.track.iter().flat_map(|t| snap.trail(t)) {
@@ -241,6 +220,52 @@ fn rasters(
         }
     }
     out
+}
+
+/// Brings `layers` (background and coverage) up to the state's coverage for panels of
+/// (area, scale, fill) `scales`, pixels as the scales count them.
+pub fn lower_layers(
+    state: &State,
+    world: &World,
+    scales: &[(Rect, Scale, usize)],
+    layers: &mut MapLayers,
+) {
+    let snap = &state.map.snapshot;
+    let background = &state.map.background;
+    let key = (
+        scales.iter().map(|(a, s, _)| (*a, s.w, s.h)).collect(),
+        world
+            .panels
+            .iter()
+            .map(|p| (p.bounds.x, p.bounds.y, p.bounds.width, p.bounds.height))
+            .collect(),
+        background.as_ref().map_or(0, |b| Arc::as_ptr(b) as usize),
+    );
+    let fresh = || {
+        scales
+            .iter()
+            .zip(&world.panels)
+            .map(|((_, s, _), panel)| {
+                let mut bg = vec![None; s.w * s.h];
+                if let (Some(image), true) = (background, world.panels.len() == 1) {
+                    underlay(image, s, panel, s.w, &mut bg);
+                }
+                PanelLayer {
+                    w: s.w,
+                    h: s.h,
+                    background: bg,
+                    counts: vec![0; s.w * s.h],
+                }
+            })
+            .collect()
+    };
+    let place = |p| {
+        let (k, x, y) = world.locate(p)?;
+        let (_, scale, fill) = scales.get(k)?;
+        let (px, py) = scale.pixel(x, y)?;
+        Some((k, px, py, *fill))
+    };
+    layers.update(key, &snap.coverage, fresh, place);
 }
 
 /// The cell of each env's marker: (feed index, column, row), from the panels' areas.
