@@ -8,6 +8,7 @@ use common::{gbwatch, Scratch};
 use serve_support::*;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The colour of the screen's border (`--frame: #2b6cb0`), used nowhere else on the page.
@@ -65,37 +66,69 @@ fn load_png(path: &Path) -> Shot {
     }
 }
 
-/// One headless Chromium run: load `url`, let it run ~3 s, screenshot.
+/// How long one headless Chromium run may take (a cold start under load takes ~20 s).
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// One headless Chromium run: load `url`, let it run ~3 s, screenshot. A run that hangs
+/// (headless Chromium now and then never ends its virtual time) is killed after
+/// [`CHROMIUM_TIMEOUT`] and tried once more.
 pub(crate) fn screenshot(url: &str, out: &Path, profile: &Path) -> Shot {
-    let status = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--window-size=1100,800")
-        .arg("--virtual-time-budget=3000")
-        .arg(format!("--screenshot={}", out.display()))
-        .arg(url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(out.with_extension("log")).unwrap())
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {CHROMIUM} ({e}); run `bash tests/run-all.sh` once")
-        });
-    assert!(
-        status.success() && out.exists(),
-        "chromium failed ({status}); its log:\n{}",
+    for attempt in 1..=2 {
+        let _ = std::fs::remove_dir_all(profile);
+        let mut child = Command::new(CHROMIUM)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("--window-size=1100,800")
+            .arg("--virtual-time-budget=3000")
+            .arg(format!("--screenshot={}", out.display()))
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(out.with_extension("log")).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {CHROMIUM} ({e}); run `bash tests/run-all.sh` once")
+            });
+        let began = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if began.elapsed() > CHROMIUM_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let log = || std::fs::read_to_string(out.with_extension("log")).unwrap_or_default();
+        match status {
+            Some(status) => {
+                assert!(
+                    status.success() && out.exists(),
+                    "chromium failed ({status}); its log:\n{}",
+                    log()
+                );
+                return load_png(out);
+            }
+            None => eprintln!(
+                "chromium still running after {CHROMIUM_TIMEOUT:?} (try {attempt} of 2): killed"
+            ),
+        }
+    }
+    panic!(
+        "chromium hung twice on {url}; its log:\n{}",
         std::fs::read_to_string(out.with_extension("log")).unwrap_or_default()
-    );
-    load_png(out)
+    )
 }
 
 #[test]
