@@ -451,6 +451,23 @@ impl State {
         }
     }
 
+    /// The keys of pause, replay and clips, while history is kept; `None` for any other.
+    fn timeline_key(&mut self, code: KeyCode) -> Option<Vec<Action>> {
+        self.timeline.as_ref()?;
+        if let Some(m) = time_key(code, self.paused_at.is_some()) {
+            let about = self.time_target().map(|f| f.key().to_string());
+            return Some(vec![Action::Time(m, about)]);
+        }
+        let span = clip_key(code)?;
+        Some(match self.target() {
+            Some(f) => vec![Action::Clip(f.key().to_string(), span)],
+            None => {
+                self.message = Some("no env to clip".to_string());
+                Vec::new()
+            }
+        })
+    }
+
     fn key(&mut self, key: KeyEvent) -> Vec<Action> {
         if key.kind == KeyEventKind::Release {
             return Vec::new();
@@ -476,20 +493,8 @@ impl State {
                 _ => return Vec::new(),
             }
         }
-        if self.timeline.is_some() {
-            if let Some(m) = time_key(key.code, self.paused_at.is_some()) {
-                let about = self.time_target().map(|f| f.key().to_string());
-                return vec![Action::Time(m, about)];
-            }
-            if let Some(span) = clip_key(key.code) {
-                return match self.target() {
-                    Some(f) => vec![Action::Clip(f.key().to_string(), span)],
-                    None => {
-                        self.message = Some("no env to clip".to_string());
-                        Vec::new()
-                    }
-                };
-            }
+        if let Some(actions) = self.timeline_key(key.code) {
+            return actions;
         }
         let n = self.visible().len();
         match key.code {
