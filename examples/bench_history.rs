@@ -220,7 +220,7 @@ fn main() {
         assert!(frames.len() >= FRAMES, "{} frames of {rom}", frames.len());
         let ours = HistoryOptions::default();
         let mut rows = vec![history_row(&frames, ours.keyframe_every, ours.level)];
-        for (k, level) in [(8, 3), (32, 3), (16, 1)] {
+        for (k, level) in [(8, 1), (32, 1), (16, 3)] {
             rows.push(history_row(&frames, k, level));
         }
         rows.push(raw_row(&frames));

@@ -120,7 +120,7 @@ fn main() {
     }
     assert_eq!(i, n);
     rows.push(Row {
-        name: ".gbrec (indexed, previous frame as dictionary)",
+        name: ".gbrec (2-bit indices, scroll-predicted delta)",
         bytes: file.len(),
         encode_ns,
         decode_ns: t.elapsed().as_nanos(),

@@ -30,7 +30,7 @@ pub struct HistoryOptions {
     pub keyframe_every: usize,
     /// The `--mark` rules.
     pub rules: Vec<MarkRule>,
-    /// The zstd level frames are compressed at (the recording format's default is 3).
+    /// The zstd level frames are compressed at (1; recordings use 3).
     pub level: i32,
     /// A picture unchanged this long is marked stuck where it stopped changing.
     pub stuck_after: Duration,
@@ -43,7 +43,7 @@ impl Default for HistoryOptions {
             bytes: 64 << 20,
             keyframe_every: 16,
             rules: Vec::new(),
-            level: crate::source::recording::ZSTD_LEVEL,
+            level: 1,
             stuck_after: Duration::from_secs(30),
         }
     }

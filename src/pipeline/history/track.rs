@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-/// The segment being written: the writer keeps its compressor across segments.
+/// The segment being written: the writer keeps its buffers across segments.
 struct Open {
     writer: RecordingWriter<Vec<u8>>,
     size: (u32, u32),

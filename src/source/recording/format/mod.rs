@@ -4,6 +4,8 @@
 mod error;
 mod header;
 mod layout;
+mod motion;
+mod pack;
 mod read;
 mod write;
 
@@ -89,6 +91,30 @@ mod tests {
     }
 
     #[test]
+    fn palettes_of_one_to_six_colours_and_a_new_colour_anywhere_round_trip() {
+        let shade = |k: u8| [k * 40, k * 40, k * 40, 255];
+        let mut input = Vec::new();
+        for colours in 1..=6u8 {
+            for at in [0, 5, 16 * 7 + 3, (W * H) as usize - 1] {
+                // `colours - 1` shades everywhere, the last shade only at pixel `at`.
+                let f: Vec<u8> = (0..(W * H) as usize)
+                    .flat_map(|i| match i == at {
+                        true => shade(colours - 1),
+                        false => shade((i % (colours as usize - 1).max(1)) as u8),
+                    })
+                    .collect();
+                input.push(f);
+            }
+        }
+        let (out, err) = decode_all(encode(&input));
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(out.len(), input.len());
+        for (i, (_, _, px)) in out.iter().enumerate() {
+            assert!(px == &input[i], "frame {i} differs");
+        }
+    }
+
+    #[test]
     fn truncation_names_the_offset_and_keeps_earlier_frames() {
         let input = frames(20);
         let bytes = encode(&input);
@@ -162,7 +188,7 @@ mod tests {
         }
         let bytes = w.finish().unwrap();
         let mut r = RecordingReader::from_vec(bytes.clone()).unwrap();
-        assert_eq!(r.header().version, 2);
+        assert_eq!(r.header().version, VERSION);
         let mut i = 0;
         while let Some(f) = r.next_frame().unwrap() {
             assert!(f.pixels == &input[i][..]);

@@ -3,6 +3,8 @@
 use super::error::{Damage, RecordingError, Truncation};
 use super::header::RecordingHeader;
 use super::layout::{u32_at, u64_at, Kind, FILE_HEADER_SIZE, RECORD_HAS_INFO, RECORD_HEADER_SIZE};
+use super::motion::{self, Shift};
+use super::pack;
 use crate::info::{Info, MAX_ENCODED};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub struct RecordingReader {
     pos: u64,
     palette: Vec<[u8; 4]>,
     indices: Vec<u8>,
+    /// The frame being restored from the previous one's indices.
+    next_indices: Vec<u8>,
     indexed: bool,
     rgba: Vec<u8>,
     has_frame: bool,
@@ -60,6 +64,7 @@ impl RecordingReader {
             pos: FILE_HEADER_SIZE as u64,
             palette: Vec::new(),
             indices: Vec::new(),
+            next_indices: Vec::new(),
             indexed: false,
             rgba: Vec::new(),
             has_frame: false,
@@ -273,22 +278,13 @@ impl RecordingReader {
                 if key {
                     self.palette.clear();
                 }
-                for c in self.data[..new_colours * 4].chunks_exact(4) {
-                    self.palette.push([c[0], c[1], c[2], c[3]]);
-                }
-                let idx = &self.data[new_colours * 4..];
-                let colours = self.palette.len();
-                if let Some(&index) = idx.iter().find(|&&i| i as usize >= colours) {
-                    return Err(Damage::PixelIndex { index, colours });
-                }
+                self.add_colours(new_colours);
                 self.indices.clear();
-                self.indices.extend_from_slice(idx);
-                self.rgba.resize(n * 4, 0);
-                for (px, &i) in self.rgba.chunks_exact_mut(4).zip(&self.indices) {
-                    px.copy_from_slice(&self.palette[i as usize]);
-                }
-                self.indexed = true;
+                self.indices
+                    .extend_from_slice(&self.data[new_colours * 4..]);
+                self.paint()?;
             }
+            Kind::KeyPacked | Kind::DeltaMoved => self.decode_packed(kind, new_colours)?,
             Kind::KeyRgba | Kind::DeltaRgba => {
                 let key = kind == Kind::KeyRgba;
                 if !key && !self.has_frame {
@@ -304,5 +300,78 @@ impl RecordingReader {
             }
         }
         Ok(())
+    }
+
+    /// Appends the first `new_colours` colours of the decompressed data to the palette.
+    fn add_colours(&mut self, new_colours: usize) {
+        for c in self.data[..new_colours * 4].chunks_exact(4) {
+            self.palette.push([c[0], c[1], c[2], c[3]]);
+        }
+    }
+
+    /// Checks the indices against the palette and paints the RGBA frame with them.
+    fn paint(&mut self) -> Result<(), Damage> {
+        let colours = self.palette.len();
+        if self
+            .indices
+            .iter()
+            .max()
+            .is_some_and(|&i| i as usize >= colours)
+        {
+            let index = *self
+                .indices
+                .iter()
+                .find(|&&i| i as usize >= colours)
+                .unwrap();
+            return Err(Damage::PixelIndex { index, colours });
+        }
+        let mut table = [[0u8; 4]; 256];
+        table[..colours].copy_from_slice(&self.palette);
+        self.rgba.resize(self.indices.len() * 4, 0);
+        for (px, &i) in self
+            .rgba
+            .as_chunks_mut::<4>()
+            .0
+            .iter_mut()
+            .zip(&self.indices)
+        {
+            *px = table[i as usize];
+        }
+        self.indexed = true;
+        Ok(())
+    }
+
+    /// Decodes a packed keyframe or a moved delta (version 3).
+    fn decode_packed(&mut self, kind: Kind, new_colours: usize) -> Result<(), Damage> {
+        let (n, width) = (self.header.pixels(), self.header.width as usize);
+        let key = kind == Kind::KeyPacked;
+        if !key && !self.indexed {
+            return Err(Damage::NoIndexedFrame);
+        }
+        let colours = if key { 0 } else { self.palette.len() } + new_colours;
+        if colours > 256 {
+            return Err(Damage::PaletteSize(colours));
+        }
+        let bits = pack::bits_for(colours);
+        let head = new_colours * 4 + if key { 0 } else { 2 + n / width };
+        self.decompress(head + pack::packed_len(n, bits), None)?;
+        if key {
+            self.palette.clear();
+        }
+        self.add_colours(new_colours);
+        if key {
+            pack::unpack(&self.data[head..], bits, n, &mut self.indices);
+        } else {
+            let at = new_colours * 4;
+            let shift = Shift {
+                dx: self.data[at] as i8 as i32,
+                dy: self.data[at + 1] as i8 as i32,
+            };
+            let rows = &self.data[at + 2..head];
+            pack::unpack(&self.data[head..], bits, n, &mut self.next_indices);
+            motion::restore(&mut self.next_indices, &self.indices, width, shift, rows);
+            std::mem::swap(&mut self.indices, &mut self.next_indices);
+        }
+        self.paint()
     }
 }

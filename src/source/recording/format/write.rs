@@ -7,40 +7,53 @@ use super::layout::{
     Kind, FILE_HEADER_SIZE, KEYFRAME_INTERVAL, MAX_DIMENSION, RECORD_HAS_INFO, RECORD_HEADER_SIZE,
     VERSION, ZSTD_LEVEL,
 };
+use super::motion::{self, ShiftFinder};
+use super::pack;
 use crate::info::Info;
 use std::collections::HashMap;
 use std::io::Write;
 use zstd::zstd_safe::{CCtx, CParameter};
 
-/// Compresses `data` with zstd, with `prefix` (the previous frame) as raw-content dictionary.
-fn compress(
-    cctx: &mut CCtx<'static>,
-    level: i32,
-    data: &[u8],
-    prefix: Option<&[u8]>,
-) -> Result<Vec<u8>, RecordingError> {
+thread_local! {
+    /// One zstd compressor per thread, shared by its writers: each frame is compressed on
+    /// its own, so writers need not keep one each (about 0.5 MB apiece).
+    static COMPRESSOR: std::cell::RefCell<CCtx<'static>> = std::cell::RefCell::new(CCtx::create());
+}
+
+/// Compresses `data` with zstd, with `prefix` (the previous frame), when given, as
+/// raw-content dictionary.
+fn compress(level: i32, data: &[u8], prefix: Option<&[u8]>) -> Result<Vec<u8>, RecordingError> {
     let zerr = |code: usize| RecordingError::Compress(zstd::zstd_safe::get_error_name(code));
-    cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
-        .map_err(zerr)?;
-    cctx.set_parameter(CParameter::CompressionLevel(level))
-        .map_err(zerr)?;
-    cctx.load_dictionary(prefix.unwrap_or(&[])).map_err(zerr)?;
-    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
-    cctx.compress2(&mut out, data).map_err(zerr)?;
-    Ok(out)
+    COMPRESSOR.with_borrow_mut(|cctx| {
+        cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
+            .map_err(zerr)?;
+        cctx.set_parameter(CParameter::CompressionLevel(level))
+            .map_err(zerr)?;
+        if let Some(prefix) = prefix {
+            cctx.load_dictionary(prefix).map_err(zerr)?;
+        }
+        let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
+        cctx.compress2(&mut out, data).map_err(zerr)?;
+        Ok(out)
+    })
 }
 
 /// Writes frames to a recording: palette-indexes them when they have ≤ 256 colours and
 /// compresses each against the previous one.
 pub struct RecordingWriter<W: Write> {
     out: W,
-    cctx: CCtx<'static>,
     header: RecordingHeader,
     /// Colours of the current palette, in index order.
     palette: Vec<[u8; 4]>,
     lookup: HashMap<[u8; 4], u8>,
     /// Previous frame's indices (valid when `prev_indexed`) and RGBA bytes.
     prev_indices: Vec<u8>,
+    /// This frame's indices, and what is left of them after the previous frame's prediction.
+    indices: Vec<u8>,
+    residual: Vec<u8>,
+    /// Each row's prediction (moved or in place) and where the picture moved.
+    rows: Vec<u8>,
+    finder: ShiftFinder,
     prev_indexed: bool,
     prev_rgba: Vec<u8>,
     since_key: u32,
@@ -64,11 +77,14 @@ impl<W: Write> RecordingWriter<W> {
         out.write_all(&header.to_bytes())?;
         Ok(RecordingWriter {
             out,
-            cctx: CCtx::create(),
             header,
             palette: Vec::new(),
             lookup: HashMap::new(),
             prev_indices: Vec::new(),
+            indices: Vec::new(),
+            residual: Vec::new(),
+            rows: Vec::new(),
+            finder: ShiftFinder::default(),
             prev_indexed: false,
             prev_rgba: Vec::new(),
             since_key: 0,
@@ -162,58 +178,70 @@ impl<W: Write> RecordingWriter<W> {
         rgba: &[u8],
         want_key: bool,
     ) -> Result<(Kind, usize, Vec<u8>), RecordingError> {
-        let n = self.header.pixels();
+        let width = self.header.width as usize;
         // Try to index against the current palette (extended), else a fresh one.
         let mut key = want_key || !self.prev_indexed;
-        let mut indices = Vec::with_capacity(n);
         let mut first_new = if key { 0 } else { self.palette.len() };
-        if key {
+        // A keyframe lists its palette afresh: a small one is kept (and listed again), so
+        // its pixels take the fast path.
+        let kept = key && self.prev_indexed && self.palette.len() <= 4;
+        if key && !kept {
             self.palette.clear();
             self.lookup.clear();
         }
+        let mut indices = std::mem::take(&mut self.indices);
         let mut fits = index_into(rgba, &mut self.palette, &mut self.lookup, &mut indices);
-        if !fits && !key {
+        if !fits && (!key || kept) {
             // The palette overflowed: start a fresh one with a keyframe.
             key = true;
             first_new = 0;
             self.palette.clear();
             self.lookup.clear();
-            indices.clear();
             fits = index_into(rgba, &mut self.palette, &mut self.lookup, &mut indices);
         }
         let result = if fits {
-            let mut data = Vec::with_capacity((self.palette.len() - first_new) * 4 + n);
+            let bits = pack::bits_for(self.palette.len());
+            let new_colours = self.palette.len() - first_new;
+            let mut data = Vec::with_capacity(
+                new_colours * 4 + 2 + self.rows.len() + pack::packed_len(indices.len(), bits),
+            );
             for c in &self.palette[first_new..] {
                 data.extend_from_slice(c);
             }
-            let new_colours = self.palette.len() - first_new;
-            data.extend_from_slice(&indices);
-            let prefix = (!key).then_some(&self.prev_indices[..]);
-            let payload = compress(&mut self.cctx, self.level, &data, prefix)?;
-            self.prev_indices = indices;
-            self.prev_indexed = true;
             let kind = if key {
-                Kind::KeyIndexed
+                pack::pack(&indices, bits, &mut data);
+                Kind::KeyPacked
             } else {
-                Kind::DeltaIndexed
+                let shift = self.finder.find(&indices, &self.prev_indices, width);
+                let (rows, residual) = (&mut self.rows, &mut self.residual);
+                motion::residual(&indices, &self.prev_indices, width, shift, rows, residual);
+                data.extend_from_slice(&[shift.dx as i8 as u8, shift.dy as i8 as u8]);
+                data.extend_from_slice(rows);
+                pack::pack(residual, bits, &mut data);
+                Kind::DeltaMoved
             };
+            let payload = compress(self.level, &data, None)?;
+            self.indices = std::mem::replace(&mut self.prev_indices, indices);
+            self.prev_indexed = true;
             (kind, new_colours, payload)
         } else {
+            self.indices = indices;
             self.palette.clear();
             self.lookup.clear();
+            // An RGBA delta follows an RGBA frame only: indexed frames keep no RGBA copy.
+            let delta = !want_key && !self.prev_indexed && self.prev_rgba.len() == rgba.len();
             self.prev_indexed = false;
-            let delta = !want_key && self.prev_rgba.len() == rgba.len();
             let prefix = delta.then_some(&self.prev_rgba[..]);
-            let payload = compress(&mut self.cctx, self.level, rgba, prefix)?;
+            let payload = compress(self.level, rgba, prefix)?;
             let kind = if delta {
                 Kind::DeltaRgba
             } else {
                 Kind::KeyRgba
             };
+            self.prev_rgba.clear();
+            self.prev_rgba.extend_from_slice(rgba);
             (kind, 0, payload)
         };
-        self.prev_rgba.clear();
-        self.prev_rgba.extend_from_slice(rgba);
         Ok(result)
     }
 
@@ -250,23 +278,111 @@ impl<W: Write> RecordingWriter<W> {
     }
 }
 
-/// Appends the palette index of every pixel; false when more than 256 colours are needed.
-/// A small table in front of `lookup` answers most pixels without hashing them.
+/// Writes the palette index of every pixel to `indices`; false when more than 256 colours
+/// are needed. Pixels of the palette's first 4 colours are looked up without branches; a
+/// new colour, or a palette of more, takes the hashed path.
 fn index_into(
     rgba: &[u8],
     palette: &mut Vec<[u8; 4]>,
     lookup: &mut HashMap<[u8; 4], u8>,
     indices: &mut Vec<u8>,
 ) -> bool {
+    indices.resize(rgba.len() / 4, 0);
+    if (1..=4).contains(&palette.len()) && index_known(rgba, palette, indices) {
+        return true;
+    }
+    index_hashed(rgba, palette, lookup, indices)
+}
+
+/// Indexes against a palette of 1-4 colours; false when a pixel is not in it.
+fn index_known(rgba: &[u8], palette: &[[u8; 4]], indices: &mut [u8]) -> bool {
+    // Slots past the palette repeat its first colour with index 0, so they change nothing.
+    let mut colours = [u32::from_le_bytes(palette[0]); 4];
+    let mut value = [0u8; 4];
+    for (k, c) in palette.iter().enumerate() {
+        colours[k] = u32::from_le_bytes(*c);
+        value[k] = k as u8;
+    }
+    let pixels = rgba.as_chunks::<4>().0;
+    #[cfg(target_arch = "x86_64")]
+    let done = index_known_sse2(pixels, colours, value, indices);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = Some(0);
+    let Some(done) = done else {
+        return false;
+    };
+    let mut found = true;
+    for (i, p) in indices[done..].iter_mut().zip(&pixels[done..]) {
+        let c = u32::from_le_bytes(*p);
+        let k = colours.iter().position(|&k| k == c);
+        *i = k.map_or(0, |k| value[k]);
+        found &= k.is_some();
+    }
+    found
+}
+
+/// [`index_known`] 16 pixels at a time; how many pixels it indexed (a multiple of 16), or
+/// `None` when one is not in the palette.
+#[cfg(target_arch = "x86_64")]
+fn index_known_sse2(
+    pixels: &[[u8; 4]],
+    colours: [u32; 4],
+    value: [u8; 4],
+    indices: &mut [u8],
+) -> Option<usize> {
+    use std::arch::x86_64::*;
+    let (out, _) = indices.as_chunks_mut::<16>();
+    let (groups, _) = pixels.as_chunks::<16>();
+    // SAFETY: SSE2 is part of every x86_64 CPU; every load reads 16 bytes inside a group of
+    // 16 pixels (64 bytes) and every store writes the 16 bytes of one output chunk.
+    unsafe {
+        let c = colours.map(|c| _mm_set1_epi32(c as i32));
+        let v = value.map(|v| _mm_set1_epi32(v as i32));
+        let mut found = _mm_set1_epi32(-1);
+        // Indices of 4 pixels as 32-bit lanes; clears `found` lanes of pixels not in it.
+        let mut quad = |px: __m128i| {
+            let e0 = _mm_cmpeq_epi32(px, c[0]);
+            let e1 = _mm_cmpeq_epi32(px, c[1]);
+            let e2 = _mm_cmpeq_epi32(px, c[2]);
+            let e3 = _mm_cmpeq_epi32(px, c[3]);
+            let any = _mm_or_si128(_mm_or_si128(e0, e1), _mm_or_si128(e2, e3));
+            found = _mm_and_si128(found, any);
+            _mm_or_si128(
+                _mm_or_si128(_mm_and_si128(e1, v[1]), _mm_and_si128(e2, v[2])),
+                _mm_and_si128(e3, v[3]),
+            )
+        };
+        for (o, g) in out.iter_mut().zip(groups) {
+            let p = g.as_ptr().cast::<__m128i>();
+            let a = quad(_mm_loadu_si128(p));
+            let b = quad(_mm_loadu_si128(p.add(1)));
+            let low = _mm_packs_epi32(a, b);
+            let a = quad(_mm_loadu_si128(p.add(2)));
+            let b = quad(_mm_loadu_si128(p.add(3)));
+            let high = _mm_packs_epi32(a, b);
+            _mm_storeu_si128(o.as_mut_ptr().cast(), _mm_packus_epi16(low, high));
+        }
+        (_mm_movemask_epi8(found) == 0xFFFF).then_some(groups.len().min(out.len()) * 16)
+    }
+}
+
+/// Indexes any palette, adding new colours; false past 256. A small table in front of
+/// `lookup` answers most pixels without hashing them.
+fn index_hashed(
+    rgba: &[u8],
+    palette: &mut Vec<[u8; 4]>,
+    lookup: &mut HashMap<[u8; 4], u8>,
+    indices: &mut [u8],
+) -> bool {
     // (colour, index + 1) by a multiplicative hash of the colour; 0 means empty.
     let mut near = [(0u32, 0u16); 64];
     let slot = |c: u32| (c.wrapping_mul(0x9E37_79B1) >> 26) as usize;
     let mut last = (u32::MAX, 0u8, false);
-    for p in rgba.chunks_exact(4) {
+    for (out, p) in indices.iter_mut().zip(rgba.chunks_exact(4)) {
         let c = [p[0], p[1], p[2], p[3]];
         let key = u32::from_le_bytes(c);
         if last.2 && last.0 == key {
-            indices.push(last.1);
+            *out = last.1;
             continue;
         }
         let (k, v) = near[slot(key)];
@@ -289,7 +405,7 @@ fn index_into(
             i
         };
         last = (key, i, true);
-        indices.push(i);
+        *out = i;
     }
     true
 }
