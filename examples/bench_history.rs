@@ -203,6 +203,21 @@ fn print(title: &str, rows: &[Row]) {
             r.seek.1,
         );
     }
+    let (mb, cpu, p99) = (
+        ours.bytes_per_frame * (ENVS * FRAMES) as f64 / (1 << 20) as f64,
+        ours.cpu_ns / (SECONDS as f64 * 1e9) * 100.0,
+        ours.seek.1,
+    );
+    let jpeg = rows.last().expect("the JPEG ring");
+    let verdict = |met: bool| if met { "met" } else { "NOT MET" };
+    println!(
+        "\ntargets (the default): {mb:.1} MB <= 64 MB {}; {cpu:.2}% <= 5% of a core {}; seek p99 {p99:.3} ms <= 5 ms {}; against the JPEG ring: {:.1}x fewer bytes, {:.1}x less CPU",
+        verdict(mb <= 64.0),
+        verdict(cpu <= 5.0),
+        verdict(p99 <= 5.0),
+        jpeg.bytes_per_frame / ours.bytes_per_frame,
+        jpeg.cpu_ns / ours.cpu_ns,
+    );
 }
 
 fn main() {
