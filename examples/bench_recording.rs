@@ -103,28 +103,37 @@ fn main() {
         });
     }
 
-    // The recording format: indexed, previous frame as zstd prefix, CRC-checked records.
-    let t = Instant::now();
-    let mut writer = RecordingWriter::new(Vec::new(), w, h).unwrap();
-    for (idx, ts, f) in &frames {
-        writer.write_frame(*idx, *ts, f).unwrap();
+    // The recording format: indexed, previous frame as zstd prefix, CRC-checked records;
+    // then the kinds the history holds (2-bit indices, the previous frame moved).
+    for (name, moved) in [
+        (".gbrec (indexed, previous frame as dictionary)", false),
+        ("history's kinds (2-bit, scroll-predicted XOR)", true),
+    ] {
+        let t = Instant::now();
+        let mut writer = RecordingWriter::new(Vec::new(), w, h).unwrap();
+        if moved {
+            writer.predict_moved();
+        }
+        for (idx, ts, f) in &frames {
+            writer.write_frame(*idx, *ts, f).unwrap();
+        }
+        let file = writer.finish().unwrap();
+        let encode_ns = t.elapsed().as_nanos();
+        let t = Instant::now();
+        let mut reader = RecordingReader::from_vec(file.clone()).unwrap();
+        let mut i = 0;
+        while let Some(f) = reader.next_frame().unwrap() {
+            assert!(f.pixels == frames[i].2);
+            i += 1;
+        }
+        assert_eq!(i, n);
+        rows.push(Row {
+            name,
+            bytes: file.len(),
+            encode_ns,
+            decode_ns: t.elapsed().as_nanos(),
+        });
     }
-    let file = writer.finish().unwrap();
-    let encode_ns = t.elapsed().as_nanos();
-    let t = Instant::now();
-    let mut reader = RecordingReader::from_vec(file.clone()).unwrap();
-    let mut i = 0;
-    while let Some(f) = reader.next_frame().unwrap() {
-        assert!(f.pixels == frames[i].2);
-        i += 1;
-    }
-    assert_eq!(i, n);
-    rows.push(Row {
-        name: ".gbrec (2-bit indices, scroll-predicted delta)",
-        bytes: file.len(),
-        encode_ns,
-        decode_ns: t.elapsed().as_nanos(),
-    });
 
     println!();
     println!(

@@ -5,11 +5,8 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 
 /// The first 8 bytes of every stream.
 pub const MAGIC: [u8; 8] = *b"GBWSTRM\0";
-/// The stream version this build writes; it also reads [`OLDEST_VERSION`] (whose frames
-/// are recording version 2 records).
-pub const VERSION: u16 = 2;
-/// The oldest stream version this build reads.
-pub const OLDEST_VERSION: u16 = 1;
+/// The stream version this build writes and reads.
+pub const VERSION: u16 = 1;
 /// Bytes of the stream head: magic, version, reserved.
 pub const HEAD_SIZE: usize = 12;
 /// Largest message body accepted (a 1024x1024 RGBA frame compressed, with headroom).
@@ -91,7 +88,7 @@ pub fn check_head(h: &[u8]) -> Result<(), StreamError> {
         return Err(StreamError::Magic);
     }
     match u16::from_le_bytes([h[8], h[9]]) {
-        OLDEST_VERSION..=VERSION => Ok(()),
+        VERSION => Ok(()),
         v => Err(StreamError::Version(v)),
     }
 }
@@ -399,12 +396,6 @@ mod tests {
     #[test]
     fn heads_of_other_versions_are_named() {
         let mut h = head();
-        h[8] = 1;
-        assert_eq!(
-            check_head(&h),
-            Ok(()),
-            "version 1 streams (saved recordings) still read"
-        );
         h[8] = 9;
         let mut out = Vec::new();
         assert_eq!(

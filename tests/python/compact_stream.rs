@@ -209,6 +209,6 @@ fn a_stream_of_another_version_is_refused_in_one_line() {
     client.stop();
     assert_eq!(
         link,
-        "the remote gbwatch speaks stream version 9, this one version 2: install the same gbwatch on both sides"
+        "the remote gbwatch speaks stream version 9, this one version 1: install the same gbwatch on both sides"
     );
 }

@@ -133,6 +133,7 @@ impl FeedHistory {
                 _ => match RecordingWriter::new(Vec::new(), size.0, size.1) {
                     Ok(mut w) => {
                         w.set_level(opts.level);
+                        w.predict_moved();
                         Some(w)
                     }
                     Err(_) => return,

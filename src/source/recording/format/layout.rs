@@ -4,7 +4,7 @@
 /// First 8 bytes of every recording.
 pub const MAGIC: [u8; 8] = *b"GBWREC\0\0";
 /// Format version this build writes; it also reads [`OLDEST_VERSION`] and later.
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 2;
 /// The oldest format version this build reads (version 1 has no info).
 pub const OLDEST_VERSION: u16 = 1;
 /// Record flag (byte 5, version 2): an info section follows the payload.
@@ -35,10 +35,10 @@ pub(super) enum Kind {
     KeyRgba = 3,
     /// RGBA bytes compressed against the previous frame's RGBA bytes.
     DeltaRgba = 4,
-    /// Palette (reset) plus indices packed at the bits the palette needs (version 3).
+    /// Palette (reset) plus indices packed at the bits the palette needs (the history).
     KeyPacked = 5,
     /// New palette entries, where the picture moved, each row's prediction, and the indices
-    /// XOR the prediction from the previous frame, packed (version 3).
+    /// XOR the prediction from the previous frame, packed (the history).
     DeltaMoved = 6,
 }
 

@@ -50,7 +50,15 @@ mod tests {
     }
 
     fn encode(frames: &[Vec<u8>]) -> Vec<u8> {
+        encode_as(frames, false)
+    }
+
+    /// `frames` recorded as files are (kinds 1-4) or, `moved`, as the history holds them.
+    fn encode_as(frames: &[Vec<u8>], moved: bool) -> Vec<u8> {
         let mut w = RecordingWriter::new(Vec::new(), W, H).unwrap();
+        if moved {
+            w.predict_moved();
+        }
         for (i, f) in frames.iter().enumerate() {
             w.write_frame(100 + i as u64, i as u64 * 16_666_667, f)
                 .unwrap();
@@ -80,13 +88,15 @@ mod tests {
     #[test]
     fn round_trip_is_exact() {
         let input = frames(300);
-        let (out, err) = decode_all(encode(&input));
-        assert!(err.is_none(), "{err:?}");
-        assert_eq!(out.len(), input.len());
-        for (i, (idx, ts, px)) in out.iter().enumerate() {
-            assert_eq!(*idx, 100 + i as u64);
-            assert_eq!(*ts, i as u64 * 16_666_667);
-            assert!(px == &input[i], "frame {i} differs");
+        for moved in [false, true] {
+            let (out, err) = decode_all(encode_as(&input, moved));
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(out.len(), input.len());
+            for (i, (idx, ts, px)) in out.iter().enumerate() {
+                assert_eq!(*idx, 100 + i as u64);
+                assert_eq!(*ts, i as u64 * 16_666_667);
+                assert!(px == &input[i], "frame {i} differs (moved: {moved})");
+            }
         }
     }
 
@@ -106,11 +116,13 @@ mod tests {
                 input.push(f);
             }
         }
-        let (out, err) = decode_all(encode(&input));
-        assert!(err.is_none(), "{err:?}");
-        assert_eq!(out.len(), input.len());
-        for (i, (_, _, px)) in out.iter().enumerate() {
-            assert!(px == &input[i], "frame {i} differs");
+        for moved in [false, true] {
+            let (out, err) = decode_all(encode_as(&input, moved));
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(out.len(), input.len());
+            for (i, (_, _, px)) in out.iter().enumerate() {
+                assert!(px == &input[i], "frame {i} differs (moved: {moved})");
+            }
         }
     }
 
@@ -237,8 +249,9 @@ mod tests {
         fn mutated_recordings_never_panic(
             edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
             cut in proptest::option::of(any::<usize>()),
+            moved in any::<bool>(),
         ) {
-            let mut bytes = encode(&frames(12));
+            let mut bytes = encode_as(&frames(12), moved);
             for (pos, val) in edits {
                 let n = bytes.len();
                 bytes[pos % n] = val;

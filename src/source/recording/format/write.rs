@@ -54,6 +54,8 @@ pub struct RecordingWriter<W: Write> {
     /// Each row's prediction (moved or in place) and where the picture moved.
     rows: Vec<u8>,
     finder: ShiftFinder,
+    /// Indexed frames as kinds 5 and 6 ([`RecordingWriter::predict_moved`]).
+    moved: bool,
     prev_indexed: bool,
     prev_rgba: Vec<u8>,
     since_key: u32,
@@ -85,6 +87,7 @@ impl<W: Write> RecordingWriter<W> {
             residual: Vec::new(),
             rows: Vec::new(),
             finder: ShiftFinder::default(),
+            moved: false,
             prev_indexed: false,
             prev_rgba: Vec::new(),
             since_key: 0,
@@ -98,6 +101,14 @@ impl<W: Write> RecordingWriter<W> {
     /// a faster one); readers need not know.
     pub fn set_level(&mut self, level: i32) {
         self.level = level;
+    }
+
+    /// Writes later indexed frames as kinds 5 and 6 (RECORDING.md): 2-bit indices and the
+    /// previous frame moved by the scroll found, no dictionary. Faster, and smaller when
+    /// frames are far apart (the history's 10 fps); frames 1/60 s apart are smaller as kinds
+    /// 1 and 2, which files and streams keep so that every build reads them.
+    pub fn predict_moved(&mut self) {
+        self.moved = true;
     }
 
     /// The header written.
@@ -178,7 +189,6 @@ impl<W: Write> RecordingWriter<W> {
         rgba: &[u8],
         want_key: bool,
     ) -> Result<(Kind, usize, Vec<u8>), RecordingError> {
-        let width = self.header.width as usize;
         // Try to index against the current palette (extended), else a fresh one.
         let mut key = want_key || !self.prev_indexed;
         let mut first_new = if key { 0 } else { self.palette.len() };
@@ -200,27 +210,8 @@ impl<W: Write> RecordingWriter<W> {
             fits = index_into(rgba, &mut self.palette, &mut self.lookup, &mut indices);
         }
         let result = if fits {
-            let bits = pack::bits_for(self.palette.len());
             let new_colours = self.palette.len() - first_new;
-            let mut data = Vec::with_capacity(
-                new_colours * 4 + 2 + self.rows.len() + pack::packed_len(indices.len(), bits),
-            );
-            for c in &self.palette[first_new..] {
-                data.extend_from_slice(c);
-            }
-            let kind = if key {
-                pack::pack(&indices, bits, &mut data);
-                Kind::KeyPacked
-            } else {
-                let shift = self.finder.find(&indices, &self.prev_indices, width);
-                let (rows, residual) = (&mut self.rows, &mut self.residual);
-                motion::residual(&indices, &self.prev_indices, width, shift, rows, residual);
-                data.extend_from_slice(&[shift.dx as i8 as u8, shift.dy as i8 as u8]);
-                data.extend_from_slice(rows);
-                pack::pack(residual, bits, &mut data);
-                Kind::DeltaMoved
-            };
-            let payload = compress(self.level, &data, None)?;
+            let (kind, payload) = self.indexed_payload(&indices, key, first_new)?;
             self.indices = std::mem::replace(&mut self.prev_indices, indices);
             self.prev_indexed = true;
             (kind, new_colours, payload)
@@ -243,6 +234,45 @@ impl<W: Write> RecordingWriter<W> {
             (kind, 0, payload)
         };
         Ok(result)
+    }
+
+    /// The record kind and compressed payload of an indexed frame whose palette is new from
+    /// entry `first_new` on.
+    fn indexed_payload(
+        &mut self,
+        indices: &[u8],
+        key: bool,
+        first_new: usize,
+    ) -> Result<(Kind, Vec<u8>), RecordingError> {
+        let mut data = Vec::with_capacity((self.palette.len() - first_new) * 4 + indices.len());
+        for c in &self.palette[first_new..] {
+            data.extend_from_slice(c);
+        }
+        if !self.moved {
+            data.extend_from_slice(indices);
+            let prefix = (!key).then_some(&self.prev_indices[..]);
+            let kind = if key {
+                Kind::KeyIndexed
+            } else {
+                Kind::DeltaIndexed
+            };
+            return Ok((kind, compress(self.level, &data, prefix)?));
+        }
+        let bits = pack::bits_for(self.palette.len());
+        let kind = if key {
+            pack::pack(indices, bits, &mut data);
+            Kind::KeyPacked
+        } else {
+            let width = self.header.width as usize;
+            let shift = self.finder.find(indices, &self.prev_indices, width);
+            let (rows, residual) = (&mut self.rows, &mut self.residual);
+            motion::residual(indices, &self.prev_indices, width, shift, rows, residual);
+            data.extend_from_slice(&[shift.dx as i8 as u8, shift.dy as i8 as u8]);
+            data.extend_from_slice(rows);
+            pack::pack(residual, bits, &mut data);
+            Kind::DeltaMoved
+        };
+        Ok((kind, compress(self.level, &data, None)?))
     }
 
     /// Starts a new recording on `out` with the same frame size, its first frame a
