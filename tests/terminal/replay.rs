@@ -347,8 +347,9 @@ fn rss_kb(pid: u32) -> u64 {
 }
 
 /// What the memory test allows beyond the monitor's own RSS 5 s in (before the history
-/// holds much; about 100 MB with 64 feeds, most of it their queues of 92 KB frames) and the
-/// history's budget: allocator slack.
+/// holds much; 49 MB with 64 feeds, most of it their queues of 92 KB frames) and the
+/// history's budget: allocator slack. One run: 49 MB at 5 s, flat at 101-103 MB from 65 s
+/// on (the 60 s span, about 36 MB of history, binds before the 64 MB budget).
 const RSS_SLACK_MB: u64 = 8;
 
 /// 64 real PyBoy envs at 10 fps watched with a 60 s, 64 MB history for 150 s: RSS stays
