@@ -81,16 +81,9 @@ fn run(
                     &mut previous_ids(&previous, &mut next_content_id),
                     t,
                 );
-                positions.observe_frame(&t.name, &frame, Instant::now());
-                if let Some(h) = &t.history {
-                    h.push(&frame);
-                }
-                t.queue.push(frame.clone());
-                // Full means a wake-up is already pending: nothing is lost.
-                let _ = arrived.try_send(());
+                hand_on(&frame, t, positions, arrived);
                 previous = Some(frame);
                 last_frame = Some(Instant::now());
-                t.set_state(FeedState::Online);
                 // Next frame one interval after this one was due (keeps the average rate),
                 // but never in a burst to catch up.
                 next_due = (next_due + interval).max(Instant::now());
@@ -138,6 +131,19 @@ fn run(
         }
     }
     t.queue.close();
+}
+
+/// Hands a new frame to the map's positions, the history and the queue, and marks the
+/// feed online.
+fn hand_on(frame: &SharedFrame, t: &Feed, positions: &Positions, arrived: &Sender<()>) {
+    positions.observe_frame(&t.name, frame, Instant::now());
+    if let Some(h) = &t.history {
+        h.push(frame);
+    }
+    t.queue.push(frame.clone());
+    // Full means a wake-up is already pending: nothing is lost.
+    let _ = arrived.try_send(());
+    t.set_state(FeedState::Online);
 }
 
 /// The previous frame and the content-id counter, for telling repeated pictures apart.
