@@ -264,13 +264,7 @@ impl RecordingReader {
         match kind {
             Kind::KeyIndexed | Kind::DeltaIndexed => {
                 let key = kind == Kind::KeyIndexed;
-                if !key && !self.indexed {
-                    return Err(Damage::NoIndexedFrame);
-                }
-                let base = if key { 0 } else { self.palette.len() };
-                if base + new_colours > 256 {
-                    return Err(Damage::PaletteSize(base + new_colours));
-                }
+                self.colours_after(key, new_colours)?;
                 let prev = std::mem::take(&mut self.indices);
                 let r = self.decompress(new_colours * 4 + n, (!key).then_some(&prev[..]));
                 self.indices = prev;
@@ -300,6 +294,19 @@ impl RecordingReader {
             }
         }
         Ok(())
+    }
+
+    /// The palette's size after an indexed record adds `new_colours` (to a fresh palette for
+    /// a keyframe); a delta needs an indexed frame before it.
+    fn colours_after(&self, key: bool, new_colours: usize) -> Result<usize, Damage> {
+        if !key && !self.indexed {
+            return Err(Damage::NoIndexedFrame);
+        }
+        let colours = if key { 0 } else { self.palette.len() } + new_colours;
+        if colours > 256 {
+            return Err(Damage::PaletteSize(colours));
+        }
+        Ok(colours)
     }
 
     /// Appends the first `new_colours` colours of the decompressed data to the palette.
@@ -345,13 +352,7 @@ impl RecordingReader {
     fn decode_packed(&mut self, kind: Kind, new_colours: usize) -> Result<(), Damage> {
         let (n, width) = (self.header.pixels(), self.header.width as usize);
         let key = kind == Kind::KeyPacked;
-        if !key && !self.indexed {
-            return Err(Damage::NoIndexedFrame);
-        }
-        let colours = if key { 0 } else { self.palette.len() } + new_colours;
-        if colours > 256 {
-            return Err(Damage::PaletteSize(colours));
-        }
+        let colours = self.colours_after(key, new_colours)?;
         let bits = pack::bits_for(colours);
         let head = new_colours * 4 + if key { 0 } else { 2 + n / width };
         self.decompress(head + pack::packed_len(n, bits), None)?;
