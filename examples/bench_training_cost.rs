@@ -238,7 +238,11 @@ fn main() {
     eprintln!("starting {envs} PyBoy envs (2 processes, {pace})...");
     let training = Training::start(&dir, envs, &fps);
     let (settle, span) = (Duration::from_secs(3), Duration::from_secs_f64(secs));
-    let names = ["watch, half-blocks", "watch, sixel", "watch, kitty"];
+    let wanted = arg("--viewers", "halfblocks,sixel,kitty");
+    let names: Vec<&str> = ["watch, half-blocks", "watch, sixel", "watch, kitty"]
+        .into_iter()
+        .filter(|n| wanted.split(',').any(|w| n.replace('-', "").ends_with(w)))
+        .collect();
     let mut rows: Vec<(String, Phase, Phase)> = Vec::new();
     for name in names {
         eprintln!("measuring: no viewer, then {name} ({secs} s each)...");
