@@ -61,7 +61,7 @@ impl Default for KittyOptions {
         KittyOptions {
             pixels: PixelData::Png,
             rects: Rects::Several,
-            level: 6,
+            level: 1,
         }
     }
 }
@@ -110,11 +110,16 @@ pub struct KittyImage {
     png: PngWriter,
     /// The terminal holds frame 2, the scratch frame that scrolls are copied through.
     scratch: bool,
-    /// The last scroll's offset, tried first next time.
-    last_shift: Option<(i32, i32)>,
+    /// The last two different scroll offsets, newest first: tried first next time.
+    shifts: Vec<(i32, i32)>,
     /// Scrolls are looked for (off only in tests, to compare).
     scrolls: bool,
+    /// Frames left before a full search for a scroll again, after one found none.
+    rest: u32,
 }
+
+/// Frames a full scroll search rests after finding nothing (the hint is still tried).
+const REST: u32 = 8;
 
 /// Base64 characters per escape code (kitty's limit).
 const CHUNK: usize = 4096;
@@ -136,8 +141,9 @@ impl KittyImage {
             b64: Vec::new(),
             png: PngWriter::new(opts.level),
             scratch: false,
-            last_shift: None,
+            shifts: Vec::new(),
             scrolls: true,
+            rest: 0,
         }
     }
 
@@ -226,11 +232,19 @@ impl KittyImage {
             self.place(place, out);
         }
         let png = self.opts.pixels == PixelData::Png;
+        let search = self.rest == 0;
+        self.rest = self.rest.saturating_sub(1);
         let scroll = (png && self.scrolls)
-            .then(|| find_scroll(&shown.rgba, rgba, width, height, self.last_shift))
+            .then(|| find_scroll(&shown.rgba, rgba, width, height, &self.shifts, search))
             .flatten();
+        if scroll.is_none() && search {
+            self.rest = REST;
+        }
         if let Some(s) = scroll {
-            self.last_shift = Some((s.dx, s.dy));
+            if self.shifts.first() != Some(&(s.dx, s.dy)) {
+                self.shifts.insert(0, (s.dx, s.dy));
+                self.shifts.truncate(2);
+            }
             self.scroll(&mut shown.rgba, width, s, out);
         }
         let rects = changed_rects(
@@ -350,7 +364,7 @@ impl KittyImage {
         }
         self.held = true;
         self.scratch = false; // a new transmission replaces every frame
-        self.last_shift = None;
+        self.shifts.clear();
         self.shown = Some(Shown {
             width,
             height,

@@ -161,21 +161,21 @@ impl Palette {
 
     /// Each pixel's palette index into `indices`; false when there are over 256 colours.
     fn index<'a>(&mut self, lines: impl Iterator<Item = &'a [u8]>, indices: &mut Vec<u8>) -> bool {
-        self.colours.clear();
-        self.slots.clear();
-        self.slots.resize(512, (0, 0));
+        self.start(false);
         indices.clear();
         let mut last = (u32::MAX, 0u8);
         for line in lines {
-            for p in line.chunks_exact(4) {
-                let c = u32::from_le_bytes([p[0], p[1], p[2], 0]);
+            let at = indices.len();
+            indices.resize(at + line.len() / 4, 0);
+            for (p, i) in line.chunks_exact(4).zip(&mut indices[at..]) {
+                let c = rgb(p);
                 if c != last.0 {
-                    let Some(i) = self.lookup(c) else {
+                    let Some(k) = self.lookup(c) else {
                         return false;
                     };
-                    last = (c, i);
+                    last = (c, k);
                 }
-                indices.push(last.1);
+                *i = last.1;
             }
         }
         true
@@ -188,29 +188,41 @@ impl Palette {
         lines: impl Iterator<Item = (&'a [u8], &'a [u8])>,
         indices: &mut Vec<u8>,
     ) -> bool {
-        self.colours.clear();
-        self.slots.clear();
-        self.slots.resize(512, (0, 0));
-        self.colours.push(0); // index 0: transparent (PLTE black, tRNS alpha 0)
+        self.start(true);
         indices.clear();
         let mut last = (u32::MAX, 0u8);
         for (line, base) in lines {
-            for (p, b) in line.chunks_exact(4).zip(base.chunks_exact(4)) {
-                if p[..3] == b[..3] {
-                    indices.push(0);
-                    continue;
+            let at = indices.len();
+            indices.resize(at + line.len() / 4, 0);
+            if line == base {
+                continue; // every pixel the same as the base: all transparent
+            }
+            let pixels = line.chunks_exact(4).zip(base.chunks_exact(4));
+            for ((p, b), i) in pixels.zip(&mut indices[at..]) {
+                let c = rgb(p);
+                if c == rgb(b) {
+                    continue; // stays 0
                 }
-                let c = u32::from_le_bytes([p[0], p[1], p[2], 0]);
                 if c != last.0 {
-                    let Some(i) = self.lookup(c) else {
+                    let Some(k) = self.lookup(c) else {
                         return false;
                     };
-                    last = (c, i);
+                    last = (c, k);
                 }
-                indices.push(last.1);
+                *i = last.1;
             }
         }
         true
+    }
+
+    /// Empties the palette; index 0 is kept for "transparent" when `masked`.
+    fn start(&mut self, masked: bool) {
+        self.colours.clear();
+        self.slots.clear();
+        self.slots.resize(512, (0, 0));
+        if masked {
+            self.colours.push(0); // index 0: transparent (PLTE black, tRNS alpha 0)
+        }
     }
 
     /// The index of colour `c`, added when new; None past 256 colours.
@@ -236,20 +248,30 @@ impl Palette {
     }
 }
 
+/// A pixel's RGB as one word (alpha dropped: frames are opaque).
+fn rgb(p: &[u8]) -> u32 {
+    u32::from_le_bytes([p[0], p[1], p[2], p[3]]) & 0x00FF_FFFF
+}
+
 /// PNG rows of `w` indices each at `bits` a pixel, each row led by filter type 0.
 fn pack_rows(indices: &[u8], w: usize, bits: usize, out: &mut Vec<u8>) {
     let per_byte = 8 / bits;
+    out.reserve(indices.len() / per_byte + indices.len() / w.max(1) * 2);
     for row in indices.chunks_exact(w.max(1)) {
         out.push(0);
-        if bits == 8 {
-            out.extend_from_slice(row);
-            continue;
+        let mut whole = row.chunks_exact(per_byte);
+        match bits {
+            8 => out.extend_from_slice(row),
+            4 => out.extend((&mut whole).map(|c| c[0] << 4 | c[1])),
+            2 => out.extend((&mut whole).map(|c| c[0] << 6 | c[1] << 4 | c[2] << 2 | c[3])),
+            _ => out.extend((&mut whole).map(|c| c.iter().fold(0u8, |b, v| b << 1 | v))),
         }
-        for chunk in row.chunks(per_byte) {
-            let mut b = 0u8;
-            for (k, v) in chunk.iter().enumerate() {
-                b |= v << (8 - bits * (k + 1));
-            }
+        let rest = whole.remainder();
+        if bits != 8 && !rest.is_empty() {
+            let b = rest
+                .iter()
+                .enumerate()
+                .fold(0u8, |b, (k, v)| b | v << (8 - bits * (k + 1)));
             out.push(b);
         }
     }

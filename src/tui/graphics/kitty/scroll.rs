@@ -40,36 +40,51 @@ const STEP: usize = 3;
 /// Fewest rows worth a scroll.
 const MIN_BAND: u32 = 16;
 
-/// The scroll that explains clearly more of `new` than no motion does, if any: `hint` (the
-/// last one found) and its neighbours are tried first, then every offset within `RANGE`
-/// rows on a sample grid.
+/// The scroll that explains clearly more of `new` than no motion does, if any: `hints`
+/// (the last offsets found, newest first) are checked row by row first, then the newest
+/// and its neighbours on a sample grid, then (only when `search`) every offset within
+/// `RANGE` pixels.
 pub fn find_scroll(
     old: &[u8],
     new: &[u8],
     width: u32,
     height: u32,
-    hint: Option<(i32, i32)>,
+    hints: &[(i32, i32)],
+    search: bool,
 ) -> Option<Scroll> {
     let (w, h) = (width as usize, height as usize);
     let m = RANGE as usize;
     if w <= 4 * m || h <= 4 * m {
         return None;
     }
-    let at = |f: &[u8], i: usize| -> u32 {
-        u32::from_ne_bytes([f[i * 4], f[i * 4 + 1], f[i * 4 + 2], f[i * 4 + 3]])
-    };
-    // The sample grid, as pixel indices, and `new`'s pixels there.
-    let samples: Vec<(usize, u32)> = (m..h - m)
-        .step_by(STEP)
-        .flat_map(|y| (m..w - m).step_by(STEP).map(move |x| y * w + x))
-        .map(|i| (i, at(new, i)))
+    // A hint confirmed row by row: most rows of a scrolled band are equal moved. A scroll
+    // slower than a pixel a frame alternates between two offsets, hence two hints.
+    // Hints in the order every 8th row proves them; the first the other rows confirm wins.
+    let mut ranked: Vec<(usize, i32, i32)> = hints
+        .iter()
+        .filter(|(dx, dy)| dx.abs() <= RANGE && dy.abs() <= RANGE && (*dx, *dy) != (0, 0))
+        .map(|&(dx, dy)| (sampled_rows(old, new, w, h, dx, dy), dx, dy))
         .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    for &(_, dx, dy) in &ranked {
+        if let Some((y0, y1)) = exact_band(old, new, w, h, dx, dy) {
+            return Some(Scroll { dx, dy, y0, y1 });
+        }
+    }
+    let hint = hints.first().copied();
+    // The sample grid, as pixel indices, and `new`'s pixels there.
+    let mut samples: Vec<(usize, u32)> = Vec::with_capacity((h / STEP + 1) * (w / STEP + 1));
+    for y in (m..h - m).step_by(STEP) {
+        for x in (m..w - m).step_by(STEP) {
+            samples.push((y * w + x, word(new, y * w + x)));
+        }
+    }
     // Misses of offset (dx, dy) on every `every`-th sample, counted up to `limit`.
     let misses = |dx: i32, dy: i32, every: usize, limit: usize| -> usize {
         let off = dy as isize * w as isize + dx as isize;
         let mut n = 0;
         for &(i, v) in samples.iter().step_by(every) {
-            if v != at(old, (i as isize + off) as usize) {
+            if v != word(old, (i as isize + off) as usize) {
                 n += 1;
                 if n > limit {
                     break;
@@ -80,23 +95,29 @@ pub fn find_scroll(
     };
     let all = samples.len();
     let still = misses(0, 0, 1, all);
-    if still == 0 {
-        return None;
+    if still * 50 < all {
+        return None; // under 2% of the samples changed: nothing worth copying
     }
     let mut best = (0, 0, still);
-    // The last offset and its neighbours first (a scroll keeps its speed, give or take a
-    // pixel when its speed is not a whole number of pixels a frame).
+    let try_offset = |dx: i32, dy: i32, best: &mut (i32, i32, usize)| {
+        if dx.abs() <= RANGE && dy.abs() <= RANGE && (dx, dy) != (0, 0) {
+            let n = misses(dx, dy, 1, best.2);
+            if n < best.2 {
+                *best = (dx, dy, n);
+            }
+        }
+    };
+    // The last offset, then its neighbours (a scroll keeps its speed, give or take a pixel
+    // when its speed is not a whole number of pixels a frame).
     if let Some((hx, hy)) = hint {
-        for (dx, dy) in (-1..=1).flat_map(|j| (-1..=1).map(move |i| (hx + i, hy + j))) {
-            if dx.abs() <= RANGE && dy.abs() <= RANGE && (dx, dy) != (0, 0) {
-                let n = misses(dx, dy, 1, best.2);
-                if n < best.2 {
-                    best = (dx, dy, n);
-                }
+        try_offset(hx, hy, &mut best);
+        if best.2 * 8 > still {
+            for (dx, dy) in (-1..=1).flat_map(|j| (-1..=1).map(move |i| (hx + i, hy + j))) {
+                try_offset(dx, dy, &mut best);
             }
         }
     }
-    if best.2 * 2 > still {
+    if search && best.2 * 2 > still {
         // The hint explains under half of the change: rank every offset on an eighth of the
         // samples, then count the eight best on all of them.
         let mut ranked: Vec<(usize, i32, i32)> = (-RANGE..=RANGE)
@@ -105,10 +126,7 @@ pub fn find_scroll(
             .collect();
         ranked.sort_unstable();
         for &(_, dx, dy) in ranked.iter().take(8) {
-            let n = misses(dx, dy, 1, best.2);
-            if n < best.2 {
-                best = (dx, dy, n);
-            }
+            try_offset(dx, dy, &mut best);
         }
     }
     let (dx, dy, n) = best;
@@ -119,27 +137,98 @@ pub fn find_scroll(
     Some(Scroll { dx, dy, y0, y1 })
 }
 
+/// Whether row `y` of `new` equals row `y + dy` of `old` moved by `dx` and not row `y` of
+/// `old` unmoved.
+fn proven(old: &[u8], new: &[u8], w: usize, h: usize, (dx, dy): (i32, i32), y: usize) -> bool {
+    let sy = y as i32 + dy;
+    if sy < 0 || sy >= h as i32 {
+        return false;
+    }
+    let (x0, x1) = ((-dx).max(0) as usize, (w as i32 - dx.max(0)) as usize);
+    let a = &new[(y * w + x0) * 4..(y * w + x1) * 4];
+    let s = (sy as usize * w) as i64 + x0 as i64 + dx as i64;
+    let moved = &old[s as usize * 4..(s as usize + (x1 - x0)) * 4];
+    a == moved && a != &old[(y * w + x0) * 4..(y * w + x1) * 4]
+}
+
+/// Rows among every 8th that (dx, dy) proves.
+fn sampled_rows(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) -> usize {
+    (0..h)
+        .step_by(8)
+        .filter(|&y| proven(old, new, w, h, (dx, dy), y))
+        .count()
+}
+
+/// The band of [`band`] for offset (dx, dy) when at least half of its rows are equal to
+/// `old` moved and not to `old` unmoved: a scroll proven by whole rows, with no search.
+fn exact_band(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) -> Option<(u32, u32)> {
+    if sampled_rows(old, new, w, h, dx, dy) * 4 < h.div_ceil(8) {
+        return None; // a wrong hint is given up after a few rows
+    }
+    let rows: Vec<bool> = (0..h)
+        .map(|y| proven(old, new, w, h, (dx, dy), y))
+        .collect();
+    if (rows.iter().filter(|&&p| p).count() as u32) < MIN_BAND {
+        return None;
+    }
+    let (y0, y1) = band_of(old, new, w, h, dx, dy, &rows)?;
+    let inside = rows[y0 as usize..y1 as usize]
+        .iter()
+        .filter(|&&p| p)
+        .count();
+    (inside * 2 >= (y1 - y0) as usize).then_some((y0, y1))
+}
+
+/// Pixel `i` of an RGBA frame as one word.
+fn word(f: &[u8], i: usize) -> u32 {
+    u32::from_ne_bytes(f[i * 4..i * 4 + 4].try_into().expect("four bytes"))
+}
+
+/// Pixels equal in two RGBA rows of the same length.
+fn equal_pixels(a: &[u8], b: &[u8]) -> usize {
+    if a == b {
+        return a.len() / 4;
+    }
+    a.chunks_exact(4)
+        .zip(b.chunks_exact(4))
+        .filter(|(p, q)| {
+            u32::from_ne_bytes((*p).try_into().unwrap())
+                == u32::from_ne_bytes((*q).try_into().unwrap())
+        })
+        .count()
+}
+
 /// The longest run of rows that match `old` better shifted by (dx, dy) than unshifted.
 fn band(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) -> Option<(u32, u32)> {
+    band_of(old, new, w, h, dx, dy, &[])
+}
+
+/// [`band`], with the rows already known equal moved marked in `proven` (may be empty).
+fn band_of(
+    old: &[u8],
+    new: &[u8],
+    w: usize,
+    h: usize,
+    dx: i32,
+    dy: i32,
+    proven: &[bool],
+) -> Option<(u32, u32)> {
     let (x0, x1) = ((-dx).max(0) as usize, (w as i32 - dx.max(0)) as usize);
     // Pixels of row y of `new` equal to row sy of `old` shifted by dx.
     let hits = |y: usize, sy: usize, dx: i32| -> usize {
         let a = &new[(y * w + x0) * 4..(y * w + x1) * 4];
         let s = (sy * w) as i64 + x0 as i64 + dx as i64;
         let b = &old[s as usize * 4..(s as usize + (x1 - x0)) * 4];
-        a.chunks_exact(4)
-            .zip(b.chunks_exact(4))
-            .filter(|(p, q)| p == q)
-            .count()
+        equal_pixels(a, b)
     };
     let (mut best, mut start) = ((0, 0), None);
     for y in 0..=h {
         let sy = y as i32 + dy;
         // A row whose source is off the image is an edge the scroll uncovers.
         let good = y < h
-            && (sy < 0 || sy >= h as i32 || {
+            && (sy < 0 || sy >= h as i32 || proven.get(y) == Some(&true) || {
                 let moved = hits(y, sy as usize, dx);
-                moved > 0 && moved >= hits(y, y, 0)
+                moved == x1 - x0 || (moved > 0 && moved >= hits(y, y, 0))
             });
         match (good, start) {
             (true, None) => start = Some(y),
@@ -212,7 +301,7 @@ mod tests {
         let old = frame(40, 40);
         for (dx, dy) in [(1, 1), (6, 3), (-5, 2), (0, -7), (3, 0)] {
             let new = scrolled(&old, dx, dy);
-            let s = find_scroll(&old, &new, 160, 144, None).expect("a scroll");
+            let s = find_scroll(&old, &new, 160, 144, &[], true).expect("a scroll");
             assert_eq!((s.dx, s.dy), (dx, dy));
             assert!(s.y0 == 0 && (100..=112).contains(&s.y1), "{s:?}");
             let mut copy = old.clone();
@@ -230,17 +319,43 @@ mod tests {
     }
 
     #[test]
+    fn either_of_two_hints_is_proven_by_rows_and_a_wrong_hint_still_finds_the_scroll() {
+        // Four shades at random: no row equals another moved by a wrong offset.
+        let old: Vec<u8> = (0..160 * 144u32)
+            .flat_map(|i| {
+                let mut z = i.wrapping_mul(0x9E37_79B9);
+                z = (z ^ z >> 16).wrapping_mul(0x85EB_CA6B);
+                let v = ((z ^ z >> 13) >> 30) as u8 * 60;
+                [v, v, v, 255]
+            })
+            .collect();
+        for (dx, dy) in [(1, 0), (1, 1)] {
+            let new = scrolled(&old, dx, dy);
+            for hints in [&[(1, 1), (1, 0)][..], &[(1, 0), (1, 1)], &[(-4, 5)]] {
+                // Two hints hold the answer: found with no full search.
+                let search = hints.len() == 1;
+                let s = find_scroll(&old, &new, 160, 144, hints, search).expect("a scroll");
+                assert_eq!((s.dx, s.dy), (dx, dy), "hints {hints:?}");
+                assert!(s.y0 == 0 && (100..=112).contains(&s.y1), "{s:?}");
+            }
+        }
+        // Without the full search, a wrong hint finds nothing rather than a wrong scroll.
+        let new = scrolled(&old, 6, 3);
+        assert_eq!(find_scroll(&old, &new, 160, 144, &[(-4, 5)], false), None);
+    }
+
+    #[test]
     fn still_or_unrelated_frames_are_no_scroll() {
         let old = frame(40, 40);
-        assert_eq!(find_scroll(&old, &old, 160, 144, None), None);
+        assert_eq!(find_scroll(&old, &old, 160, 144, &[], true), None);
         assert_eq!(
-            find_scroll(&old, &frame(44, 40), 160, 144, Some((1, 1))),
+            find_scroll(&old, &frame(44, 40), 160, 144, &[(1, 1)], true),
             None
         );
         let noise: Vec<u8> = (0..160 * 144 * 4).map(|i| (i * 7919 % 251) as u8).collect();
-        assert_eq!(find_scroll(&old, &noise, 160, 144, None), None);
+        assert_eq!(find_scroll(&old, &noise, 160, 144, &[], true), None);
         assert_eq!(
-            find_scroll(&old[..16 * 16 * 4], &old[..16 * 16 * 4], 16, 16, None),
+            find_scroll(&old[..16 * 16 * 4], &old[..16 * 16 * 4], 16, 16, &[], true),
             None
         );
     }
