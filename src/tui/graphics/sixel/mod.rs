@@ -9,11 +9,14 @@
 //!
 //! Work is done at the frame's own width: columns that repeat one source column are one
 //! run of the scaled length, so a 4x picture costs about as much CPU as a 1x one. Only the
-//! source pixels the picture shows are looked at.
+//! source pixels the picture shows are looked at. [`SixelEncoder::update_at`] redraws only
+//! the bands that changed.
 
 mod colours;
+mod update;
 
 pub use colours::MAX_EXACT_COLOURS;
+pub use update::SixelShown;
 
 use super::{check_frame, GraphicsError, PixelPlacement};
 use colours::{key, Palette};
@@ -32,6 +35,8 @@ pub struct SixelEncoder {
     used_list: Vec<u8>,
     /// Rows x groups of each colour in `used_list` in the band.
     counts: Vec<usize>,
+    /// Whether each output row differs from what the terminal shows.
+    changed: Vec<bool>,
 }
 
 impl SixelEncoder {

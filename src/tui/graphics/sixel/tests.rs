@@ -207,3 +207,87 @@ fn bad_input_is_an_error() {
     assert!(enc.encode(&[0; 16], 2, 2, 4, 20_000, &mut out).is_err());
     assert!(out.is_empty());
 }
+
+/// Paints the sixel image in `data` (placed by its cursor move) over `screen`, the picture
+/// at cell row `top` (`w` pixels wide, cells `cell_h` high): what a terminal does with P2=1.
+fn paint_over(screen: &mut [u8], w: usize, top: u16, cell_h: usize, data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let row: usize = text["\x1b7\x1b[".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let y0 = (row - 1 - top as usize) * cell_h;
+    let (iw, ih, px) = decode(data);
+    assert_eq!(iw, w);
+    for (i, p) in px.chunks_exact(4).enumerate() {
+        if p[3] == 255 {
+            let at = ((y0 + i / iw) * w + i % iw) * 4;
+            screen[at..at + 4].copy_from_slice(p);
+        }
+    }
+    assert!(y0 + ih <= screen.len() / 4 / w, "image below the picture");
+}
+
+#[test]
+fn updates_paint_only_changes_and_compose_to_the_full_picture() {
+    let place = PixelPlacement {
+        col: 3,
+        row: 2,
+        width: 152,
+        height: 136,
+    };
+    let (w, h) = (152, 136);
+    let mut with_bottom = gb_frame(0);
+    // Bottom rows only: the update starts at a lower cell row.
+    for p in with_bottom[130 * 160 * 4..].chunks_exact_mut(4) {
+        p[..3].copy_from_slice(&[0xff, 0, 0]);
+    }
+    // A source column the 152-wide picture drops: nothing to send.
+    let mut dropped = with_bottom.clone();
+    let gone = (0..160)
+        .find(|&x| (0..w).all(|o| o * 160 / w != x))
+        .unwrap();
+    for y in 0..144 {
+        dropped[(y * 160 + gone) * 4] ^= 0x55;
+    }
+    let mut enc = SixelEncoder::new();
+    let mut shown = SixelShown::default();
+    let mut screen = vec![0u8; w * h * 4];
+    let frames = [
+        gb_frame(0),
+        with_bottom.clone(),
+        dropped,
+        gb_frame(5),
+        gb_frame(5),
+    ];
+    let mut sizes = Vec::new();
+    for f in &frames {
+        let mut out = Vec::new();
+        let n = enc
+            .update_at(f, 160, 144, place, 16, &mut shown, &mut out)
+            .unwrap();
+        assert_eq!(n, out.len());
+        if n > 0 {
+            assert!(out.ends_with(b"\x1b\\\x1b8"));
+            paint_over(&mut screen, w, place.row, 16, &out);
+        }
+        assert_close(&screen, &scaled(f, 160, 144, w, h), 2);
+        sizes.push((
+            n,
+            String::from_utf8_lossy(&out[..out.len().min(12)]).into_owned(),
+        ));
+    }
+    assert!(sizes[0].1.starts_with("\x1b7\x1b[3;4H"), "{sizes:?}");
+    // Source rows 130.. are picture rows 123..: cell row 7 of the picture.
+    assert!(sizes[1].1.starts_with("\x1b7\x1b[10;4H"), "{sizes:?}");
+    assert!(sizes[1].0 < sizes[0].0 / 4, "{sizes:?}");
+    assert_eq!((sizes[2].0, sizes[4].0), (0, 0), "{sizes:?}");
+    // Elsewhere: in full again.
+    let mut out = Vec::new();
+    let moved = PixelPlacement { row: 1, ..place };
+    enc.update_at(&frames[4], 160, 144, moved, 16, &mut shown, &mut out)
+        .unwrap();
+    assert_eq!(decode(&out).1, h);
+}
