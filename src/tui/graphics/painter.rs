@@ -1,10 +1,10 @@
 //! The graphics pictures on screen, in every view: one kitty image per shown feed, kept
-//! up to date with delta frames, or sixel pictures redrawn only when their frame, place or
-//! greying changed. Pictures fill their area up to [`MAX_SCALE`], centred like half-blocks.
+//! up to date with delta frames, or sixel pictures redrawn, when their frame, place or
+//! greying changed, only where what they show changed. Pictures fill their area up to [`MAX_SCALE`], centred like half-blocks.
 
 use super::caps::{KittyMode, Placement, Protocol};
 use super::kitty::{KittyImage, KittyOptions};
-use super::sixel::SixelEncoder;
+use super::sixel::{SixelEncoder, SixelShown};
 use super::{fit_cells, fit_pixels, CellPlacement, PixelPlacement};
 use crate::tui::halfblock::dimmed;
 use ratatui::layout::Rect;
@@ -64,7 +64,7 @@ enum Kind {
     },
     Sixel {
         encoder: Box<SixelEncoder>,
-        shown: HashMap<String, Drawn<PixelPlacement>>,
+        shown: HashMap<String, (Option<Drawn<PixelPlacement>>, SixelShown)>,
     },
 }
 
@@ -188,16 +188,18 @@ impl Painter {
                         continue;
                     };
                     let place = now.place;
-                    if shown.get(picture.key) == Some(&now) {
+                    let (drawn, seen) = shown.entry(picture.key.to_string()).or_default();
+                    if *drawn == Some(now) {
                         continue;
                     }
                     let t0 = Instant::now();
                     let rgba = pixels(picture, &mut self.grey);
+                    let (w, h) = (picture.width, picture.height);
                     if encoder
-                        .encode_at(rgba, picture.width, picture.height, place, out)
+                        .update_at(rgba, w, h, place, cell.1, seen, out)
                         .is_ok()
                     {
-                        shown.insert(picture.key.to_string(), now);
+                        *drawn = Some(now);
                         times.push((picture.key.to_string(), t0.elapsed()));
                     }
                 }
@@ -331,8 +333,10 @@ mod tests {
             2
         );
         out.clear();
+        // "b" has a new frame (the same pixels again would send nothing).
+        let c = frame(30);
         let drawn = p.draw(
-            &[picture("a", &a, 1, ra), picture("b", &b, 3, rb)],
+            &[picture("a", &a, 1, ra), picture("b", &c, 3, rb)],
             &mut out,
         );
         assert_eq!(
@@ -350,6 +354,28 @@ mod tests {
         p.invalidate();
         out.clear();
         assert_eq!(p.draw(&[picture("a", &a, 1, ra)], &mut out).len(), 1);
+    }
+
+    #[test]
+    fn sixel_sends_only_the_cell_rows_that_changed() {
+        let mut p = Painter::new(Protocol::Sixel, (10, 20)).unwrap();
+        let a = frame(10);
+        let mut b = a.clone();
+        b[100 * 160 * 4..].fill(200); // source rows 100.. of 144: rows 200.. of 2x
+        let rect = Rect::new(0, 0, 40, 20);
+        let mut out = Vec::new();
+        p.draw(&[picture("a", &a, 1, rect)], &mut out);
+        let full = out.len();
+        out.clear();
+        assert_eq!(p.draw(&[picture("a", &b, 2, rect)], &mut out).len(), 1);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        // 320x288 from row 2 (cells 20 px high): row 200 is in cell row 10, 88 rows left.
+        assert!(text.starts_with("\x1b7\x1b[13;5H\x1bP"), "{text:?}");
+        assert!(text.contains("\"1;1;320;88"), "{text:?}");
+        assert!(out.len() < full / 2, "{} of {full} bytes", out.len());
+        out.clear();
+        p.draw(&[picture("a", &b, 2, rect)], &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
