@@ -65,7 +65,7 @@ pub fn find_scroll(
         .filter(|(dx, dy)| dx.abs() <= RANGE && dy.abs() <= RANGE && (*dx, *dy) != (0, 0))
         .map(|&(dx, dy)| (sampled_rows(old, new, w, h, dx, dy), dx, dy))
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     for &(_, dx, dy) in &ranked {
         if let Some((y0, y1)) = exact_band(old, new, w, h, dx, dy) {
             return Some(Scroll { dx, dy, y0, y1 });
