@@ -8,7 +8,7 @@ use crate::common::real_terminal;
 use gbwatch::source::recording::{RecordingReader, DEMO_RECORDING};
 use gbwatch::tui::graphics::caps::{KittyMode, Placement};
 use gbwatch::tui::graphics::kitty::{KittyImage, KittyOptions, Update};
-use gbwatch::tui::graphics::sixel::SixelEncoder;
+use gbwatch::tui::graphics::sixel::{SixelEncoder, SixelShown};
 use gbwatch::tui::graphics::{fit_cells, fit_pixels};
 use ratatui::layout::Rect;
 use real_terminal::{bounding_box, match_scaled, Kind, Session};
@@ -73,6 +73,65 @@ fn sixel_in_xterm_is_centred_filled_and_exact() {
     assert!(place.width >= 480, "scale used: {}", place.width / 160);
     let m = match_scaled(&shot, want, frame, W, H, 3);
     assert_eq!(m, 1.0, "share of frame pixels matching");
+}
+
+/// Screen pixels of `region` (x, y, width, height) that differ (more than 3 a channel)
+/// from `frame` scaled to it by nearest neighbour, as gbwatch scales for sixel.
+fn shrunk_mismatches(
+    p: &real_terminal::Picture,
+    region: (usize, usize, usize, usize),
+    frame: &[u8],
+) -> usize {
+    let (rx, ry, rw, rh) = region;
+    let mut bad = 0;
+    for y in 0..rh {
+        for x in 0..rw {
+            let i = ((y * H / rh) * W + x * W / rw) * 4;
+            let close = p
+                .at(rx + x, ry + y)
+                .iter()
+                .zip(&frame[i..i + 3])
+                .all(|(a, b)| a.abs_diff(*b) <= 3);
+            bad += !close as usize;
+        }
+    }
+    bad
+}
+
+#[test]
+fn sixel_updates_in_xterm_compose_to_the_last_frame() {
+    let mut s = Session::start(Kind::Xterm, 800, 640);
+    let cell = s.cell();
+    // A grid tile's size: 19x9 cells hold the frame shrunk, so updates are partial.
+    let area = Rect::new(2, 2, 19 * 8 / cell.0, 9 * 16 / cell.1);
+    let frames = demo_frames(&[300, 301, 310]);
+    let place = fit_pixels(W as u32, H as u32, area, cell, 4).unwrap();
+    let mut enc = SixelEncoder::new();
+    let mut shown = SixelShown::default();
+    let mut sizes = Vec::new();
+    for f in &frames {
+        let mut out = Vec::new();
+        enc.update_at(f, W as u32, H as u32, place, cell.1, &mut shown, &mut out)
+            .unwrap();
+        sizes.push(out.len());
+        s.show(&out);
+    }
+    let want = (
+        place.col as usize * cell.0 as usize,
+        place.row as usize * cell.1 as usize,
+        place.width as usize,
+        place.height as usize,
+    );
+    let last = &frames[2];
+    let shot = s.screenshot_until(Duration::from_secs(10), |p| {
+        shrunk_mismatches(p, want, last) == 0
+    });
+    assert_eq!(
+        shrunk_mismatches(&shot, want, last),
+        0,
+        "screen pixels unlike the last frame after updates {sizes:?} (files in {})",
+        s.dir().display()
+    );
 }
 
 #[test]
