@@ -66,7 +66,10 @@ pub fn find_scroll(
         .map(|&(dx, dy)| (sampled_rows(old, new, w, h, dx, dy), dx, dy))
         .collect();
     ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
-    for &(_, dx, dy) in &ranked {
+    for &(sampled, dx, dy) in &ranked {
+        if sampled * 4 < h.div_ceil(8) {
+            break; // this hint and the rest fail on a few rows: given up cheaply
+        }
         if let Some((y0, y1)) = exact_band(old, new, w, h, dx, dy) {
             return Some(Scroll { dx, dy, y0, y1 });
         }
@@ -162,9 +165,6 @@ fn sampled_rows(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) ->
 /// The band of [`band`] for offset (dx, dy) when at least half of its rows are equal to
 /// `old` moved and not to `old` unmoved: a scroll proven by whole rows, with no search.
 fn exact_band(old: &[u8], new: &[u8], w: usize, h: usize, dx: i32, dy: i32) -> Option<(u32, u32)> {
-    if sampled_rows(old, new, w, h, dx, dy) * 4 < h.div_ceil(8) {
-        return None; // a wrong hint is given up after a few rows
-    }
     let rows: Vec<bool> = (0..h)
         .map(|y| proven(old, new, w, h, (dx, dy), y))
         .collect();

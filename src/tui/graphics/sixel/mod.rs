@@ -66,15 +66,12 @@ impl SixelEncoder {
         place: PixelPlacement,
         out: &mut Vec<u8>,
     ) -> Result<usize, GraphicsError> {
-        self.scale(rgba, width, height, place.width, place.height)?;
         let start = out.len();
         cursor_to(out, place.row, place.col);
-        self.write_image(
-            place.width as usize,
-            0..place.height as usize,
-            |_| true,
-            out,
-        );
+        if let Err(e) = self.encode(rgba, width, height, place.width, place.height, out) {
+            out.truncate(start); // nothing sent, not even the cursor move
+            return Err(e);
+        }
         out.extend_from_slice(b"\x1b8");
         Ok(out.len() - start)
     }
