@@ -187,10 +187,11 @@ pub fn has_ffmpeg() -> bool {
 }
 
 /// Makes an MP4 (H.264) of the GIF at `gif` with ffmpeg, frame for frame and with its
-/// timing.
+/// timing (`-min_delay 1`: ffmpeg would show a 10 ms frame for 100 ms). The last frame is
+/// shown for as long as ffmpeg guesses (its usual frame time), not the GIF's last delay.
 pub fn gif_to_mp4(gif: &Path, mp4: &Path) -> Result<(), ClipError> {
     let out = Command::new("ffmpeg")
-        .args(["-y", "-loglevel", "error", "-i"])
+        .args(["-y", "-loglevel", "error", "-min_delay", "1", "-i"])
         .arg(gif)
         .args(["-fps_mode", "passthrough", "-pix_fmt", "yuv420p"])
         .args(["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2:flags=neighbor"])

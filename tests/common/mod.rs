@@ -247,6 +247,19 @@ pub fn ffprobe(video: &Path) -> (usize, f64) {
     (field("nb_read_frames") as usize, field("duration") * 1000.0)
 }
 
+/// When the last frame of `video` starts, in ms (ffprobe's packet times).
+pub fn ffprobe_last_start_ms(video: &Path) -> f64 {
+    let probe = run_ok(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0"])
+            .args(["-show_entries", "packet=pts_time", "-of", "csv=p=0"])
+            .arg(video),
+    );
+    let text = String::from_utf8_lossy(&probe.stdout).to_string();
+    let starts = text.lines().filter_map(|l| l.trim().parse::<f64>().ok());
+    starts.fold(0.0, f64::max) * 1000.0
+}
+
 /// Each GIF frame decoded by Pillow (tests/py/gif_frames.py) against the frames a publisher
 /// saved (`pyboy_many.py --save-dir --index-pixels`): (number painted in it, duration in ms,
 /// pixels equal to the saved frame of that number).
