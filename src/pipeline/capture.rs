@@ -3,6 +3,7 @@
 //! a consumer.
 
 use super::feed::Feed;
+use super::pace::Pace;
 use super::positions::Positions;
 use super::preset::SharedSettings;
 use super::stats::CaptureRecord;
@@ -43,7 +44,7 @@ fn run(
 ) {
     let mut previous: Option<SharedFrame> = None;
     let mut next_content_id = 1u64;
-    let mut next_due = Instant::now();
+    let mut pace = Pace::new(Instant::now());
     let mut error_backoff = Duration::from_millis(200);
     let mut told_fps = 0;
     let mut told_wanted = None;
@@ -61,8 +62,8 @@ fn run(
         }
         let interval = Duration::from_secs_f64(1.0 / fps as f64);
         let now = Instant::now();
-        if now < next_due {
-            if cancel.sleep(next_due - now) {
+        if now < pace.due() {
+            if cancel.sleep(pace.due() - now) {
                 break;
             }
             continue;
@@ -74,6 +75,7 @@ fn run(
                 if source.take_restart() {
                     t.stats.publisher_restarted();
                     previous = None;
+                    pace.restart();
                 }
                 let frame = deliver(
                     raw,
@@ -82,21 +84,17 @@ fn run(
                     t,
                 );
                 hand_on(&frame, t, positions, arrived);
+                let published = frame.published_ns.map(|at| (at, frame.frame_index));
                 previous = Some(frame);
                 last_frame = Some(Instant::now());
-                // Next frame one interval after this one was due (keeps the average rate),
-                // but never in a burst to catch up.
-                next_due = (next_due + interval).max(Instant::now());
+                pace.frame(interval, published, Instant::now(), monotonic_ns());
             }
             Ok(Poll::Nothing) => {
                 // Whatever the source: an online feed whose newest frame is old is stale.
                 if last_frame.is_some_and(|at| at.elapsed() >= STALE_AFTER) {
                     t.mark_stale();
                 }
-                // Poll again soon: a fraction of the interval, so a new frame is picked up
-                // with little delay, without spinning.
-                let gap = (interval / 8).clamp(Duration::from_millis(1), Duration::from_millis(20));
-                if cancel.sleep(gap) {
+                if cancel.sleep(pace.nothing(interval)) {
                     break;
                 }
             }

@@ -32,6 +32,10 @@ pub struct WindowedHistogram {
     slice: Duration,
     slices: usize,
     ring: VecDeque<(Instant, Histogram<u32>)>,
+    /// The sum of the closed slices (all but the newest) a window last took in: when the
+    /// first of them started and how many there were. Slices close every `slice`, so most
+    /// windows add one histogram to it instead of every slice.
+    closed: Option<(Instant, usize, Histogram<u32>)>,
 }
 
 /// Values above one minute are recorded as one minute.
@@ -50,6 +54,7 @@ impl WindowedHistogram {
             slice,
             slices: slices.max(1),
             ring: VecDeque::new(),
+            closed: None,
         }
     }
 
@@ -80,24 +85,49 @@ impl WindowedHistogram {
     }
 
     /// Percentiles over the window ending `now`.
-    pub fn percentiles(&self, now: Instant) -> Percentiles {
+    pub fn percentiles(&mut self, now: Instant) -> Percentiles {
         let window = self.slice * self.slices as u32;
-        let mut merged = new_histogram();
-        for (start, h) in &self.ring {
-            if now.duration_since(*start) <= window {
-                let _ = merged.add(h);
-            }
-        }
-        if merged.is_empty() {
+        let first = self
+            .ring
+            .partition_point(|(start, _)| now.duration_since(*start) > window);
+        let n = self.ring.len();
+        if first >= n {
             return Percentiles::default();
         }
-        Percentiles {
-            count: merged.len(),
-            p50_us: merged.value_at_quantile(0.50),
-            p95_us: merged.value_at_quantile(0.95),
-            p99_us: merged.value_at_quantile(0.99),
-            max_us: merged.max(),
-        }
+        let open = &self.ring[n - 1].1;
+        let closed = self.ring.range(first..n - 1);
+        let Some(&(key, _)) = self.ring.get(first).filter(|_| first < n - 1) else {
+            // No closed slice: the open one is the window.
+            return of(open);
+        };
+        let merged = match &mut self.closed {
+            Some((start, count, h)) if *start == key && *count == closed.len() => h,
+            slot => {
+                let mut h = new_histogram();
+                for (_, c) in closed.clone() {
+                    let _ = h.add(c);
+                }
+                &mut slot.insert((key, closed.len(), h)).2
+            }
+        };
+        let _ = merged.add(open);
+        let p = of(merged);
+        let _ = merged.subtract(open);
+        p
+    }
+}
+
+/// The percentiles of `h`.
+fn of(h: &Histogram<u32>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    Percentiles {
+        count: h.len(),
+        p50_us: h.value_at_quantile(0.50),
+        p95_us: h.value_at_quantile(0.95),
+        p99_us: h.value_at_quantile(0.99),
+        max_us: h.max(),
     }
 }
 
@@ -133,5 +163,36 @@ mod tests {
         h.record(later, 10);
         let p = h.percentiles(later);
         assert_eq!((p.count, p.p50_us), (1, 10));
+    }
+
+    #[test]
+    fn percentiles_stay_right_as_slices_close_and_leave() {
+        // Values 1..: each query's window is checked against the values it should hold.
+        let mut h = WindowedHistogram::new(Duration::from_millis(100), 3);
+        let t0 = Instant::now();
+        let mut recorded = Vec::new();
+        for i in 0..200u64 {
+            let at = t0 + Duration::from_millis(i * 7);
+            h.record(at, i + 1);
+            recorded.push((at, i + 1));
+            let now = at + Duration::from_millis(i % 3 * 40);
+            let p = h.percentiles(now);
+            // The window starts with the oldest slice that started within 300 ms.
+            let starts: Vec<Instant> = h.ring.iter().map(|(s, _)| *s).collect();
+            let from = starts
+                .iter()
+                .find(|s| now.duration_since(**s) <= Duration::from_millis(300));
+            let held: Vec<u64> = recorded
+                .iter()
+                .filter(|(t, _)| from.is_some_and(|f| t >= f))
+                .map(|(_, v)| *v)
+                .collect();
+            assert_eq!(p.count, held.len() as u64, "query {i}");
+            assert_eq!(
+                p.max_us,
+                held.iter().copied().max().unwrap_or(0),
+                "query {i}"
+            );
+        }
     }
 }

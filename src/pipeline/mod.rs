@@ -7,6 +7,7 @@ mod feeds;
 mod histogram;
 mod history;
 mod layout;
+mod pace;
 mod positions;
 mod preset;
 mod queue;

@@ -240,8 +240,9 @@ impl FeedStats {
     /// A snapshot combined with the queue's counters.
     pub fn snapshot(&self, q: QueueCounts) -> StatsSnapshot {
         let now = Instant::now();
-        let g = self.inner.lock().unwrap();
-        let p = |s: Stage| g.hist[index(s)].percentiles(now);
+        let mut g = self.inner.lock().unwrap();
+        let [capture, scale, encode, draw, total, age] =
+            Stage::ALL.map(|s| g.hist[index(s)].percentiles(now));
         let (captured_fps, source_fps) = rates(&g.captures, now);
         StatsSnapshot {
             published: g
@@ -265,12 +266,12 @@ impl FeedStats {
                 .published_first
                 .map(|_| g.publisher_cost_ns as f64 / 1000.0),
             age_from_publisher: g.age_from_publisher,
-            capture: p(Stage::Capture),
-            scale: p(Stage::Scale),
-            encode: p(Stage::Encode),
-            draw: p(Stage::Draw),
-            total: p(Stage::Total),
-            age: p(Stage::Age),
+            capture,
+            scale,
+            encode,
+            draw,
+            total,
+            age,
         }
     }
 }

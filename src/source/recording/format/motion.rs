@@ -13,12 +13,16 @@ pub(super) struct Shift {
     pub dy: i32,
 }
 
-/// Finds where the picture moved, starting from the last frame's shift.
+/// Finds where the picture moved, trying the last two shifts found first: a scroll at a
+/// speed below a pixel a frame alternates between two.
 #[derive(Debug, Default)]
 pub(super) struct ShiftFinder {
-    hint: Shift,
+    /// The last two distinct shifts found, newest first.
+    hints: [Shift; 2],
     /// Frames to go before the next full search (after one that found nothing).
     rest: u8,
+    /// Full searches made (for tests).
+    searches: u32,
 }
 
 /// Frames a full search rests after finding no shift that predicts most of the picture.
@@ -30,25 +34,25 @@ impl ShiftFinder {
         let height = cur.len() / width;
         let sampled = height.div_ceil(4) * width;
         let good = |s: usize| s * 4 >= sampled * 3;
-        let hint = self.hint;
-        let at_hint = matches(cur, prev, width, hint, 4);
-        if good(at_hint) {
-            return hint;
-        }
-        let mut best = (at_hint, hint);
         let zero = Shift::default();
-        if hint != zero {
-            let s = matches(cur, prev, width, zero, 4);
-            if good(s) {
-                self.hint = zero;
-                return zero;
+        let mut best = (0, self.hints[0]);
+        let candidates = [self.hints[0], self.hints[1], zero];
+        for (i, &shift) in candidates.iter().enumerate() {
+            if candidates[..i].contains(&shift) {
+                continue;
             }
-            best = best.max_by_key(s, zero);
+            let s = matches(cur, prev, width, shift, 4);
+            if good(s) {
+                self.found(shift);
+                return shift;
+            }
+            best = best.max_by_key(s, shift);
         }
         if self.rest > 0 {
             self.rest -= 1;
             return best.1;
         }
+        self.searches += 1;
         // Every shift on a few rows, then the best few on more.
         let mut coarse = Vec::with_capacity(((2 * REACH + 1) * (2 * REACH + 1)) as usize);
         for dy in -REACH..=REACH {
@@ -64,8 +68,15 @@ impl ShiftFinder {
         if !good(best.0) {
             self.rest = REST;
         }
-        self.hint = best.1;
+        self.found(best.1);
         best.1
+    }
+
+    /// Makes `shift` the newest hint.
+    fn found(&mut self, shift: Shift) {
+        if shift != self.hints[0] {
+            self.hints = [shift, self.hints[0]];
+        }
     }
 }
 
@@ -223,6 +234,43 @@ mod tests {
         assert_eq!(res, cur);
         // The next frame moves the same way: found from the hint.
         assert_eq!(finder.find(&view(112, 106), &view(106, 103), W), shift);
+    }
+
+    #[test]
+    fn a_scroll_alternating_between_two_shifts_is_found_without_searching() {
+        // A world of random indices (xorshift), and the frame at (ox, oy) of it.
+        let mut state = 0x2545_F491_u32;
+        let world: Vec<u8> = (0..(W + 40) * (H + 40))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 30) as u8
+            })
+            .collect();
+        let view = |ox: usize, oy: usize| -> Vec<u8> {
+            let rows = world.chunks(W + 40).skip(oy).take(H);
+            rows.flat_map(|r| r[ox..ox + W].to_vec()).collect()
+        };
+        let mut finder = ShiftFinder::default();
+        let (mut x, mut y) = (0, 0);
+        let mut frame = view(x, y);
+        for i in 0..20 {
+            let dy = i % 2;
+            (x, y) = (x + 1, y + dy);
+            let next = view(x, y);
+            let shift = finder.find(&next, &frame, W);
+            assert_eq!(
+                shift,
+                Shift {
+                    dx: 1,
+                    dy: dy as i32
+                },
+                "frame {i}"
+            );
+            frame = next;
+        }
+        assert_eq!(finder.searches, 2, "one search for each of the two shifts");
     }
 
     #[test]
