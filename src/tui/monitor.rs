@@ -130,6 +130,7 @@ impl Monitor {
     pub fn run(mut self, input: &Input, signal: impl Fn() -> Option<i32>) -> std::io::Result<Exit> {
         let arrivals = self.set.arrivals();
         let pictures = self.pictures.done();
+        let no_arrivals = crossbeam_channel::never();
         let exit = loop {
             if let Some(sig) = signal() {
                 break Exit::Signal(sig);
@@ -139,6 +140,11 @@ impl Monitor {
             }
             let fps = self.set.settings.get().fps();
             let wait = self.pacer.wait(Instant::now(), fps, self.state.holding());
+            // Once frames wait for a draw, more arrivals need not wake the loop before it.
+            let arrived = match self.pacer.frames_waiting() {
+                true => &no_arrivals,
+                false => &arrivals,
+            };
             crossbeam_channel::select! {
                 recv(input.events) -> event => match event {
                     Ok(Ok(event)) => {
@@ -149,7 +155,7 @@ impl Monitor {
                     }
                     Ok(Err(_)) | Err(_) => break Exit::TerminalGone,
                 },
-                recv(arrivals) -> _ => self.pacer.frames_arrived(),
+                recv(arrived) -> _ => self.pacer.frames_arrived(),
                 recv(pictures) -> done => if let Ok(done) = done {
                     self.pictures_done(done);
                 },

@@ -58,6 +58,11 @@ impl Pacer {
         self.frames_waiting = true;
     }
 
+    /// True when new frames wait for the next draw: more arrivals change nothing until then.
+    pub fn frames_waiting(&self) -> bool {
+        self.frames_waiting
+    }
+
     /// Something on screen changed (a key, a resize): draw at the next look.
     pub fn draw_soon(&mut self) {
         self.draw_now = true;
