@@ -95,11 +95,12 @@ impl WindowedHistogram {
             return Percentiles::default();
         }
         let open = &self.ring[n - 1].1;
-        let closed = self.ring.range(first..n - 1);
-        let Some(&(key, _)) = self.ring.get(first).filter(|_| first < n - 1) else {
+        if first == n - 1 {
             // No closed slice: the open one is the window.
             return of(open);
-        };
+        }
+        let key = self.ring[first].0;
+        let closed = self.ring.range(first..n - 1);
         let merged = match &mut self.closed {
             Some((start, count, h)) if *start == key && *count == closed.len() => h,
             slot => {

@@ -49,10 +49,11 @@ impl Pace {
         if let Some((at_ns, index)) = published {
             self.learn(at_ns, index);
             if let Some(period) = self.period_ns {
-                // A thirty-second of a period late, so a punctual frame is there.
-                let expected = at_ns + period + period / 32;
-                let wait = Duration::from_nanos(expected.saturating_sub(now_ns));
-                next = next.max(now + wait.min(MAX_WAIT));
+                // A thirty-second of a period late, so a punctual frame is there; never
+                // more than that after now, whatever the publisher's clock says.
+                let late = period + period / 32;
+                let wait = (at_ns + late).saturating_sub(now_ns).min(late);
+                next = next.max(now + Duration::from_nanos(wait).min(MAX_WAIT));
             }
         }
         self.next_due = next;
@@ -131,6 +132,20 @@ mod tests {
         }
         let wait = pace.due().duration_since(t0 + Duration::from_millis(at));
         assert!(wait <= Duration::from_millis(150), "waits {wait:?}");
+    }
+
+    #[test]
+    fn a_publisher_clock_far_ahead_delays_a_poll_by_one_period_at_most() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(t0);
+        let interval = Duration::from_millis(10);
+        let hour = 3_600_000 * MS;
+        for i in 0..5u64 {
+            let now = t0 + Duration::from_millis(i * 100);
+            pace.frame(interval, Some((hour + i * 100 * MS, i)), now, i * 100 * MS);
+        }
+        let wait = pace.due().duration_since(t0 + Duration::from_millis(400));
+        assert!(wait <= Duration::from_millis(104), "waits {wait:?}");
     }
 
     #[test]

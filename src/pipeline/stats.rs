@@ -241,8 +241,9 @@ impl FeedStats {
     pub fn snapshot(&self, q: QueueCounts) -> StatsSnapshot {
         let now = Instant::now();
         let mut g = self.inner.lock().unwrap();
+        // In Stage::ALL's order, the histograms' own.
         let [capture, scale, encode, draw, total, age] =
-            Stage::ALL.map(|s| g.hist[index(s)].percentiles(now));
+            g.hist.each_mut().map(|h| h.percentiles(now));
         let (captured_fps, source_fps) = rates(&g.captures, now);
         StatsSnapshot {
             published: g

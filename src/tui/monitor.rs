@@ -141,9 +141,10 @@ impl Monitor {
             let fps = self.set.settings.get().fps();
             let wait = self.pacer.wait(Instant::now(), fps, self.state.holding());
             // Once frames wait for a draw, more arrivals need not wake the loop before it.
-            let arrived = match self.pacer.frames_waiting() {
-                true => &no_arrivals,
-                false => &arrivals,
+            let arrived = if self.pacer.frames_waiting() {
+                &no_arrivals
+            } else {
+                &arrivals
             };
             crossbeam_channel::select! {
                 recv(input.events) -> event => match event {
